@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "krylov",
+  products: [
+    .executable(name: "krylov", targets: ["krylov"]),
+    .library(name: "KrylovEngine", targets: ["KrylovEngine"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Exact rational arithmetic in the tests only: the independent check of the Lanczos engine.
+    .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+  ],
+  targets: [
+    // System libraries.
+    .systemLibrary(
+      name: "CNcursesw",
+      pkgConfig: "ncursesw",
+      providers: [.apt(["libncurses-dev"])]
+    ),
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+
+    // The physics engine: no UI, no ML.
+    .target(
+      name: "KrylovEngine",
+      dependencies: ["COpenBLAS"]
+    ),
+
+    // The command-line front end.
+    .executableTarget(
+      name: "krylov",
+      dependencies: [
+        "KrylovEngine",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    .testTarget(
+      name: "KrylovEngineTests",
+      dependencies: [
+        "KrylovEngine",
+        "COpenBLAS",
+        .product(name: "BigInt", package: "BigInt"),
+      ]
+    ),
+    .testTarget(
+      name: "KrylovCLITests",
+      dependencies: ["krylov"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

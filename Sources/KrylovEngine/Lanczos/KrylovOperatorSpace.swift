@@ -1,0 +1,28 @@
+/// An operator space the Lanczos driver can run in: an orthonormal basis, split into blocks.
+///
+/// The basis is orthonormal, so the inner product is the plain dot product of coefficient
+/// vectors. The Liouvillian maps block `b` into block `(b + 1) % blockCount`: with two blocks
+/// (time-reversal parity) successive Krylov vectors alternate and each is orthogonal to every
+/// vector of the other block for free. Quantum sectors are one implementation; classical spin
+/// spaces are another.
+public protocol KrylovOperatorSpace: Sendable {
+  /// Dimension of each block.
+  var blockDimensions: [Int] { get }
+  /// The block holding the initial operator.
+  var initialBlock: Int { get }
+  /// The initial operator's coefficients in `initialBlock` (not necessarily normalized).
+  var initialVector: [Double] { get }
+  /// A scale for the Liouvillian's size, used to tell a conserved operator (b_1 = 0) from a small b_1.
+  var liouvillianScale: Double { get }
+  /// Bytes held by the space itself (basis tables, matrices).
+  var storageBytes: Int { get }
+  /// `output = L input` for `input` in block `block`; `output` lies in the next block.
+  ///
+  /// With `perturbation` > 0 each matrix element is scaled by a fixed pseudo-random factor
+  /// in `1 ± perturbation`: the probe the trust estimate runs beside the exact recursion.
+  func applyLiouvillian(
+    block: Int, input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>,
+    perturbation: Double)
+  /// One line saying which sector the space is.
+  var sectorDescription: String { get }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Synchronization
+
+/// What a running Lanczos job reports.
+public enum LanczosEvent: Sendable {
+  /// The sector is built and the recursion is about to start.
+  case started(sector: String, dimensions: [Int], setupSeconds: Double)
+  /// One more coefficient.
+  case step(LanczosStep)
+  /// The run ended (completed, exhausted, conserved or cancelled).
+  case finished(LanczosResult)
+  /// The run could not start.
+  case failed(String)
+}
+
+/// A Lanczos run on its own thread, streaming each coefficient as an event; cancellable.
+///
+/// The caller's thread never waits on the computation: events arrive on `events`, and
+/// `cancel()` stops the run between two steps, after which its memory is released.
+public final class LanczosJob: Sendable {
+  public let events: AsyncStream<LanczosEvent>
+  private let cancelled = CancellationFlag()
+
+  /// Starts `plan` with `options` on a background thread.
+  public init(plan: RunPlan, options: LanczosOptions) {
+    let (stream, continuation) = AsyncStream.makeStream(of: LanczosEvent.self, bufferingPolicy: .unbounded)
+    events = stream
+    let thread = Thread { [cancelled] in
+      let setupStart = Date()
+      let space: PauliSectorSpace
+      do { space = try plan.buildSpace() } catch {
+        continuation.yield(.failed("\(error)"))
+        continuation.finish()
+        return
+      }
+      continuation.yield(
+        .started(
+          sector: space.sectorDescription, dimensions: space.blockDimensions,
+          setupSeconds: Date().timeIntervalSince(setupStart)))
+      let driver = LanczosDriver(space: space, options: options)
+      let result = driver.run(isCancelled: { cancelled.isSet }) { step in
+        continuation.yield(.step(step))
+      }
+      continuation.yield(.finished(result))
+      continuation.finish()
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
+  /// Asks the run to stop before its next step.
+  public func cancel() { cancelled.set() }
+
+  public var isCancelled: Bool { cancelled.isSet }
+}
+
+/// A flag one thread raises and others poll: how long-running work learns it should stop.
+public final class CancellationFlag: Sendable {
+  private let value = Atomic<Bool>(false)
+  public init() {}
+  public func set() { value.store(true, ordering: .relaxed) }
+  public var isSet: Bool { value.load(ordering: .relaxed) }
+}

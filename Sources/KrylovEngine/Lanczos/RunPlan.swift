@@ -1,0 +1,123 @@
+import Foundation
+
+/// How the Lanczos recursion is confined to a symmetry sector.
+public enum SymmetryMode: String, Sendable, Codable, CaseIterable {
+  /// The largest group of site permutations that fixes both H and O (the default).
+  case auto
+  /// The full Pauli basis, kept only to show and test what the sector protects against.
+  case none
+}
+
+/// A run refused before it started because it would not fit in memory.
+public struct MemoryGuardError: Error, Sendable, CustomStringConvertible {
+  public var estimatedBytes: Int
+  public var limitBytes: Int
+  public var chain: SpinChain
+  public var steps: Int
+  /// The largest chain size (same model, operator and steps) that fits, if any.
+  public var largestSizeThatFits: Int?
+
+  public var description: String {
+    var text =
+      "refusing to start: \(chain.label) with \(steps) steps needs about \(formatBytes(estimatedBytes)) "
+      + "but the memory limit is \(formatBytes(limitBytes))"
+    if let n = largestSizeThatFits {
+      text += "; the largest N that fits is \(n)"
+    } else {
+      text += "; no size of this system fits"
+    }
+    return text + " (raise the limit with --memory-limit, or ask for fewer steps)"
+  }
+}
+
+/// Everything decided before a run: operators, symmetry, sector dimensions, memory.
+///
+/// The dimensions come from Burnside's lemma, so the memory estimate is known before any
+/// basis is enumerated and an oversized run is refused up front.
+public struct RunPlan: Sendable {
+  public let chain: SpinChain
+  public let steps: Int
+  public let hamiltonian: PauliSum
+  public let initialOperator: PauliSum
+  public let group: SymmetryGroup
+  public let parityBlocks: Bool
+  public let blockDimensions: [Int]
+  public let initialBlock: Int
+  public let estimatedBytes: Int
+
+  public init(chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto) throws(SystemError) {
+    self.chain = chain
+    self.steps = steps
+    let h = try chain.hamiltonian()
+    let o = try chain.initialOperator()
+    self.hamiltonian = h
+    self.initialOperator = o
+    let group: SymmetryGroup =
+      switch symmetry {
+      case .auto: .detect(hamiltonian: h, operator: o, size: chain.size, boundary: chain.boundary)
+      case .none: .trivial(size: chain.size)
+      }
+    self.group = group
+    let parity = o.yParity
+    self.parityBlocks = h.isReal && parity != nil
+    let counts = group.orbitCounts()
+    self.blockDimensions = parityBlocks ? [counts.even, counts.odd] : [counts.even + counts.odd]
+    self.initialBlock = parityBlocks ? (parity ?? 0) : 0
+    let orbits = counts.even + counts.odd
+    // Sector tables (10 bytes per orbit), the sparse matrices (rows * terms, bounded above;
+    // built in chunks and merged, so counted twice), and both runs' Krylov vectors.
+    let terms = max(1, h.count)
+    let tables = orbits * 10 * 2
+    let matrices = 2 * (orbits * 8 + orbits * terms * 12)
+    let vectors = LanczosDriver.vectorBytes(
+      blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
+    self.estimatedBytes = tables + matrices + vectors + 64 << 20
+  }
+
+  /// A safe share of physical memory: 70%, leaving room for the system and the caller.
+  public static var defaultMemoryLimit: Int {
+    Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.7)
+  }
+
+  /// Throws when the estimate exceeds `limit`, naming the largest size that would fit.
+  public func checkMemory(limit: Int, symmetry: SymmetryMode = .auto) throws(MemoryGuardError) {
+    guard estimatedBytes > limit else { return }
+    var fits: Int?
+    var n = chain.size - 1
+    while n >= (chain.boundary == .pbc ? 3 : 2) {
+      var smaller = chain
+      smaller.size = n
+      // Named operators rescale with N; custom texts may not fit a smaller chain: skip those sizes.
+      if smaller.operatorText == nil && smaller.hamiltonianText == nil, let name = ModelName(rawValue: chain.model),
+        let op = OperatorName(rawValue: chain.operatorName),
+        let rebuilt = try? SpinChain(model: name, parameters: chain.parameters, size: n, boundary: chain.boundary, operator: op)
+      {
+        smaller = rebuilt
+      }
+      if let plan = try? RunPlan(chain: smaller, steps: steps, symmetry: symmetry), plan.estimatedBytes <= limit {
+        fits = n
+        break
+      }
+      n -= 1
+    }
+    throw MemoryGuardError(
+      estimatedBytes: estimatedBytes, limitBytes: limit, chain: chain, steps: steps, largestSizeThatFits: fits)
+  }
+
+  /// Enumerates the sector and builds its Liouvillian.
+  public func buildSpace() throws -> PauliSectorSpace {
+    try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.size, group: group)
+  }
+}
+
+/// `1.5 GiB`, `320 MiB`, `12 KiB`.
+public func formatBytes(_ bytes: Int) -> String {
+  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  var value = Double(bytes)
+  var unit = 0
+  while value >= 1024 && unit < units.count - 1 {
+    value /= 1024
+    unit += 1
+  }
+  return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.1f %@" : "%.0f %@", value, units[unit])
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import KrylovEngine
+
+struct LanczosCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lanczos",
+    abstract: "Compute Lanczos coefficients b_n exactly, streaming each as it is computed.",
+    discussion: """
+      The recursion runs inside the operator's symmetry sector (translations and reflections
+      that fix H and O, and the time-reversal parity of Pauli strings) with full
+      reorthogonalization. A perturbed probe run goes alongside; a coefficient is trusted
+      (to 1e-10 relative) while the two agree to 1e-11. Untrusted coefficients are still
+      printed, marked 0 in the CSV 'trusted' column and beyond 'trusted' in JSON.
+
+      CSV: '#' metadata lines, then 'n,b_n,trusted' rows written the moment each b_n exists.
+      JSON: one object with the system, 'b', 'trusted', 'exhausted' and timings.
+      Ctrl-C stops the run and still writes what was computed.
+      """
+  )
+
+  @OptionGroup var system: SystemOptions
+
+  @Option(help: "Number of coefficients to compute (fewer if the Krylov space is exhausted).")
+  var steps: Int = 200
+
+  @Option(help: "Symmetry sector: auto (largest symmetry of H and O) or none (full basis, for comparison).")
+  var symmetry: SymmetryMode = .auto
+
+  @Option(help: "Output format: csv or json.")
+  var format: OutputFormat = .csv
+
+  @Option(name: [.short, .long], help: "Write to this file instead of standard output.")
+  var output: String?
+
+  @Option(help: "Refuse runs whose memory estimate exceeds this (e.g. 8G). Default: 70% of physical memory.")
+  var memoryLimit: MemorySize?
+
+  @Flag(name: .shortAndLong, help: "No progress on standard error.")
+  var quiet = false
+
+  func validate() throws {
+    guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+    guard steps <= 1_000_000 else { throw ValidationError("--steps must be at most 1000000 (got \(steps))") }
+  }
+
+  func run() async throws {
+    let chain = try system.chain()
+    let plan: RunPlan
+    do { plan = try RunPlan(chain: chain, steps: steps, symmetry: symmetry) } catch {
+      throw ValidationError(error.description)
+    }
+    let limit = memoryLimit?.bytes ?? RunPlan.defaultMemoryLimit
+    do { try plan.checkMemory(limit: limit, symmetry: symmetry) } catch {
+      printError("error: \(error)")
+      throw ExitCode(3)
+    }
+    let sink: DataSink
+    do { sink = try DataSink(path: output) } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+
+    let job = LanczosJob(plan: plan, options: LanczosOptions(steps: steps))
+    let watcher = InterruptWatcher { job.cancel() }
+    let progress = ProgressLine(enabled: !quiet && standardErrorIsTerminal)
+    if format == .csv { sink.write(csvHeader(chain: chain)) }
+
+    var sectorLine = ""
+    var dimensions: [Int] = []
+    var setupSeconds = 0.0
+    var final: LanczosResult?
+    for await event in job.events {
+      switch event {
+      case .started(let sector, let dims, let setup):
+        sectorLine = sector
+        dimensions = dims
+        setupSeconds = setup
+        if format == .csv { sink.write("# sector: \(sector)\nn,b_n,trusted\n") }
+        if !quiet { printError("krylov: \(chain.label); \(sector)") }
+      case .step(let step):
+        if format == .csv { sink.write("\(step.n),\(formatCoefficient(step.b)),\(step.trusted ? 1 : 0)\n") }
+        progress.update(step: step, steps: steps)
+      case .finished(let result):
+        final = result
+      case .failed(let message):
+        progress.clear()
+        printError("error: \(message)")
+        throw ExitCode(1)
+      }
+    }
+    progress.clear()
+    guard let result = final else { throw ExitCode(1) }
+    switch format {
+    case .csv: sink.write(csvTrailer(result))
+    case .json:
+      sink.write(
+        jsonDocument(chain: chain, sector: sectorLine, dimensions: dimensions, setup: setupSeconds, result: result))
+    }
+    do { try sink.finish() } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    if !quiet { printError(summary(result)) }
+    if watcher.signalNumber != nil { throw ExitCode(130) }
+  }
+
+  private func csvHeader(chain: SpinChain) -> String {
+    var lines = ["# krylov lanczos", "# model: \(chain.model)"]
+    if let h = chain.hamiltonianText { lines.append("# hamiltonian: \(h)") }
+    if !chain.parameters.isEmpty {
+      lines.append("# params: " + chain.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+    }
+    lines += ["# n: \(chain.size)", "# bc: \(chain.boundary.rawValue)", "# operator: \(chain.operatorName)"]
+    if let o = chain.operatorText { lines.append("# operator_text: \(o)\(chain.translateOperator ? " (translated)" : "")") }
+    lines.append("# steps: \(steps)")
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  private func csvTrailer(_ r: LanczosResult) -> String {
+    var lines = [
+      "# trusted: \(r.trustedCount)", "# exhausted: \(r.exhausted)", "# conserved: \(r.conserved)",
+      "# stop: \(r.stopReason.rawValue)",
+    ]
+    if let d = r.krylovDimension { lines.append("# krylov_dimension: \(d)") }
+    lines.append("# seconds: \(String(format: "%.3f", r.totalSeconds))")
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  private func jsonDocument(chain: SpinChain, sector: String, dimensions: [Int], setup: Double, result r: LanczosResult)
+    -> String
+  {
+    var systemObject: [String: Any] = [
+      "model": chain.model, "params": chain.parameters, "n": chain.size, "bc": chain.boundary.rawValue,
+      "operator": chain.operatorName,
+    ]
+    if let h = chain.hamiltonianText { systemObject["hamiltonian"] = h }
+    if let o = chain.operatorText {
+      systemObject["operator_text"] = o
+      systemObject["translate_operator"] = chain.translateOperator
+    }
+    let object: [String: Any] = [
+      "system": systemObject,
+      "sector": ["symmetry": sector, "dimensions": dimensions],
+      "steps": steps,
+      "b": r.coefficients,
+      "trusted": r.trustedCount,
+      "exhausted": r.exhausted,
+      "conserved": r.conserved,
+      "krylov_dimension": r.krylovDimension.map { $0 as Any } ?? NSNull(),
+      "stop": r.stopReason.rawValue,
+      "probe_deviation": r.probeDeviations,
+      "timings": ["setup_seconds": setup, "total_seconds": r.totalSeconds, "step_seconds": r.stepSeconds],
+    ]
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+
+  private func summary(_ r: LanczosResult) -> String {
+    var text = "krylov: \(r.coefficients.count) coefficients, \(r.trustedCount) trusted"
+    switch r.stopReason {
+    case .conserved: text += "; the operator commutes with H (conserved): its Krylov space is one-dimensional"
+    case .exhausted:
+      text += "; Krylov space exhausted at dimension \(r.krylovDimension ?? 0)"
+      if !r.exhaustionTrusted { text += " (exhaustion point not trusted)" }
+    case .cancelled: text += "; stopped by request"
+    case .completed: break
+    }
+    if r.trustedCount < r.coefficients.count {
+      text += "; b_\(r.trustedCount + 1) onwards are NOT trusted"
+    }
+    return text + String(format: " (%.2f s)", r.totalSeconds)
+  }
+}
+
+/// One self-overwriting progress line on a terminal's standard error.
+final class ProgressLine {
+  let enabled: Bool
+  private var last = Date.distantPast
+
+  init(enabled: Bool) { self.enabled = enabled }
+
+  func update(step: LanczosStep, steps: Int) {
+    guard enabled, Date().timeIntervalSince(last) > 0.1 || step.n == steps else { return }
+    last = Date()
+    let rate = step.seconds > 0 ? 1 / step.seconds : 0
+    let text = String(
+      format: "\r\u{1B}[2K  b_%d = %.10g %@  %d/%d  %.1f steps/s  rss %@", step.n, step.b,
+      step.trusted ? "trusted" : "UNTRUSTED", step.n, steps, rate, formatBytes(residentBytes()))
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+
+  func clear() {
+    if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+  }
+}
+
+/// Current resident memory of this process, from /proc.
+func residentBytes() -> Int {
+  guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+  let fields = text.split(separator: " ")
+  guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+  return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+/// Peak resident memory of this process, from /proc.
+func peakResidentBytes() -> Int {
+  guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+  for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    return kb * 1024
+  }
+  return 0
+}
