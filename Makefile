@@ -9,7 +9,7 @@ run: deps release
 	.build/release/krylov lanczos
 
 test: deps
-	swift test
+	swift test -c release
 
 build: deps
 	swift build
@@ -20,7 +20,7 @@ release: deps
 # Engine benchmark (docs/benchmarks.md); the numpy baseline needs numpy and scipy.
 bench: release
 	.build/release/krylov bench --sizes 8 10 11 --steps 200
-	python3 benchmarks/numpy_lanczos.py --sizes 8 10 11 --steps 200
+	python3 scripts/benchmarks/numpy_lanczos.py --sizes 8 10 11 --steps 200
 
 clean:
 	rm -rf .build

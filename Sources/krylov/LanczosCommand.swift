@@ -122,7 +122,10 @@ struct LanczosCommand: AsyncParsableCommand {
       "# trusted: \(r.trustedCount)", "# exhausted: \(r.exhausted)", "# conserved: \(r.conserved)",
       "# stop: \(r.stopReason.rawValue)",
     ]
-    if let d = r.krylovDimension { lines.append("# krylov_dimension: \(d)") }
+    if let d = r.krylovDimension {
+      lines.append("# krylov_dimension: \(d)")
+      lines.append("# exhaustion_trusted: \(r.exhaustionTrusted)")
+    }
     lines.append("# seconds: \(String(format: "%.3f", r.totalSeconds))")
     return lines.joined(separator: "\n") + "\n"
   }
@@ -148,6 +151,7 @@ struct LanczosCommand: AsyncParsableCommand {
       "exhausted": r.exhausted,
       "conserved": r.conserved,
       "krylov_dimension": r.krylovDimension.map { $0 as Any } ?? NSNull(),
+      "exhaustion_trusted": r.exhaustionTrusted,
       "stop": r.stopReason.rawValue,
       "probe_deviation": r.probeDeviations,
       "timings": ["setup_seconds": setup, "total_seconds": r.totalSeconds, "step_seconds": r.stepSeconds],

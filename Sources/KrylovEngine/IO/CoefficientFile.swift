@@ -112,7 +112,7 @@ public enum CoefficientFile {
       let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
         $0.trimmingCharacters(in: .whitespaces)
       }
-      if b.isEmpty && !sawHeader && Double(fields[0]) == nil {
+      if b.isEmpty && !sawHeader && fields.count >= 2 && Double(fields[0]) == nil {
         sawHeader = true  // a header such as `n,b_n`
         hasTrustColumn = fields.count >= 3 && fields[2].lowercased() == "trusted"
         continue

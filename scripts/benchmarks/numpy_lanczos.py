@@ -16,7 +16,7 @@ Conventions are those of the engine, so the b_n agree with
 It is a speed baseline only and is kept out of CI (run it by hand, or through
 `make bench`):
 
-    python3 benchmarks/numpy_lanczos.py --sizes 8 10 11 --steps 200 [--out FILE.json]
+    python3 scripts/benchmarks/numpy_lanczos.py --sizes 8 10 11 --steps 200 [--out FILE.json]
 
 One CSV line per size goes to stdout. setup_s is sector + matrix construction,
 run_s the recursion only; peak_rss_MiB is the process peak so far

@@ -1,0 +1,170 @@
+import KrylovEngine
+import Testing
+
+@Suite("Symmetry sectors")
+struct SymmetrySectorTests {
+  @Test("the detected group matches the system", arguments: [
+    (OperatorName.szTotal, Boundary.pbc, 12, true, true),
+    (.zzTotal, .pbc, 12, true, true),
+    (.z0, .pbc, 2, false, true),  // reflection about site 0
+    (.szTotal, .obc, 2, false, true),  // mirror of the open chain
+    (.x0, .obc, 1, false, false),
+  ])
+  func groups(op: OperatorName, bc: Boundary, order: Int, translations: Bool, reflections: Bool) throws {
+    let chain = try SpinChain(model: .mfim, size: 6, boundary: bc, operator: op)
+    let g = SymmetryGroup.detect(
+      hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator(), size: 6, boundary: bc)
+    #expect(g.order == order)
+    #expect(g.hasTranslations == translations)
+    #expect(g.hasReflections == reflections)
+  }
+
+  @Test("a custom Hamiltonian that breaks reflection keeps only translations")
+  func chiral() throws {
+    let chain = try SpinChain(
+      model: nil, hamiltonianText: "Z0Z1 + 0.7*X0Z1 + -1.05*X0", size: 6, boundary: .pbc, operator: .szTotal)
+    let g = SymmetryGroup.detect(
+      hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator(), size: 6, boundary: .pbc)
+    #expect(g.order == 6 && g.hasTranslations && !g.hasReflections)
+  }
+
+  @Test("Burnside's counts equal the enumerated orbits", arguments: [3, 4, 5, 6, 7])
+  func burnside(n: Int) throws {
+    for bc in Boundary.allCases {
+      for op in [OperatorName.szTotal, .z0] {
+        let chain = try SpinChain(model: .mfim, size: n, boundary: bc, operator: op)
+        let g = SymmetryGroup.detect(
+          hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator(), size: n, boundary: bc)
+        let sector = PauliSector(size: n, group: g, parityBlocks: true)
+        let counts = g.orbitCounts()
+        #expect(sector.blockDimensions == [counts.even, counts.odd], "\(chain.label)")
+        // Orbit sizes add up to every non-identity string.
+        let total = sector.orbitSizes.flatMap { $0 }.reduce(0) { $0 + Int($1) }
+        #expect(total == (1 << (2 * n)) - 1)
+      }
+    }
+  }
+
+  @Test("the sector Liouvillian equals i[H, ·] on Pauli sums", arguments: [
+    (ModelName.mfim, OperatorName.szTotal, Boundary.pbc), (.j1j2, .z0, .pbc), (.xxz, .sxTotal, .obc),
+    (.tfim, .x0, .obc),
+  ])
+  func liouvillian(model: ModelName, op: OperatorName, bc: Boundary) throws {
+    let chain = try SpinChain(model: model, size: 6, boundary: bc, operator: op)
+    let plan = try RunPlan(chain: chain, steps: 4)
+    let space = try plan.buildSpace()
+    let h = try chain.hamiltonian()
+    // Follow three applications both ways: sector matrices versus dictionary algebra.
+    var sum = try chain.initialOperator()
+    var block = space.initialBlock
+    var vector = space.initialVector
+    #expect(space.sector.pauliSum(block: block, vector: vector).isApproximatelyEqual(to: sum, tolerance: 1e-14))
+    for _ in 0..<3 {
+      let next = (block + 1) % space.sector.blockCount
+      var out = [Double](repeating: 0, count: space.blockDimensions[next])
+      vector.withUnsafeBufferPointer { input in
+        out.withUnsafeMutableBufferPointer { output in
+          space.applyLiouvillian(block: block, input: input, output: output, perturbation: 0)
+        }
+      }
+      sum = sum.liouvillian(of: h)
+      block = next
+      vector = out
+      let back = space.sector.pauliSum(block: block, vector: vector)
+      let scale = sum.terms.values.map(abs).max() ?? 1
+      #expect(back.isApproximatelyEqual(to: sum, tolerance: 1e-12 * scale), "\(chain.label)")
+    }
+  }
+
+  @Test("the sector matrices are antisymmetric between blocks")
+  func antisymmetry() throws {
+    let chain = try SpinChain(model: .mfim, size: 6, boundary: .pbc, operator: .szTotal)
+    let space = try RunPlan(chain: chain, steps: 1).buildSpace()
+    let forward = space.matrices[0]  // block 0 -> block 1, rows index block 1
+    let backward = space.matrices[1]
+    var entries: [Int: Double] = [:]
+    for r in 0..<backward.rowCount {
+      for k in backward.rowStart[r]..<backward.rowStart[r + 1] {
+        entries[Int(backward.columns[k]) * 1_000_000 + r] = backward.values[k]
+      }
+    }
+    var checked = 0
+    for r in 0..<forward.rowCount {
+      for k in forward.rowStart[r]..<forward.rowStart[r + 1] {
+        let transposed = entries[r * 1_000_000 + Int(forward.columns[k])] ?? 0
+        #expect(abs(forward.values[k] + transposed) < 1e-13)
+        checked += 1
+      }
+    }
+    #expect(checked == forward.nonzeros && forward.nonzeros == backward.nonzeros)
+  }
+}
+
+@Suite("Running, streaming, cancelling, refusing")
+struct RunControlTests {
+  @Test("a job streams every coefficient in order, then finishes")
+  func streams() async throws {
+    let chain = try SpinChain(model: .mfim, size: 6, boundary: .pbc, operator: .szTotal)
+    let job = LanczosJob(plan: try RunPlan(chain: chain, steps: 40), options: LanczosOptions(steps: 40))
+    var seen: [Int] = []
+    var started = false
+    var finished: LanczosResult?
+    for await event in job.events {
+      switch event {
+      case .started: started = true
+      case .step(let s): seen.append(s.n)
+      case .finished(let r): finished = r
+      case .failed(let m): Issue.record("failed: \(m)")
+      }
+    }
+    #expect(started)
+    #expect(seen == Array(1...40))
+    #expect(finished?.coefficients.count == 40)
+  }
+
+  @Test("cancel stops a long run between steps")
+  func cancels() async throws {
+    let chain = try SpinChain(model: .mfim, size: 10, boundary: .pbc, operator: .szTotal)
+    let job = LanczosJob(plan: try RunPlan(chain: chain, steps: 5000), options: LanczosOptions(steps: 5000))
+    var steps = 0
+    var result: LanczosResult?
+    for await event in job.events {
+      if case .step = event {
+        steps += 1
+        if steps == 3 { job.cancel() }
+      }
+      if case .finished(let r) = event { result = r }
+    }
+    #expect(result?.stopReason == .cancelled)
+    // Events may queue ahead of the reader, but the run itself stops far short of its 5000 steps.
+    #expect((result?.coefficients.count ?? 5000) < 2000)
+  }
+
+  @Test("an oversized run is refused before it starts, naming the largest N that fits")
+  func memoryGuard() throws {
+    let chain = try SpinChain(model: .mfim, size: 16, boundary: .pbc, operator: .szTotal)
+    let plan = try RunPlan(chain: chain, steps: 300)
+    #expect(plan.estimatedBytes > 1 << 30)
+    do {
+      try plan.checkMemory(limit: 1 << 30)
+      Issue.record("not refused")
+    } catch {
+      let fits = try #require(error.largestSizeThatFits)
+      #expect(fits < 16 && fits >= 8)
+      #expect(try RunPlan(chain: SpinChain(model: .mfim, size: fits, boundary: .pbc, operator: .szTotal), steps: 300).estimatedBytes <= 1 << 30)
+      #expect(try RunPlan(chain: SpinChain(model: .mfim, size: fits + 1, boundary: .pbc, operator: .szTotal), steps: 300).estimatedBytes > 1 << 30)
+      #expect(error.description.contains("largest N that fits is \(fits)"))
+    }
+  }
+
+  @Test("the memory estimate covers what a run really holds")
+  func estimateIsUpperBound() throws {
+    let chain = try SpinChain(model: .mfim, size: 8, boundary: .pbc, operator: .szTotal)
+    let plan = try RunPlan(chain: chain, steps: 200)
+    let space = try plan.buildSpace()
+    #expect(space.blockDimensions == plan.blockDimensions)
+    let held = space.storageBytes + LanczosDriver.vectorBytes(
+      blockDimensions: space.blockDimensions, initialBlock: space.initialBlock, steps: 200)
+    #expect(held <= plan.estimatedBytes)
+  }
+}
