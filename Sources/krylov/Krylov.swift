@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Krylov: AsyncParsableCommand {
@@ -19,4 +20,23 @@ struct Krylov: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, BenchCommand.self]
   )
+
+  /// Runs the chosen command; usage errors exit with status 2 (the argument parser's own
+  /// default is 64), everything else as the command decides.
+  static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+      }
+      exit(withError: error)
+    }
+  }
 }

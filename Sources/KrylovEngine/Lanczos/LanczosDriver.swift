@@ -164,6 +164,7 @@ final class Recursion: @unchecked Sendable {
   var stored: [Int]
   let work: UnsafeMutablePointer<Double>
   let overlaps: UnsafeMutablePointer<Double>
+  let overlaps2: UnsafeMutablePointer<Double>
   var previousB = 0.0
   var lastNorm = 0.0
   var rng: SplitMix64
@@ -186,6 +187,7 @@ final class Recursion: @unchecked Sendable {
     let maxDim = dims.max() ?? 1
     work = .allocate(capacity: max(1, maxDim))
     overlaps = .allocate(capacity: max(1, caps.max() ?? 1))
+    overlaps2 = .allocate(capacity: max(1, caps.max() ?? 1))
     rng = SplitMix64(seed: seed)
     // O_0 = O / ||O||.
     let v = space.initialVector
@@ -199,6 +201,7 @@ final class Recursion: @unchecked Sendable {
     for p in basis { p.deallocate() }
     work.deallocate()
     overlaps.deallocate()
+    overlaps2.deallocate()
   }
 
   private func column(block b: Int, _ j: Int) -> UnsafeMutablePointer<Double> { basis[b] + j * dims[b] }
@@ -224,19 +227,35 @@ final class Recursion: @unchecked Sendable {
       let older = column(block: target, stored[target] - (blockCount == 1 ? 2 : 1))
       cblas_daxpy(Int32(dim), previousB, older, 1, work, 1)
     }
-    let count = stored[target]
-    if count > 0 && dim > 0 {
-      for _ in 0..<2 {
-        // Classical Gram-Schmidt against every stored vector of the block, as two matrix-vector products.
-        cblas_dgemv(
-          CblasColMajor, CblasTrans, Int32(dim), Int32(count), 1, basis[target], Int32(dim), work, 1, 0,
-          overlaps, 1)
-        cblas_dgemv(
-          CblasColMajor, CblasNoTrans, Int32(dim), Int32(count), -1, basis[target], Int32(dim), overlaps, 1,
-          1, work, 1)
-      }
-    }
+    reorthogonalize(block: target)
     lastNorm = dim > 0 ? cblas_dnrm2(Int32(dim), work, 1) : 0
+  }
+
+  /// Classical Gram-Schmidt, twice, against every stored vector of the block, in three sweeps:
+  /// c1 = V^T a; then a -= V c1 and c2 = V^T a on each cache-sized slab of rows while it is
+  /// hot; then a -= V c2. Every product goes through BLAS.
+  private func reorthogonalize(block b: Int) {
+    let k = stored[b]
+    let dim = dims[b]
+    guard k > 0, dim > 0 else { return }
+    let lda = Int32(dim)
+    let m = basis[b]
+    let a = work
+    let c1 = overlaps
+    let c2 = overlaps2
+    let kk = Int32(k)
+    cblas_dgemv(CblasColMajor, CblasTrans, lda, kk, 1, m, lda, a, 1, 0, c1, 1)
+    for j in 0..<k { c2[j] = 0 }
+    // About 256 KiB of V per slab, so it is still in cache for the second overlaps.
+    let slab = max(64, 32768 / k)
+    var start = 0
+    while start < dim {
+      let rows = Int32(min(slab, dim - start))
+      cblas_dgemv(CblasColMajor, CblasNoTrans, rows, kk, -1, m + start, lda, c1, 1, 1, a + start, 1)
+      cblas_dgemv(CblasColMajor, CblasTrans, rows, kk, 1, m + start, lda, a + start, 1, 1, c2, 1)
+      start += slab
+    }
+    cblas_dgemv(CblasColMajor, CblasNoTrans, lda, kk, -1, m, lda, c2, 1, 1, a, 1)
   }
 
   /// Stores O_n = A_n / b_n.
