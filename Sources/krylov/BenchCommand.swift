@@ -7,8 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
     commandName: "bench",
     abstract: "Measure the Lanczos engine: time, rate, memory and bandwidth against the machine's copy bandwidth.",
     discussion: """
-      Runs mfim / sz_total / pbc for each size with the given steps (both the run and its
-      trust probe, one per core) and reports seconds, coefficients per second, peak memory,
+      Runs mfim / sz_total / pbc for each size with the given steps (both the run and its \
+      trust probe, one per core) and reports seconds, coefficients per second, peak memory, \
       and the memory traffic of the kernels as a fraction of the copy bandwidth measured in
       the same run. Build in release mode for meaningful figures: swift build -c release.
       """
@@ -37,7 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
   func run() async throws {
     // Measured first and after each run, so drift on a shared machine shows; runs use the mean.
     var copies = [CopyBandwidth.measure()]
-    printError(String(format: "krylov bench: copy bandwidth %.2f GB/s (2 threads, 512 MiB buffers)", copies[0] / 1e9))
+    printError(String(format: "krylov bench: copy bandwidth %.2f GB/s (2 threads, 256 MiB each)", copies[0] / 1e9))
     var records: [[String: Any]] = []
     if format == .csv {
       print("model,op,n,steps,computed,trusted,setup_s,run_s,coeff_per_s,peak_rss_MiB,traffic_GB,bandwidth_GBps,copy_GBps,fraction_of_copy")

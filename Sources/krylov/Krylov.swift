@@ -7,8 +7,8 @@ struct Krylov: AsyncParsableCommand {
     commandName: "krylov",
     abstract: "Operator growth in quantum spin chains: exact Lanczos coefficients and what they tell.",
     discussion: """
-      Pick a spin chain (model, size, boundary, operator) and compute its Lanczos coefficients
-      b_n exactly, inside the operator's symmetry sector, each marked as trusted or not.
+      Pick a spin chain (model, size, boundary, operator) and compute its Lanczos coefficients \
+      b_n exactly, inside the operator's symmetry sector, each marked as trusted or not. \
       Conventions follow docs/physics.md: Pauli matrices, (A|B) = Tr(A†B)/2^N, L = [H, .].
 
       Examples:

@@ -7,13 +7,13 @@ struct LanczosCommand: AsyncParsableCommand {
     commandName: "lanczos",
     abstract: "Compute Lanczos coefficients b_n exactly, streaming each as it is computed.",
     discussion: """
-      The recursion runs inside the operator's symmetry sector (translations and reflections
-      that fix H and O, and the time-reversal parity of Pauli strings) with full
-      reorthogonalization. A perturbed probe run goes alongside; a coefficient is trusted
-      (to 1e-10 relative) while the two agree to 1e-11. Untrusted coefficients are still
+      The recursion runs inside the operator's symmetry sector (translations and reflections \
+      that fix H and O, and the time-reversal parity of Pauli strings) with full \
+      reorthogonalization. A perturbed probe run goes alongside; a coefficient is trusted \
+      (to 1e-10 relative) while the two agree to 1e-11. Untrusted coefficients are still \
       printed, marked 0 in the CSV 'trusted' column and beyond 'trusted' in JSON.
 
-      CSV: '#' metadata lines, then 'n,b_n,trusted' rows written the moment each b_n exists.
+      CSV: '#' metadata lines, then 'n,b_n,trusted' rows written the moment each b_n exists. \
       JSON: one object with the system, 'b', 'trusted', 'exhausted' and timings.
       Ctrl-C stops the run and still writes what was computed.
       """

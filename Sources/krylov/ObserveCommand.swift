@@ -7,10 +7,10 @@ struct ObserveCommand: AsyncParsableCommand {
     commandName: "observe",
     abstract: "Autocorrelation C(t) and Krylov complexity K(t) from a coefficients file.",
     discussion: """
-      Reads what 'krylov lanczos' writes (CSV or JSON) or any CSV of 'n,b_n' rows (header
-      optional, '#' comments allowed). Only the trusted coefficients are used when the file
-      marks trust, unless --include-untrusted is given. C(t) and K(t) follow from one
-      eigendecomposition of the Krylov chain (physics.md §4), exact for the coefficients given.
+      Reads what 'krylov lanczos' writes (CSV or JSON) or any CSV of 'n,b_n' rows (header \
+      optional, '#' comments allowed). Only the trusted coefficients are used when the file \
+      marks trust, unless --include-untrusted is given. C(t) and K(t) follow from one \
+      eigendecomposition of the Krylov chain (physics.md §4), exact for the coefficients given. \
       A sequence that was not exhausted fixes C(t) only up to some time: the estimate of that
       time is printed as '# converged_until' (CSV) or "converged_until" (JSON).
       """
