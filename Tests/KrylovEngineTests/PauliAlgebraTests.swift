@@ -11,7 +11,7 @@ struct PauliAlgebraTests {
 
   @Test("products carry the exact phase", arguments: [1, 2, 3, 5])
   func products(sites n: Int) {
-    var rng = TestRandom(seed: UInt64(n))
+    var rng = SplitMix64(seed: UInt64(n))
     for _ in 0..<60 {
       let a = randomString(sites: n, using: &rng)
       let b = randomString(sites: n, using: &rng)
@@ -26,7 +26,7 @@ struct PauliAlgebraTests {
 
   @Test("commutation and i[A, B] agree with AB − BA", arguments: [2, 4])
   func commutators(sites n: Int) {
-    var rng = TestRandom(seed: 77 + UInt64(n))
+    var rng = SplitMix64(seed: 77 + UInt64(n))
     for _ in 0..<60 {
       let a = randomString(sites: n, using: &rng)
       let b = randomString(sites: n, using: &rng)
@@ -47,7 +47,7 @@ struct PauliAlgebraTests {
   @Test("the fused update C = βC + α i[H, A] on sums")
   func fusedUpdate() {
     let n = 4
-    var rng = TestRandom(seed: 5)
+    var rng = SplitMix64(seed: 5)
     func randomSum(_ terms: Int) -> PauliSum {
       PauliSum((0..<terms).map { _ in (randomString(sites: n, using: &rng), Double(rng.next() % 1000) / 100 - 5) })
     }
@@ -69,7 +69,7 @@ struct PauliAlgebraTests {
   @Test("inner product and norm follow Tr(A†B)/2^N")
   func innerProduct() {
     let n = 3
-    var rng = TestRandom(seed: 9)
+    var rng = SplitMix64(seed: 9)
     let a = PauliSum((0..<5).map { _ in (randomString(sites: n, using: &rng), Double(rng.next() % 100) / 10) })
     let b = PauliSum((0..<5).map { _ in (randomString(sites: n, using: &rng), Double(rng.next() % 100) / 10) })
     let dense = DenseMatrix.of(a, sites: n).dot(DenseMatrix.of(b, sites: n))

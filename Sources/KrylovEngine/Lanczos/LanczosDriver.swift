@@ -272,10 +272,10 @@ final class Recursion: @unchecked Sendable {
 }
 
 /// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64): reproducible probes.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  public var state: UInt64
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -283,5 +283,5 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
     return z ^ (z >> 31)
   }
   /// Uniform in [-1, 1).
-  mutating func nextSigned() -> Double { Double(Int64(bitPattern: next()) >> 11) * 0x1p-52 }
+  public mutating func nextSigned() -> Double { Double(Int64(bitPattern: next()) >> 11) * 0x1p-52 }
 }

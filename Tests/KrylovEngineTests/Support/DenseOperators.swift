@@ -197,20 +197,7 @@ func denseAutocorrelation(hamiltonian h: [Double], operator o: [Double], dimensi
   }
 }
 
-/// A reproducible generator for the tests' random strings and sums.
-struct TestRandom: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
-func randomString(sites n: Int, using rng: inout TestRandom) -> PauliString {
+func randomString(sites n: Int, using rng: inout SplitMix64) -> PauliString {
   let mask: UInt64 = (1 << UInt64(n)) - 1
   return PauliString(x: rng.next() & mask, z: rng.next() & mask)
 }
