@@ -54,7 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
       }
       resetPeakResident()
       let setupStart = Date()
-      let space = try plan.buildSpace()
+      let space = try plan.buildSectorSpace()
       let setup = Date().timeIntervalSince(setupStart)
       let driver = LanczosDriver(space: space, options: LanczosOptions(steps: steps))
       let result = driver.run()

@@ -111,7 +111,10 @@ struct LanczosCommand: AsyncParsableCommand {
     if !chain.parameters.isEmpty {
       lines.append("# params: " + chain.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
-    lines += ["# n: \(chain.size)", "# bc: \(chain.boundary.rawValue)", "# operator: \(chain.operatorName)"]
+    lines += [
+      "# n: \(chain.infinite ? "inf" : "\(chain.size)")", "# bc: \(chain.infinite ? "none" : chain.boundary.rawValue)",
+      "# operator: \(chain.operatorName)",
+    ]
     if let o = chain.operatorText { lines.append("# operator_text: \(o)\(chain.translateOperator ? " (translated)" : "")") }
     lines.append("# steps: \(steps)")
     return lines.joined(separator: "\n") + "\n"
@@ -134,7 +137,8 @@ struct LanczosCommand: AsyncParsableCommand {
     -> String
   {
     var systemObject: [String: Any] = [
-      "model": chain.model, "params": chain.parameters, "n": chain.size, "bc": chain.boundary.rawValue,
+      "model": chain.model, "params": chain.parameters, "n": chain.infinite ? "inf" as Any : chain.size as Any,
+      "bc": chain.infinite ? "none" : chain.boundary.rawValue,
       "operator": chain.operatorName,
     ]
     if let h = chain.hamiltonianText { systemObject["hamiltonian"] = h }

@@ -12,6 +12,30 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case csv, json
 }
 
+/// A chain size: a number of sites, or `inf` for the infinite chain.
+enum ChainSize: ExpressibleByArgument, Equatable {
+  case finite(Int)
+  case infinite
+
+  init?(argument: String) {
+    let text = argument.lowercased()
+    if text == "inf" || text == "infinite" {
+      self = .infinite
+    } else if let n = Int(argument) {
+      self = .finite(n)
+    } else {
+      return nil
+    }
+  }
+
+  var defaultValueDescription: String {
+    switch self {
+    case .finite(let n): "\(n)"
+    case .infinite: "inf"
+    }
+  }
+}
+
 /// A `name=value` model parameter.
 struct ParameterAssignment: ExpressibleByArgument {
   var name: String
@@ -55,8 +79,8 @@ struct SystemOptions: ParsableArguments {
   @Option(help: "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")) (see 'krylov models').")
   var model: ModelName = .mfim
 
-  @Option(name: .customLong("n"), help: "Number of sites N.")
-  var size: Int = 8
+  @Option(name: .customLong("n"), help: "Number of sites N, or 'inf' for the infinite chain (translation-invariant operators).")
+  var size: ChainSize = .finite(8)
 
   @Option(help: "Boundary conditions: pbc (periodic) or obc (open).")
   var bc: Boundary = .pbc
@@ -97,9 +121,16 @@ struct SystemOptions: ParsableArguments {
       throw ValidationError("--translate-operator needs a custom --operator")
     }
     do {
-      return try SpinChain(
-        model: model, parameters: params, hamiltonianText: hamiltonian, size: size, boundary: bc, operator: op,
-        operatorText: operatorText, translateOperator: translateOperator)
+      switch size {
+      case .finite(let n):
+        return try SpinChain(
+          model: model, parameters: params, hamiltonianText: hamiltonian, size: n, boundary: bc, operator: op,
+          operatorText: operatorText, translateOperator: translateOperator)
+      case .infinite:
+        return try SpinChain.infiniteChain(
+          model: model, parameters: params, hamiltonianText: hamiltonian, operator: op, operatorText: operatorText,
+          translateOperator: translateOperator)
+      }
     } catch {
       throw ValidationError(error.description)
     }

@@ -178,6 +178,18 @@ struct CommandLineTests {
     #expect(text.contains("\n1,2.1,1\n"))
   }
 
+  @Test("--n inf runs the infinite chain and refuses local operators")
+  func infiniteChain() throws {
+    let r = try krylov(["lanczos", "--n", "inf", "--steps", "6", "--format", "json", "-q"])
+    #expect(r.status == 0)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    #expect((object["system"] as? [String: Any])?["n"] as? String == "inf")
+    #expect((object["b"] as? [Double])?.first == 2.1)
+    #expect((object["b"] as? [Double])?.count == 6)
+    let local = try krylov(["lanczos", "--n", "inf", "--op", "z0"])
+    #expect(local.status == 2 && local.err.contains("translation-invariant"))
+  }
+
   @Test("models lists every model and operator")
   func models() throws {
     let r = try krylov(["models"])

@@ -52,7 +52,7 @@ struct SymmetrySectorTests {
   func liouvillian(model: ModelName, op: OperatorName, bc: Boundary) throws {
     let chain = try SpinChain(model: model, size: 6, boundary: bc, operator: op)
     let plan = try RunPlan(chain: chain, steps: 4)
-    let space = try plan.buildSpace()
+    let space = try plan.buildSectorSpace()
     let h = try chain.hamiltonian()
     // Follow three applications both ways: sector matrices versus dictionary algebra.
     var sum = try chain.initialOperator()
@@ -79,7 +79,7 @@ struct SymmetrySectorTests {
   @Test("the sector matrices are antisymmetric between blocks")
   func antisymmetry() throws {
     let chain = try SpinChain(model: .mfim, size: 6, boundary: .pbc, operator: .szTotal)
-    let space = try RunPlan(chain: chain, steps: 1).buildSpace()
+    let space = try RunPlan(chain: chain, steps: 1).buildSectorSpace()
     let forward = space.matrices[0]  // block 0 -> block 1, rows index block 1
     let backward = space.matrices[1]
     var entries: [Int: Double] = [:]
@@ -161,7 +161,7 @@ struct RunControlTests {
   func estimateIsUpperBound() throws {
     let chain = try SpinChain(model: .mfim, size: 8, boundary: .pbc, operator: .szTotal)
     let plan = try RunPlan(chain: chain, steps: 200)
-    let space = try plan.buildSpace()
+    let space = try plan.buildSectorSpace()
     #expect(space.blockDimensions == plan.blockDimensions)
     let held = space.storageBytes + LanczosDriver.vectorBytes(
       blockDimensions: space.blockDimensions, initialBlock: space.initialBlock, steps: 200)

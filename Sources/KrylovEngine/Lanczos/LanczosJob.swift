@@ -27,7 +27,7 @@ public final class LanczosJob: Sendable {
     events = stream
     let thread = Thread { [cancelled] in
       let setupStart = Date()
-      let space: PauliSectorSpace
+      let space: any KrylovOperatorSpace
       do { space = try plan.buildSpace() } catch {
         continuation.yield(.failed("\(error)"))
         continuation.finish()

@@ -21,7 +21,9 @@ public struct MemoryGuardError: Error, Sendable, CustomStringConvertible {
     var text =
       "refusing to start: \(chain.label) with \(steps) steps needs about \(formatBytes(estimatedBytes)) "
       + "but the memory limit is \(formatBytes(limitBytes))"
-    if let n = largestSizeThatFits {
+    if chain.infinite {
+      text += "; ask for fewer steps (each step multiplies the infinite chain's basis by about 4)"
+    } else if let n = largestSizeThatFits {
       text += "; the largest N that fits is \(n)"
     } else {
       text += "; no size of this system fits"
@@ -48,10 +50,29 @@ public struct RunPlan: Sendable {
   public init(chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto) throws(SystemError) {
     self.chain = chain
     self.steps = steps
-    let h = try chain.hamiltonian()
-    let o = try chain.initialOperator()
+    var h = try chain.hamiltonian()
+    var o = try chain.initialOperator()
+    if chain.infinite {
+      h = InfiniteChainSpace.unitCell(of: h)
+      o = InfiniteChainSpace.unitCell(of: o)
+    }
     self.hamiltonian = h
     self.initialOperator = o
+    if chain.infinite {
+      // Classes of width ≤ w, split by Y parity and (about) halved by the mirror when it applies.
+      let w = InfiniteChainSpace.width(o) + steps * max(InfiniteChainSpace.width(h) - 1, 0)
+      let classes = w <= 31 ? InfiniteChainSpace.classCount(maxWidth: w) : Int.max / 4
+      self.group = .trivial(size: chain.size)
+      self.parityBlocks = h.isReal && o.yParity != nil
+      self.blockDimensions = parityBlocks ? [classes / 2, classes / 2] : [classes]
+      self.initialBlock = parityBlocks ? (o.yParity ?? 0) : 0
+      let translates = h.count * max(InfiniteChainSpace.width(h), 1)
+      let tables = classes * 9 * 2
+      let matrices = 2 * (classes * 8 + classes * translates * 12)
+      let vectors = LanczosDriver.vectorBytes(blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
+      self.estimatedBytes = w <= 31 ? tables + matrices + vectors + 64 << 20 : Int.max / 4
+      return
+    }
     let group: SymmetryGroup =
       switch symmetry {
       case .auto: .detect(hamiltonian: h, operator: o, size: chain.size, boundary: chain.boundary)
@@ -83,6 +104,10 @@ public struct RunPlan: Sendable {
   public func checkMemory(limit: Int, symmetry: SymmetryMode = .auto) throws(MemoryGuardError) {
     guard estimatedBytes > limit else { return }
     var fits: Int?
+    if chain.infinite {
+      throw MemoryGuardError(
+        estimatedBytes: estimatedBytes, limitBytes: limit, chain: chain, steps: steps, largestSizeThatFits: nil)
+    }
     var n = chain.size - 1
     while n >= (chain.boundary == .pbc ? 3 : 2) {
       var smaller = chain
@@ -104,8 +129,16 @@ public struct RunPlan: Sendable {
       estimatedBytes: estimatedBytes, limitBytes: limit, chain: chain, steps: steps, largestSizeThatFits: fits)
   }
 
-  /// Enumerates the sector and builds its Liouvillian.
-  public func buildSpace() throws -> PauliSectorSpace {
+  /// Enumerates the sector (or the infinite chain's classes) and builds its Liouvillian.
+  public func buildSpace() throws -> any KrylovOperatorSpace {
+    if chain.infinite {
+      return try InfiniteChainSpace(hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps)
+    }
+    return try buildSectorSpace()
+  }
+
+  /// The finite chain's sector space.
+  public func buildSectorSpace() throws -> PauliSectorSpace {
     try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.size, group: group)
   }
 }

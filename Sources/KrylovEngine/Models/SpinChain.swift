@@ -64,6 +64,7 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   case termDoesNotFit(what: String, term: String, size: Int)
   case zeroOperator(what: String)
   case noModel
+  case notTranslationInvariant(String)
 
   public var description: String {
     switch self {
@@ -79,6 +80,8 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
       "the \(what) term \(term) is longer than the open chain of \(n) sites"
     case .zeroOperator(let what): "the \(what) is zero: every term cancelled"
     case .noModel: "no Hamiltonian: choose a model or give a custom Hamiltonian"
+    case .notTranslationInvariant(let what):
+      "the infinite chain needs a translation-invariant operator, not \(what): use sz_total, sx_total, zz_total, or a custom operator with --translate-operator"
     }
   }
 }
@@ -101,6 +104,27 @@ public struct SpinChain: Sendable, Codable, Hashable {
   /// Literal operator terms, translated like the Hamiltonian when `translateOperator` is set.
   public var operatorText: String?
   public var translateOperator: Bool
+  /// The infinite chain (thermodynamic limit); `size` is then only the open chain the unit
+  /// cells are read from.
+  public var infinite: Bool = false
+
+  /// Sites of the open chain that unit cells are read from for the infinite chain.
+  public static let cellSourceSize = 12
+
+  /// The infinite chain with a translation-invariant operator (a uniform built-in one, or a
+  /// custom operator translated over the chain).
+  public static func infiniteChain(
+    model: ModelName?, parameters: [String: Double] = [:], hamiltonianText: String? = nil,
+    operator op: OperatorName?, operatorText: String? = nil, translateOperator: Bool = false
+  ) throws(SystemError) -> SpinChain {
+    if let op, operatorText == nil, !op.isUniform { throw .notTranslationInvariant(op.rawValue) }
+    if operatorText != nil && !translateOperator { throw .notTranslationInvariant("a literal custom operator") }
+    var chain = try SpinChain(
+      model: model, parameters: parameters, hamiltonianText: hamiltonianText, size: cellSourceSize,
+      boundary: .obc, operator: op, operatorText: operatorText, translateOperator: translateOperator)
+    chain.infinite = true
+    return chain
+  }
 
   /// Largest chain the Pauli masks and sector keys can address.
   public static let maximumSize = 31
@@ -191,6 +215,7 @@ public struct SpinChain: Sendable, Codable, Hashable {
       params = hamiltonianText ?? ""
     }
     let op = operatorText.map { "custom(\($0))" } ?? operatorName
+    if infinite { return "\(model)(\(params)) N=inf, \(op)" }
     return "\(model)(\(params)) N=\(size) \(boundary.rawValue), \(op)"
   }
 

@@ -1,0 +1,66 @@
+import KrylovEngine
+import Testing
+
+@Suite("The infinite chain")
+struct InfiniteChainTests {
+  /// Runs the infinite chain for `steps` coefficients.
+  func infinite(_ model: ModelName, _ op: OperatorName, steps: Int) throws -> LanczosResult {
+    let chain = try SpinChain.infiniteChain(model: model, operator: op)
+    let plan = try RunPlan(chain: chain, steps: steps)
+    return LanczosDriver(space: try plan.buildSpace(), options: LanczosOptions(steps: steps)).run()
+  }
+
+  // Light cone: with nearest-neighbour terms O_n spans at most n + w sites (w the operator's
+  // width), so a ring of N sites cannot tell itself from the infinite chain while n ≤ N − w − 1
+  // (n ≤ 9 on 12 sites even for zz_total; a ring of 10 departs at b_8 for xxz / zz_total).
+  @Test("agrees with a ring of 12 sites over 8 steps (inside the light cone)", arguments: [
+    (ModelName.mfim, OperatorName.szTotal), (.mfim, .sxTotal), (.mfim, .zzTotal), (.tfim, .szTotal),
+    (.xxz, .sxTotal), (.xxz, .zzTotal),
+  ])
+  func agreesWithRing(model: ModelName, op: OperatorName) throws {
+    let inf = try infinite(model, op, steps: 8)
+    #expect(inf.trustedCount == inf.coefficients.count)
+    let ring = try engineRun(SpinChain(model: model, size: 12, boundary: .pbc, operator: op), steps: 8)
+    #expect(ring.coefficients.count == inf.coefficients.count)
+    for k in 0..<min(ring.trustedCount, inf.coefficients.count) {
+      #expect(abs(inf.coefficients[k] - ring.coefficients[k]) <= 1e-12 * ring.coefficients[k], "\(model) \(op) b_\(k + 1)")
+    }
+  }
+
+  // For mfim / sz_total the ring holds out longer, to n = 2N − 3 (measured, as physics.md says),
+  // and departs right after; xxz departs earlier (the N = 6 ring already at b_5).
+  @Test("mfim / sz_total agrees with rings of 5 and 6 sites up to b_{2N-3}")
+  func mfimTwoNMinusThree() throws {
+    let inf = try infinite(.mfim, .szTotal, steps: 10)
+    for n in [5, 6] {
+      let ring = try engineRun(SpinChain(model: .mfim, size: n, boundary: .pbc, operator: .szTotal), steps: 10)
+      for k in 0..<(2 * n - 3) {
+        #expect(abs(inf.coefficients[k] - ring.coefficients[k]) <= 1e-12 * ring.coefficients[k], "N=\(n) b_\(k + 1)")
+      }
+      #expect(abs(inf.coefficients[2 * n - 3] - ring.coefficients[2 * n - 3]) > 1e-6, "N=\(n) departs at b_\(2 * n - 2)")
+    }
+  }
+
+  @Test("next-nearest-neighbour j1j2 agrees with a large ring over its first steps")
+  func j1j2() throws {
+    let inf = try infinite(.j1j2, .zzTotal, steps: 4)
+    let ring = try engineRun(SpinChain(model: .j1j2, size: 12, boundary: .pbc, operator: .zzTotal), steps: 4)
+    for k in 0..<4 { #expect(abs(inf.coefficients[k] - ring.coefficients[k]) <= 1e-12 * ring.coefficients[k]) }
+  }
+
+  @Test("conserved operators are conserved on the infinite chain too")
+  func conserved() throws {
+    #expect(try infinite(.xxz, .szTotal, steps: 3).conserved)
+  }
+
+  @Test("single-site operators are refused, with the reason")
+  func refusesLocalOperators() {
+    #expect(throws: SystemError.notTranslationInvariant("z0")) { try SpinChain.infiniteChain(model: .mfim, operator: .z0) }
+  }
+
+  @Test("too many steps are refused by the memory guard")
+  func memoryGuard() throws {
+    let plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal), steps: 20)
+    #expect(throws: MemoryGuardError.self) { try plan.checkMemory(limit: 16 << 30) }
+  }
+}
