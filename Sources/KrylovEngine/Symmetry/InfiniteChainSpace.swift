@@ -13,7 +13,7 @@ import Foundation
 /// Exact to `steps` coefficients: every class reachable in that many applications has width at
 /// most `maxWidth` = (operator width) + steps × (Hamiltonian range − 1), and every such class is
 /// in the basis. Products wider than that are dropped: they are reached only after the last step.
-public struct InfiniteChainSpace: KrylovOperatorSpace {
+public struct InfiniteChainSpace: SparseOperatorSpace {
   public let maxWidth: Int
   public let reflection: Bool
   public let blockCount: Int
@@ -103,16 +103,8 @@ public struct InfiniteChainSpace: KrylovOperatorSpace {
       }
       results.set(c, (k, m))
     }
-    var keys: [[UInt64]] = Array(repeating: [], count: blocks)
-    var sizes: [[UInt8]] = Array(repeating: [], count: blocks)
-    for c in 0..<chunks {
-      let (k, m) = results.get(c)!
-      for b in 0..<blocks {
-        keys[b] += k[b]
-        sizes[b] += m[b]
-      }
-    }
     // Keys were generated in (z, x) order, which is the key order: each block is sorted.
+    let (keys, sizes) = results.concatenatedBlocks(blocks: blocks)
     self.keys = keys
     self.orbitSizes = sizes
 
@@ -176,82 +168,37 @@ public struct InfiniteChainSpace: KrylovOperatorSpace {
     keys: [[UInt64]], sizes: [[UInt8]], translates: [(PauliString, Double, Int)], source: Int, target: Int,
     maxWidth: Int, reflect: Bool
   ) -> SparseRows {
-    let rows = keys[target].count
-    let chunks = max(1, min(32, rows / 2048))
-    let results = ChunkResults<SparseRows>(count: chunks)
     let mask: UInt64 = (1 << UInt64(maxWidth)) - 1
+    // Pad by the Hamiltonian's reach on the left: work on strings shifted right by `pad` sites.
     let pad = translates.map { -$0.2 }.max() ?? 0
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-      let lo = rows * c / chunks
-      let hi = rows * (c + 1) / chunks
-      var rowStart = [0]
-      var columns: [Int32] = []
-      var values: [Double] = []
-      var entries: [(Int32, Double)] = []
+    return SparseRows.build(rows: keys[target].count) { row, add in
+      let k = keys[target][row]
+      let s = PauliString(x: (k & mask) << UInt64(pad), z: (k >> UInt64(maxWidth)) << UInt64(pad))
+      let ms = Double(sizes[target][row])
       keys[source].withUnsafeBufferPointer { sourceKeys in
-        for row in lo..<hi {
-          let k = keys[target][row]
-          let s = PauliString(x: k & mask, z: k >> UInt64(maxWidth))
-          let ms = Double(sizes[target][row])
-          // Pad by the Hamiltonian's reach on the left: work on s shifted right by `pad` sites.
-          let shifted = PauliString(x: s.x << UInt64(pad), z: s.z << UInt64(pad))
-          entries.removeAll(keepingCapacity: true)
-          for (term, hc, shift) in translates {
-            let at = shift + pad
-            let t = PauliString(x: term.x << UInt64(at), z: term.z << UInt64(at))
-            guard t.support & shifted.support != 0 else { continue }
-            guard let (sign, q) = t.liouvillian(acting: shifted) else { continue }
-            var r = normalized(q)
-            let width = 64 - r.support.leadingZeroBitCount
-            guard width <= maxWidth else { continue }  // reached only after the last step
-            if reflect {
-              let m = normalized(mirrored(r, width: maxWidth))
-              if m < r { r = m }
-            }
-            guard let col = PauliSector.search(sourceKeys, key(r, width: maxWidth)) else {
-              preconditionFailure("infinite chain: product outside the class table")
-            }
-            let mr = Double(sizes[source][col])
-            let value = -hc * sign * (ms / mr).squareRoot()
-            if let j = entries.firstIndex(where: { $0.0 == Int32(col) }) {
-              entries[j].1 += value
-            } else {
-              entries.append((Int32(col), value))
-            }
+        for (term, hc, shift) in translates {
+          let at = UInt64(shift + pad)
+          let t = PauliString(x: term.x << at, z: term.z << at)
+          guard t.support & s.support != 0, let (sign, q) = t.liouvillian(acting: s) else { continue }
+          var r = normalized(q)
+          guard 64 - r.support.leadingZeroBitCount <= maxWidth else { continue }  // reached only after the last step
+          if reflect {
+            let m = normalized(mirrored(r, width: maxWidth))
+            if m < r { r = m }
           }
-          entries.sort { $0.0 < $1.0 }
-          for (col, value) in entries where value != 0 {
-            columns.append(col)
-            values.append(value)
+          guard let col = PauliSector.search(sourceKeys, key(r, width: maxWidth)) else {
+            preconditionFailure("infinite chain: product outside the class table")
           }
-          rowStart.append(columns.count)
+          add(Int32(col), -hc * sign * (ms / Double(sizes[source][col])).squareRoot())
         }
       }
-      results.set(c, SparseRows(rowStart: rowStart, columns: columns, values: values))
     }
-    var merged = SparseRows(rowStart: [0], columns: [], values: [])
-    for c in 0..<chunks {
-      let part = results.get(c)!
-      let offset = merged.columns.count
-      merged.rowStart += part.rowStart.dropFirst().map { $0 + offset }
-      merged.columns += part.columns
-      merged.values += part.values
-    }
-    return merged
   }
 
   public var blockDimensions: [Int] { keys.map(\.count) }
 
   public var storageBytes: Int {
     keys.reduce(0) { $0 + $1.count * 9 } + matrices.reduce(0) { $0 + $1.storageBytes }
-  }
-
-  public func applyLiouvillian(
-    block: Int, input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>,
-    perturbation: Double
-  ) {
-    let m = matrices[block]
-    m.multiply(rows: 0..<m.rowCount, input: input, output: output, perturbation: perturbation)
   }
 
   public var sectorDescription: String {

@@ -51,17 +51,7 @@ public struct PauliSector: Sendable {
       }
       results.set(c, (k, m))
     }
-    var keys: [[UInt64]] = Array(repeating: [], count: blocks)
-    var sizes: [[UInt16]] = Array(repeating: [], count: blocks)
-    for c in 0..<chunks {
-      let (k, m) = results.get(c)!
-      for b in 0..<blocks {
-        keys[b] += k[b]
-        sizes[b] += m[b]
-      }
-    }
-    self.keys = keys
-    self.orbitSizes = sizes
+    (self.keys, self.orbitSizes) = results.concatenatedBlocks(blocks: blocks)
   }
 
   public var blockDimensions: [Int] { keys.map(\.count) }
@@ -139,4 +129,21 @@ final class ChunkResults<T>: @unchecked Sendable {
   init(count: Int) { slots = Array(repeating: nil, count: count) }
   func set(_ i: Int, _ value: T) { lock.withLock { slots[i] = value } }
   func get(_ i: Int) -> T? { lock.withLock { slots[i] } }
+  var count: Int { slots.count }
+}
+
+extension ChunkResults {
+  /// Per-block key and orbit-size lists from every chunk, in chunk order (so sorted keys stay sorted).
+  func concatenatedBlocks<Size>(blocks: Int) -> ([[UInt64]], [[Size]]) where T == ([[UInt64]], [[Size]]) {
+    var keys: [[UInt64]] = Array(repeating: [], count: blocks)
+    var sizes: [[Size]] = Array(repeating: [], count: blocks)
+    for c in 0..<count {
+      let (k, m) = get(c)!
+      for b in 0..<blocks {
+        keys[b] += k[b]
+        sizes[b] += m[b]
+      }
+    }
+    return (keys, sizes)
+  }
 }

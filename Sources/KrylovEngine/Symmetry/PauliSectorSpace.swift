@@ -6,6 +6,54 @@ public struct SparseRows: Sendable {
   public var columns: [Int32]
   public var values: [Double]
 
+  public init(rowStart: [Int], columns: [Int32], values: [Double]) {
+    self.rowStart = rowStart
+    self.columns = columns
+    self.values = values
+  }
+
+  /// Builds `rows` rows on all cores. `contributions(row, add)` calls `add(column, value)` once
+  /// per contribution; repeated columns are summed, exact zeros dropped, columns sorted.
+  static func build(
+    rows: Int, contributions: @Sendable @escaping (Int, (Int32, Double) -> Void) -> Void
+  ) -> SparseRows {
+    let chunks = max(1, min(32, rows / 2048))
+    let results = ChunkResults<SparseRows>(count: chunks)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      let lo = rows * c / chunks
+      let hi = rows * (c + 1) / chunks
+      var part = SparseRows(rowStart: [0], columns: [], values: [])
+      part.rowStart.reserveCapacity(hi - lo + 1)
+      var entries: [(Int32, Double)] = []
+      for row in lo..<hi {
+        entries.removeAll(keepingCapacity: true)
+        contributions(row) { column, value in
+          if let j = entries.firstIndex(where: { $0.0 == column }) {
+            entries[j].1 += value
+          } else {
+            entries.append((column, value))
+          }
+        }
+        entries.sort { $0.0 < $1.0 }
+        for (column, value) in entries where value != 0 {
+          part.columns.append(column)
+          part.values.append(value)
+        }
+        part.rowStart.append(part.columns.count)
+      }
+      results.set(c, part)
+    }
+    var merged = SparseRows(rowStart: [0], columns: [], values: [])
+    for c in 0..<chunks {
+      let part = results.get(c)!
+      let offset = merged.columns.count
+      merged.rowStart += part.rowStart.dropFirst().map { $0 + offset }
+      merged.columns += part.columns
+      merged.values += part.values
+    }
+    return merged
+  }
+
   public var rowCount: Int { rowStart.count - 1 }
   public var nonzeros: Int { values.count }
   public var storageBytes: Int { rowStart.count * 8 + columns.count * 4 + values.count * 8 }
@@ -52,7 +100,7 @@ public struct SparseRows: Sendable {
 /// `(R|L|S) = sqrt(m_S / m_R) * sum_{Q in orbit(R)} (Q| i[H, S])`, because L commutes with the
 /// group. Built once as sparse rows per block, so each Lanczos step is one sparse product and
 /// no rounding can ever leave the sector.
-public struct PauliSectorSpace: KrylovOperatorSpace {
+public struct PauliSectorSpace: SparseOperatorSpace {
   public let sector: PauliSector
   /// `matrices[b]` maps block b into block (b + 1) % blockCount; its rows index the target block.
   public let matrices: [SparseRows]
@@ -89,75 +137,45 @@ public struct PauliSectorSpace: KrylovOperatorSpace {
   private static func buildRows(
     sector: PauliSector, terms: [(string: PauliString, coefficient: Double)], source: Int, target: Int
   ) -> SparseRows {
-    let rows = sector.keys[target].count
-    let chunks = max(1, min(32, rows / 2048))
-    let results = ChunkResults<SparseRows>(count: chunks)
     let n = sector.size
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-      let lo = rows * c / chunks
-      let hi = rows * (c + 1) / chunks
-      var rowStart = [0]
-      var columns: [Int32] = []
-      var values: [Double] = []
-      rowStart.reserveCapacity(hi - lo + 1)
-      columns.reserveCapacity((hi - lo) * 8)
-      values.reserveCapacity((hi - lo) * 8)
-      var entries: [(Int32, Double)] = []
+    return SparseRows.build(rows: sector.keys[target].count) { row, add in
+      let s = sector.string(key: sector.keys[target][row])
+      let ms = Double(sector.orbitSizes[target][row])
       sector.keys[source].withUnsafeBufferPointer { sourceKeys in
-        for row in lo..<hi {
-          let s = sector.string(key: sector.keys[target][row])
-          let ms = Double(sector.orbitSizes[target][row])
-          entries.removeAll(keepingCapacity: true)
-          for (hs, hc) in terms {
-            guard let (sign, q) = hs.liouvillian(acting: s) else { continue }
-            let r = sector.group.canonical(q)
-            let rk = (r.z << UInt64(n)) | r.x
-            guard let col = PauliSector.search(sourceKeys, rk) else {
-              preconditionFailure("Liouvillian left the sector: \(q) from \(s)")
-            }
-            let mr = Double(sector.orbitSizes[source][col])
-            let value = -hc * sign * (ms / mr).squareRoot()
-            if let j = entries.firstIndex(where: { $0.0 == Int32(col) }) {
-              entries[j].1 += value
-            } else {
-              entries.append((Int32(col), value))
-            }
+        for (hs, hc) in terms {
+          guard let (sign, q) = hs.liouvillian(acting: s) else { continue }
+          let r = sector.group.canonical(q)
+          guard let col = PauliSector.search(sourceKeys, (r.z << UInt64(n)) | r.x) else {
+            preconditionFailure("Liouvillian left the sector: \(q) from \(s)")
           }
-          entries.sort { $0.0 < $1.0 }
-          for (col, value) in entries where value != 0 {
-            columns.append(col)
-            values.append(value)
-          }
-          rowStart.append(columns.count)
+          add(Int32(col), -hc * sign * (ms / Double(sector.orbitSizes[source][col])).squareRoot())
         }
       }
-      results.set(c, SparseRows(rowStart: rowStart, columns: columns, values: values))
     }
-    var merged = SparseRows(rowStart: [0], columns: [], values: [])
-    for c in 0..<chunks {
-      let part = results.get(c)!
-      let offset = merged.columns.count
-      merged.rowStart += part.rowStart.dropFirst().map { $0 + offset }
-      merged.columns += part.columns
-      merged.values += part.values
-    }
-    return merged
   }
 
   public var blockDimensions: [Int] { sector.blockDimensions }
 
   public var storageBytes: Int { sector.storageBytes + matrices.reduce(0) { $0 + $1.storageBytes } }
 
+  public var sectorDescription: String {
+    let blocks = sector.blockCount == 2 ? ", Y-parity blocks" : ""
+    return "symmetry \(sector.group)\(blocks); dimensions \(blockDimensions.map(String.init).joined(separator: " + "))"
+  }
+}
+
+/// An operator space whose Liouvillian is a list of sparse matrices, one per source block.
+public protocol SparseOperatorSpace: KrylovOperatorSpace {
+  /// `matrices[b]` maps block b into block (b + 1) % blockCount; its rows index the target block.
+  var matrices: [SparseRows] { get }
+}
+
+extension SparseOperatorSpace {
   public func applyLiouvillian(
     block: Int, input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>,
     perturbation: Double
   ) {
     let m = matrices[block]
     m.multiply(rows: 0..<m.rowCount, input: input, output: output, perturbation: perturbation)
-  }
-
-  public var sectorDescription: String {
-    let blocks = sector.blockCount == 2 ? ", Y-parity blocks" : ""
-    return "symmetry \(sector.group)\(blocks); dimensions \(blockDimensions.map(String.init).joined(separator: " + "))"
   }
 }
