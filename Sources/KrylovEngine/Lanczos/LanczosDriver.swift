@@ -77,10 +77,21 @@ public final class LanczosDriver: @unchecked Sendable {
 
   /// Bytes the run holds beyond the space itself: both runs' Krylov vectors and work vectors.
   public static func vectorBytes(blockDimensions: [Int], initialBlock: Int, steps: Int) -> Int {
-    let capacities = Recursion.capacities(blocks: blockDimensions.count, initialBlock: initialBlock, steps: steps)
-    let stored = zip(blockDimensions, capacities).reduce(0) { $0 + $1.0 * $1.1 }
-    let work = (blockDimensions.max() ?? 0) * 2
-    return 2 * (stored + work) * MemoryLayout<Double>.size
+    Int(min(estimatedVectorBytes(blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps), 0x1p61))
+  }
+
+  /// `vectorBytes` in floating point, for estimates of requests far too large to run.
+  public static func estimatedVectorBytes(blockDimensions: [Int], initialBlock: Int, steps: Int) -> Double {
+    let blocks = blockDimensions.count
+    // Vector n lives in block (initialBlock + n) % blocks: count each block's share of the steps + 1 vectors.
+    let stored = blockDimensions.enumerated().reduce(0.0) { total, entry in
+      let (b, dim) = entry
+      let offset = (b - initialBlock + blocks) % blocks
+      let vectors = steps >= offset ? (steps - offset) / blocks + 1 : 0
+      return total + Double(dim) * Double(vectors)
+    }
+    let work = Double(blockDimensions.max() ?? 0) * 2
+    return 2 * (stored + work) * Double(MemoryLayout<Double>.size)
   }
 
   /// Runs to completion on the calling thread, reporting each coefficient through `onStep`.

@@ -18,11 +18,12 @@ public struct MemoryGuardError: Error, Sendable, CustomStringConvertible {
   public var largestSizeThatFits: Int?
 
   public var description: String {
+    let need = estimatedBytes >= Int.max / 4 ? "more than \(formatBytes(Int.max / 4))" : "about \(formatBytes(estimatedBytes))"
     var text =
-      "refusing to start: \(chain.label) with \(steps) steps needs about \(formatBytes(estimatedBytes)) "
+      "refusing to start: \(chain.label) with \(steps) steps needs \(need) "
       + "but the memory limit is \(formatBytes(limitBytes))"
     if chain.infinite {
-      text += "; ask for fewer steps (each step multiplies the infinite chain's basis by about 4)"
+      text += "; each step multiplies the infinite chain's basis by about 4"
     } else if let n = largestSizeThatFits {
       text += "; the largest N that fits is \(n)"
     } else {
@@ -66,11 +67,14 @@ public struct RunPlan: Sendable {
       self.parityBlocks = h.isReal && o.yParity != nil
       self.blockDimensions = parityBlocks ? [classes / 2, classes / 2] : [classes]
       self.initialBlock = parityBlocks ? (o.yParity ?? 0) : 0
-      let translates = h.count * max(InfiniteChainSpace.width(h), 1)
-      let tables = classes * 9 * 2
-      let matrices = 2 * (classes * 8 + classes * translates * 12)
-      let vectors = LanczosDriver.vectorBytes(blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
-      self.estimatedBytes = w <= 31 ? tables + matrices + vectors + 64 << 20 : Int.max / 4
+      // In floating point: the estimate of an absurd request must not overflow.
+      let c = Double(classes)
+      let translates = Double(h.count * max(InfiniteChainSpace.width(h), 1))
+      let tables = c * 9 * 2
+      let matrices = 2 * (c * 8 + c * translates * 12)
+      let vectors = LanczosDriver.estimatedVectorBytes(
+        blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
+      self.estimatedBytes = w <= 31 ? Self.clamp(tables + matrices + vectors + 64 * 1048576) : Int.max / 4
       return
     }
     let group: SymmetryGroup =
@@ -84,16 +88,20 @@ public struct RunPlan: Sendable {
     let counts = group.orbitCounts()
     self.blockDimensions = parityBlocks ? [counts.even, counts.odd] : [counts.even + counts.odd]
     self.initialBlock = parityBlocks ? (parity ?? 0) : 0
-    let orbits = counts.even + counts.odd
+    let orbits = Double(counts.even + counts.odd)
     // Sector tables (10 bytes per orbit), the sparse matrices (rows * terms, bounded above;
-    // built in chunks and merged, so counted twice), and both runs' Krylov vectors.
-    let terms = max(1, h.count)
+    // built in chunks and merged, so counted twice), and both runs' Krylov vectors. In floating
+    // point: the estimate of an absurd request must not overflow.
+    let terms = Double(max(1, h.count))
     let tables = orbits * 10 * 2
     let matrices = 2 * (orbits * 8 + orbits * terms * 12)
-    let vectors = LanczosDriver.vectorBytes(
+    let vectors = LanczosDriver.estimatedVectorBytes(
       blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
-    self.estimatedBytes = tables + matrices + vectors + 64 << 20
+    self.estimatedBytes = Self.clamp(tables + matrices + vectors + 64 * 1048576)
   }
+
+  /// A byte count as an Int, saturating far below overflow.
+  private static func clamp(_ bytes: Double) -> Int { Int(min(bytes, Double(Int.max / 4))) }
 
   /// A safe share of physical memory: 70%, leaving room for the system and the caller.
   public static var defaultMemoryLimit: Int {
@@ -145,7 +153,7 @@ public struct RunPlan: Sendable {
 
 /// `1.5 GiB`, `320 MiB`, `12 KiB`.
 public func formatBytes(_ bytes: Int) -> String {
-  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
   var value = Double(bytes)
   var unit = 0
   while value >= 1024 && unit < units.count - 1 {
