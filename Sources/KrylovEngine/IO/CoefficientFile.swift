@@ -35,9 +35,16 @@ public struct CoefficientFileError: Error, Sendable, CustomStringConvertible {
 /// optional header, then rows `n,b_n[,trusted]` with n = 1, 2, 3, ... in order.
 public enum CoefficientFile {
   public static func read(path: String) throws(CoefficientFileError) -> CoefficientSequence {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: no such file")
+    }
+    if isDirectory.boolValue {
+      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: it is a directory")
+    }
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file (\(error.localizedDescription))")
+      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: permission denied or unreadable")
     }
     guard let text = String(data: data, encoding: .utf8) else {
       throw CoefficientFileError(path: path, line: nil, message: "the file is not UTF-8 text")
