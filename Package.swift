@@ -6,6 +6,7 @@ let package = Package(
   products: [
     .executable(name: "krylov", targets: ["krylov"]),
     .library(name: "KrylovEngine", targets: ["KrylovEngine"]),
+    .library(name: "KrylovTUI", targets: ["KrylovTUI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +32,9 @@ let package = Package(
       dependencies: ["COpenBLAS"]
     ),
 
+    // The terminal UI core: cell buffer, widgets, themes. No ncurses, no engine.
+    .target(name: "KrylovTUI"),
+
     // The command-line front end.
     .executableTarget(
       name: "krylov",
@@ -47,6 +51,10 @@ let package = Package(
         "COpenBLAS",
         .product(name: "BigInt", package: "BigInt"),
       ]
+    ),
+    .testTarget(
+      name: "KrylovTUITests",
+      dependencies: ["KrylovTUI"]
     ),
     .testTarget(
       name: "KrylovCLITests",

@@ -1,0 +1,71 @@
+/// One terminal cell: a grapheme and its style.
+public struct Cell: Hashable, Sendable {
+  public var symbol: Character
+  public var style: Style
+
+  public init(_ symbol: Character = " ", style: Style = .plain) {
+    self.symbol = symbol
+    self.style = style
+  }
+
+  public static let blank = Cell()
+}
+
+/// The only drawing surface: widgets render into a buffer, never into a terminal.
+///
+/// A rectangle of cells stored row by row. Writes outside the area are dropped, so a widget
+/// given a zero-size or 1×1 area cannot corrupt anything. Tests compare buffers as text.
+public struct CellBuffer: Equatable, Sendable, CustomStringConvertible {
+  public private(set) var area: Rect
+  public private(set) var cells: [Cell]
+
+  public init(area: Rect) {
+    self.area = area
+    cells = Array(repeating: .blank, count: area.area)
+  }
+
+  public init(width: Int, height: Int) { self.init(area: Rect(x: 0, y: 0, width: width, height: height)) }
+
+  /// A buffer holding `lines` as plain text (for expected values in tests).
+  public init(lines: [String]) {
+    let width = lines.map(\.count).max() ?? 0
+    self.init(width: width, height: lines.count)
+    for (row, line) in lines.enumerated() { setString(x: 0, y: row, line) }
+  }
+
+  public subscript(x: Int, y: Int) -> Cell {
+    get { area.contains(x: x, y: y) ? cells[(y - area.y) * area.width + (x - area.x)] : .blank }
+    set {
+      guard area.contains(x: x, y: y) else { return }
+      cells[(y - area.y) * area.width + (x - area.x)] = newValue
+    }
+  }
+
+  /// Writes `text` from (x, y) rightwards, clipped to `maxWidth` cells and to the buffer.
+  public mutating func setString(x: Int, y: Int, _ text: String, style: Style = .plain, maxWidth: Int? = nil) {
+    var column = x
+    let limit = maxWidth.map { x + $0 } ?? area.right
+    for character in text {
+      if column >= limit || column >= area.right { break }
+      self[column, y] = Cell(character, style: style)
+      column += 1
+    }
+  }
+
+  /// Sets the style of every cell in `rect` (keeping the symbols).
+  public mutating func setStyle(_ style: Style, in rect: Rect) {
+    let clipped = rect.intersection(area)
+    for y in clipped.y..<clipped.bottom {
+      for x in clipped.x..<clipped.right { self[x, y].style = style }
+    }
+  }
+
+  /// Each row as plain text.
+  public var lines: [String] {
+    (0..<area.height).map { row in
+      String(cells[(row * area.width)..<((row + 1) * area.width)].map(\.symbol))
+    }
+  }
+
+  public var description: String { lines.map { "\"\($0)\"" }.joined(separator: "\n") }
+}

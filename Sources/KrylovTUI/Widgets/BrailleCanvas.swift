@@ -1,0 +1,86 @@
+/// A dot grid of 2×4 braille dots per cell, drawn in layers, each layer in one colour.
+///
+/// Dots are addressed from the bottom-left (x to the right, y upwards), the way plots are.
+/// A cell's dots are one byte: the left column top to bottom is bits 0, 1, 2, 6 and the right
+/// column bits 3, 4, 5, 7 (Unicode's dot numbering 1, 2, 3, 7 and 4, 5, 6, 8), and the glyph is
+/// U+2800 plus that byte. Later layers draw over earlier ones cell by cell; empty cells of a
+/// layer leave what is below visible.
+public struct BrailleCanvas: Sendable {
+  public let width: Int
+  public let height: Int
+  private var layers: [(masks: [UInt8], style: Style)] = []
+
+  /// A canvas of `width` × `height` cells (2·width × 4·height dots).
+  public init(width: Int, height: Int) {
+    self.width = max(0, width)
+    self.height = max(0, height)
+  }
+
+  public var dotWidth: Int { 2 * width }
+  public var dotHeight: Int { 4 * height }
+
+  /// The bit of dot (dx, dy) within a cell, dy counted from the top of the cell.
+  public static func bit(dx: Int, dy: Int) -> UInt8 {
+    let left: [UInt8] = [0x01, 0x02, 0x04, 0x40]
+    let right: [UInt8] = [0x08, 0x10, 0x20, 0x80]
+    return dx == 0 ? left[dy] : right[dy]
+  }
+
+  /// The glyph for a dot pattern.
+  public static func glyph(_ mask: UInt8) -> Character {
+    Character(Unicode.Scalar(0x2800 + UInt32(mask))!)
+  }
+
+  /// Adds a layer with the given dots (dot coordinates, origin bottom-left); dots outside are dropped.
+  public mutating func addLayer(dots: [(x: Int, y: Int)], style: Style) {
+    var masks = [UInt8](repeating: 0, count: width * height)
+    for (x, y) in dots where x >= 0 && y >= 0 && x < dotWidth && y < dotHeight {
+      let fromTop = dotHeight - 1 - y
+      let cell = (fromTop / 4) * width + x / 2
+      masks[cell] |= Self.bit(dx: x % 2, dy: fromTop % 4)
+    }
+    layers.append((masks, style))
+  }
+
+  /// Adds a layer of points in data coordinates mapped linearly onto the dot grid.
+  public mutating func addLayer(
+    points: [(x: Double, y: Double)], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, style: Style,
+    connect: Bool = false
+  ) {
+    guard dotWidth > 0, dotHeight > 0 else { return }
+    let sx = Double(dotWidth - 1) / max(xRange.upperBound - xRange.lowerBound, .leastNormalMagnitude)
+    let sy = Double(dotHeight - 1) / max(yRange.upperBound - yRange.lowerBound, .leastNormalMagnitude)
+    var dots: [(x: Int, y: Int)] = []
+    var previous: (Int, Int)?
+    for p in points where p.x.isFinite && p.y.isFinite {
+      guard xRange.contains(p.x), yRange.contains(p.y) else {
+        previous = nil
+        continue
+      }
+      let dot = (Int(((p.x - xRange.lowerBound) * sx).rounded()), Int(((p.y - yRange.lowerBound) * sy).rounded()))
+      if connect, let (px, py) = previous {
+        // Straight segment between consecutive points, one dot per step of the longer axis.
+        let steps = max(abs(dot.0 - px), abs(dot.1 - py), 1)
+        for s in 1..<steps {
+          dots.append((px + (dot.0 - px) * s / steps, py + (dot.1 - py) * s / steps))
+        }
+      }
+      dots.append(dot)
+      previous = dot
+    }
+    addLayer(dots: dots, style: style)
+  }
+
+  /// Draws the canvas into `area` of `buffer` (clipped to both).
+  public func render(into buffer: inout CellBuffer, at area: Rect) {
+    for layer in layers {
+      for row in 0..<min(height, area.height) {
+        for column in 0..<min(width, area.width) {
+          let mask = layer.masks[row * width + column]
+          guard mask != 0 else { continue }
+          buffer[area.x + column, area.y + row] = Cell(Self.glyph(mask), style: layer.style)
+        }
+      }
+    }
+  }
+}
