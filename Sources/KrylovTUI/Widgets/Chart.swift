@@ -1,0 +1,154 @@
+import Foundation
+
+/// One series of a chart.
+public struct ChartSeries: Sendable {
+  public var name: String
+  public var points: [(x: Double, y: Double)]
+  public var style: Style
+  /// Join consecutive points with braille segments (a line) or show the points alone.
+  public var connected: Bool
+
+  public init(name: String, points: [(x: Double, y: Double)], style: Style = .plain, connected: Bool = true) {
+    self.name = name
+    self.points = points
+    self.style = style
+    self.connected = connected
+  }
+}
+
+/// A braille line chart with axes, ticks and a legend, laid out before anything is drawn.
+///
+/// The y axis may be logarithmic (non-positive values are then dropped). Ticks are "nice"
+/// numbers (1, 2, 5 × 10^k) on a linear axis and decades on a log axis. The chart draws only
+/// inside the area it is given; in an area too small for axes it draws the plot alone, and in
+/// an empty area nothing.
+public struct Chart: Sendable {
+  public var series: [ChartSeries]
+  public var xRange: ClosedRange<Double>
+  public var yRange: ClosedRange<Double>
+  public var logY: Bool
+  public var axisStyle: Style
+  public var labelStyle: Style
+  /// Vertical markers (e.g. the forecast prefix k), drawn as dotted columns.
+  public var markers: [(x: Double, style: Style)]
+
+  public init(
+    series: [ChartSeries], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, logY: Bool = false,
+    axisStyle: Style = .plain, labelStyle: Style = .plain, markers: [(x: Double, style: Style)] = []
+  ) {
+    self.series = series
+    self.xRange = xRange
+    self.yRange = yRange
+    self.logY = logY
+    self.axisStyle = axisStyle
+    self.labelStyle = labelStyle
+    self.markers = markers
+  }
+
+  /// Ranges that hold every point of `series` (with y from 0 on a linear axis).
+  public static func fittedRanges(_ series: [ChartSeries], logY: Bool) -> (ClosedRange<Double>, ClosedRange<Double>) {
+    let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
+    guard let first = points.first else { return (0...1, logY ? 1...10 : 0...1) }
+    var (x0, x1, y0, y1) = (first.x, first.x, first.y, first.y)
+    for p in points {
+      x0 = min(x0, p.x)
+      x1 = max(x1, p.x)
+      y0 = min(y0, p.y)
+      y1 = max(y1, p.y)
+    }
+    if !logY { y0 = min(0, y0) }
+    if x1 <= x0 { x1 = x0 + 1 }
+    if y1 <= y0 { y1 = logY ? y0 * 10 : y0 + 1 }
+    return (x0...x1, y0...y1)
+  }
+
+  /// Tick values: nice numbers covering `range`, about `target` of them.
+  public static func ticks(_ range: ClosedRange<Double>, target: Int) -> [Double] {
+    let span = range.upperBound - range.lowerBound
+    guard span > 0, target > 0 else { return [range.lowerBound] }
+    let raw = span / Double(target)
+    let magnitude = pow(10, floor(log10(raw)))
+    let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+    var values: [Double] = []
+    var v = ceil(range.lowerBound / step) * step
+    while v <= range.upperBound + step * 1e-9 {
+      values.append(abs(v) < step * 1e-9 ? 0 : v)
+      v += step
+    }
+    return values
+  }
+
+  /// Short labels: 0, 25, 1.5, 2e+03.
+  public static func label(_ v: Double) -> String {
+    if v == 0 { return "0" }
+    if abs(v) >= 1e4 || abs(v) < 1e-2 { return String(format: "%.0e", v) }
+    if v == v.rounded() { return String(Int(v)) }
+    return String(format: "%.3g", v)
+  }
+
+  public func render(into buffer: inout CellBuffer, area: Rect) {
+    let area = area.intersection(buffer.area)
+    guard !area.isEmpty else { return }
+    let yLow = logY ? log10(max(yRange.lowerBound, .leastNormalMagnitude)) : yRange.lowerBound
+    let yHigh = logY ? log10(max(yRange.upperBound, .leastNormalMagnitude)) : yRange.upperBound
+    let yMapped = yLow...max(yHigh, yLow + 1e-12)
+    let yTicks: [Double] =
+      logY ? Array(Int(ceil(yLow))...max(Int(ceil(yLow)), Int(floor(yHigh)))).map(Double.init)
+      : Self.ticks(yRange, target: max(1, area.height / 3))
+    let yLabels = yTicks.map { logY ? "1e\(Int($0))" : Self.label($0) }
+    let gutter = (yLabels.map(\.count).max() ?? 1) + 1
+    // Too small for axes: plot alone.
+    let withAxes = area.width > gutter + 4 && area.height > 3
+    let plot =
+      withAxes
+      ? Rect(x: area.x + gutter, y: area.y, width: area.width - gutter, height: area.height - 2) : area
+    var canvas = BrailleCanvas(width: plot.width, height: plot.height)
+    for marker in markers {
+      let points = stride(from: 0, to: canvas.dotHeight, by: 2).map { (x: marker.x, y: Double($0)) }
+      canvas.addLayer(
+        points: points, xRange: xRange, yRange: 0...Double(max(canvas.dotHeight - 1, 1)), style: marker.style)
+    }
+    for s in series {
+      let points = s.points.compactMap { p -> (x: Double, y: Double)? in
+        if logY { return p.y > 0 ? (p.x, log10(p.y)) : nil }
+        return p
+      }
+      canvas.addLayer(points: points, xRange: xRange, yRange: yMapped, style: s.style, connect: s.connected)
+    }
+    canvas.render(into: &buffer, at: plot)
+    guard withAxes else { return }
+
+    // Y axis: line and labels at the tick rows.
+    for row in plot.y..<plot.bottom { buffer[plot.x - 1, row] = Cell("│", style: axisStyle) }
+    for (tick, label) in zip(yTicks, yLabels) {
+      let f = (tick - yMapped.lowerBound) / (yMapped.upperBound - yMapped.lowerBound)
+      let row = plot.bottom - 1 - Int((f * Double(plot.height - 1)).rounded())
+      guard row >= plot.y, row < plot.bottom else { continue }
+      buffer.setString(x: plot.x - 1 - label.count, y: row, label, style: labelStyle)
+      buffer[plot.x - 1, row] = Cell("┤", style: axisStyle)
+    }
+    // X axis: line, ticks and labels that do not overlap.
+    let axisRow = plot.bottom
+    buffer[plot.x - 1, axisRow] = Cell("└", style: axisStyle)
+    for column in plot.x..<plot.right { buffer[column, axisRow] = Cell("─", style: axisStyle) }
+    var nextFree = plot.x
+    for tick in Self.ticks(xRange, target: max(1, plot.width / 10)) {
+      let f = (tick - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound)
+      let column = plot.x + Int((f * Double(plot.width - 1)).rounded())
+      guard column < plot.right else { continue }
+      buffer[column, axisRow] = Cell("┬", style: axisStyle)
+      let label = Self.label(tick)
+      let start = min(max(column - label.count / 2, plot.x), plot.right - label.count)
+      guard start >= nextFree else { continue }
+      buffer.setString(x: start, y: axisRow + 1, label, style: labelStyle)
+      nextFree = start + label.count + 1
+    }
+    // Legend, top right inside the plot: a coloured marker and the name.
+    for (i, s) in series.enumerated() where i < plot.height {
+      let text = "\u{28FF} " + s.name
+      let x = max(plot.x, plot.right - text.count)
+      buffer.setString(x: x, y: plot.y + i, String(text.prefix(1)), style: s.style)
+      buffer.setString(x: x + 1, y: plot.y + i, String(text.dropFirst()), style: labelStyle, maxWidth: plot.right - x - 1)
+    }
+  }
+}

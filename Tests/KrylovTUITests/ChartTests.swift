@@ -1,0 +1,56 @@
+import KrylovTUI
+import Testing
+
+@Suite("Chart")
+struct ChartTests {
+  @Test("nice ticks", arguments: [
+    (0.0...10.0, 5, [0.0, 2, 4, 6, 8, 10]), (0.0...1.0, 2, [0.0, 0.5, 1]), (3.0...27.0, 3, [10.0, 20]),
+  ])
+  func ticks(range: ClosedRange<Double>, target: Int, expected: [Double]) {
+    #expect(Chart.ticks(range, target: target) == expected)
+  }
+
+  @Test("a diagonal line with axes, ticks, labels and legend")
+  func layout() {
+    let line = ChartSeries(name: "b", points: (0...10).map { (Double($0), Double($0)) })
+    let chart = Chart(series: [line], xRange: 0...10, yRange: 0...10)
+    var buffer = CellBuffer(width: 16, height: 6)
+    chart.render(into: &buffer, area: buffer.area)
+    let lines = buffer.lines
+    // Y labels in the gutter, the axis corner and the x labels under the axis.
+    #expect(lines[0].hasPrefix("10┤"))
+    #expect(lines[3].hasPrefix(" 0┤"))
+    #expect(lines[4].hasPrefix("  └┬"))
+    #expect(lines[5].hasPrefix("   0"))
+    #expect(lines[5].hasSuffix("10"))
+    // The legend sits top right, the line rises from bottom left to top right.
+    #expect(lines[0].hasSuffix("⣿ b"))
+    #expect(lines[3].dropFirst(3).first != " ")
+  }
+
+  @Test("log y drops non-positive values and labels decades")
+  func logScale() {
+    let s = ChartSeries(name: "x", points: [(0, 0), (1, 1), (2, 10), (3, 100)])
+    let chart = Chart(series: [s], xRange: 0...3, yRange: 1...100, logY: true)
+    var buffer = CellBuffer(width: 20, height: 8)
+    chart.render(into: &buffer, area: buffer.area)
+    let text = buffer.lines.joined(separator: "\n")
+    #expect(text.contains("1e2┤") && text.contains("1e0┤"))
+  }
+
+  @Test("tiny and empty areas do not crash and stay inside", arguments: [(0, 0), (1, 1), (3, 2), (8, 3)])
+  func tiny(width: Int, height: Int) {
+    let s = ChartSeries(name: "b", points: [(0, 0), (1, 1)])
+    let chart = Chart(series: [s], xRange: 0...1, yRange: 0...1)
+    var buffer = CellBuffer(width: width, height: height)
+    chart.render(into: &buffer, area: Rect(x: 0, y: 0, width: width + 5, height: height + 5))
+    #expect(buffer.cells.count == width * height)
+  }
+
+  @Test("fitted ranges cover every point")
+  func fitted() {
+    let s = ChartSeries(name: "b", points: [(1, 2), (5, 9)])
+    let (x, y) = Chart.fittedRanges([s], logY: false)
+    #expect(x == 1...5 && y == 0...9)
+  }
+}
