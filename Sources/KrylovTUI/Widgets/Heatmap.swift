@@ -1,0 +1,47 @@
+/// A matrix drawn with half blocks: two matrix rows per text row, one column per cell.
+///
+/// Each cell shows "▀" with the upper row's colour as foreground and the lower row's as
+/// background, so a T×T attention matrix needs T columns and T/2 rows. Values are mapped
+/// onto a 101-step gradient by round(100 · v / scale); non-finite values (the masked future
+/// of a causal attention matrix) are left blank. Larger matrices are clipped to the area.
+public struct Heatmap: Sendable {
+  /// Row-major values, `rows` × `columns`.
+  public var values: [Double]
+  public var rows: Int
+  public var columns: Int
+  public var gradient: [Color]
+  /// The value shown with the gradient's last colour (values above it saturate).
+  public var scale: Double
+
+  public init(values: [Double], rows: Int, columns: Int, gradient: [Color], scale: Double = 1) {
+    precondition(values.count == rows * columns, "heatmap values do not match rows × columns")
+    self.values = values
+    self.rows = rows
+    self.columns = columns
+    self.gradient = gradient.isEmpty ? [.terminalDefault] : gradient
+    self.scale = scale > 0 ? scale : 1
+  }
+
+  func color(row: Int, column: Int) -> Color? {
+    guard row < rows, column < columns else { return nil }
+    let v = values[row * columns + column]
+    guard v.isFinite else { return nil }
+    let index = Int((min(max(v / scale, 0), 1) * Double(gradient.count - 1)).rounded())
+    return gradient[index]
+  }
+
+  public func render(into buffer: inout CellBuffer, area: Rect) {
+    let area = area.intersection(buffer.area)
+    for textRow in 0..<min(area.height, (rows + 1) / 2) {
+      for column in 0..<min(area.width, columns) {
+        let upper = color(row: 2 * textRow, column: column)
+        let lower = color(row: 2 * textRow + 1, column: column)
+        if upper == nil && lower == nil { continue }
+        let style = Style(foreground: upper ?? .terminalDefault, background: lower ?? .terminalDefault)
+        // With no upper value the lower one is drawn as a lower half block in the foreground.
+        let cell = upper == nil ? Cell("▄", style: Style(foreground: lower!)) : Cell("▀", style: style)
+        buffer[area.x + column, area.y + textRow] = cell
+      }
+    }
+  }
+}
