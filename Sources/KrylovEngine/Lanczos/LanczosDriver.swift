@@ -116,7 +116,7 @@ public final class LanczosDriver: @unchecked Sendable {
     let referenceScale = space.liouvillianScale
     var maxB = 0.0
 
-    for n in 1...max(options.steps, 1) where options.steps >= 1 {
+    for n in stride(from: 1, through: options.steps, by: 1) {
       if isCancelled() {
         reason = .cancelled
         break
@@ -140,7 +140,7 @@ public final class LanczosDriver: @unchecked Sendable {
       // A residual far below the coefficients, at the very step where trust ends, is an exhaustion
       // point blurred by amplified rounding (components the sector does not exclude, such as
       // those of conserved charges of integrable models): nothing after it can be trusted.
-      if trusted == n - 1 && trusted < n && n > 1 && b < options.suspectedExhaustion * maxB {
+      if trusted == n - 1 && n > 1 && b < options.suspectedExhaustion * maxB {
         reason = .exhausted
         exhaustionTrusted = false
         break

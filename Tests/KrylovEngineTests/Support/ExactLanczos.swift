@@ -45,7 +45,6 @@ struct ExactLanczos {
     }
     var older: Vector = [:]  // Q_{n-2}
     var previous: Vector = o  // Q_{n-1}
-    var hOlder = BigInt(1)  // H_{n-3}, then H_{n-2}
     var hPrevious = BigInt(1)  // H_{n-2}
     var hCurrent = normSquared(o)  // H_{n-1}
     let d2 = denominator * denominator
@@ -66,11 +65,9 @@ struct ExactLanczos {
       squares.append((hNext * hPrevious, hCurrent * hCurrent * d2))
       older = previous
       previous = reduced
-      hOlder = hPrevious
       hPrevious = hCurrent
       hCurrent = hNext
     }
-    _ = hOlder
   }
 
   /// Scales a sum with decimal coefficients to integers; returns the integer terms and the scale.
