@@ -6,10 +6,13 @@ let package = Package(
   products: [
     .executable(name: "krylov", targets: ["krylov"]),
     .library(name: "KrylovEngine", targets: ["KrylovEngine"]),
+    .library(name: "KrylovForecaster", targets: ["KrylovForecaster"]),
     .library(name: "KrylovTUI", targets: ["KrylovTUI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Generic elementary functions, so every layer is written once for Float and Double.
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
     // Exact rational arithmetic in the tests only: the independent check of the Lanczos engine.
     .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
   ],
@@ -32,6 +35,14 @@ let package = Package(
       dependencies: ["COpenBLAS"]
     ),
 
+    // The transformer: layers, training, checkpoints, rollout, attention and ablation.
+    // Knows nothing of spin chains: it sees sequences of numbers.
+    .target(
+      name: "KrylovForecaster",
+      dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
+      resources: [.copy("Resources/default-model.safetensors")]
+    ),
+
     // The terminal UI core: cell buffer, widgets, themes. No ncurses, no engine.
     .target(name: "KrylovTUI"),
 
@@ -40,6 +51,7 @@ let package = Package(
       name: "krylov",
       dependencies: [
         "KrylovEngine",
+        "KrylovForecaster",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -51,6 +63,10 @@ let package = Package(
         "COpenBLAS",
         .product(name: "BigInt", package: "BigInt"),
       ]
+    ),
+    .testTarget(
+      name: "KrylovForecasterTests",
+      dependencies: ["KrylovForecaster"]
     ),
     .testTarget(
       name: "KrylovTUITests",

@@ -1,0 +1,111 @@
+import Foundation
+
+/// Why a checkpoint could not be used.
+public struct CheckpointError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+/// Model checkpoints: safetensors files whose tensors are the parameter layout's named views
+/// (float32) and whose metadata carries the configuration and the training record.
+public enum Checkpoint {
+  public static let formatName = "krylov-forecaster"
+  public static let formatVersion = "1"
+
+  /// Metadata every checkpoint carries: format, version and the configuration as JSON;
+  /// `extra` (the training manifest, normalization notes) is added beside them.
+  public static func metadata(config: ForecasterConfig, extra: [String: String]) -> [String: String] {
+    var m = extra
+    m["format"] = formatName
+    m["format_version"] = formatVersion
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    m["config"] = String(decoding: (try? encoder.encode(config)) ?? Data(), as: UTF8.self)
+    m["normalization"] =
+      "x_n = b_n / RMS(b_1..b_\(config.scaleWindow)); features (x_n, \(config.stepGain)*(x_n - x_{n-1}), log max(x_n, 1e-3)); output = \(config.stepGain)*(x_{n+1} - x_n)"
+    return m
+  }
+
+  public static func encode(_ model: Transformer<Float>, extra: [String: String] = [:]) throws -> Data {
+    var tensors: [String: StoredTensor] = [:]
+    for slot in model.layout.slots {
+      var bytes = Data(capacity: slot.count * 4)
+      for i in slot.offset..<(slot.offset + slot.count) {
+        var bits = model.params[i].bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+      }
+      tensors[slot.name] = StoredTensor(dtype: "F32", shape: slot.shape, bytes: bytes)
+    }
+    return try Safetensors.encode(tensors: tensors, metadata: metadata(config: model.config, extra: extra))
+  }
+
+  /// Writes atomically: a file beside the target, renamed when complete.
+  public static func write(_ model: Transformer<Float>, extra: [String: String] = [:], to path: String) throws {
+    let data = try encode(model, extra: extra)
+    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+  }
+
+  public static func load(path: String) throws(CheckpointError) -> Forecaster {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw CheckpointError(message: "\(path): cannot read the model file (\(error.localizedDescription))")
+    }
+    return try decode(data, source: path)
+  }
+
+  /// Decodes a checkpoint, refusing a corrupt, truncated or mismatched file with the reason.
+  public static func decode(_ data: Data, source: String) throws(CheckpointError) -> Forecaster {
+    func fail(_ message: String) -> CheckpointError { CheckpointError(message: "\(source): \(message)") }
+    let file: (tensors: [String: StoredTensor], metadata: [String: String])
+    do { file = try Safetensors.decode(data, source: source) } catch { throw CheckpointError(message: error.description) }
+    guard file.metadata["format"] == formatName else {
+      throw fail("not a krylov forecaster checkpoint (metadata 'format' is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+    }
+    guard file.metadata["format_version"] == formatVersion else {
+      throw fail("checkpoint format version \(file.metadata["format_version"] ?? "?") is not supported (this build reads \(formatVersion))")
+    }
+    guard let configText = file.metadata["config"],
+      let config = try? JSONDecoder().decode(ForecasterConfig.self, from: Data(configText.utf8))
+    else { throw fail("the configuration in the metadata is missing or malformed") }
+    if let problem = config.problem { throw fail("invalid configuration: \(problem)") }
+    let model = Transformer<Float>(config: config)
+    let expected = Set(model.layout.slots.map(\.name))
+    if let extra = Set(file.tensors.keys).subtracting(expected).sorted().first {
+      throw fail("unexpected tensor '\(extra)' for this configuration")
+    }
+    for slot in model.layout.slots {
+      guard let t = file.tensors[slot.name] else { throw fail("tensor '\(slot.name)' is missing") }
+      guard t.dtype == "F32" else { throw fail("tensor '\(slot.name)' is \(t.dtype); float32 expected") }
+      guard t.shape == slot.shape else {
+        throw fail("tensor '\(slot.name)' has shape \(t.shape); the configuration needs \(slot.shape)")
+      }
+      var bad = false
+      t.bytes.withUnsafeBytes { raw in
+        for i in 0..<slot.count {
+          let v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+          if !v.isFinite { bad = true }
+          model.params[slot.offset + i] = v
+        }
+      }
+      if bad { throw fail("tensor '\(slot.name)' holds non-finite values") }
+    }
+    return Forecaster(model: model, metadata: file.metadata)
+  }
+}
+
+/// The model shipped inside the package, used whenever no checkpoint is named.
+public enum DefaultModel {
+  public static let resourceName = "default-model"
+
+  /// Loads the embedded default checkpoint.
+  public static func load() throws(CheckpointError) -> Forecaster {
+    guard let url = Bundle.module.url(forResource: resourceName, withExtension: "safetensors") else {
+      throw CheckpointError(message: "the embedded default model is missing from this build")
+    }
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw CheckpointError(message: "the embedded default model cannot be read: \(error.localizedDescription)")
+    }
+    return try Checkpoint.decode(data, source: "embedded default model")
+  }
+}

@@ -1,0 +1,130 @@
+/// One attention head: layer and head index, both from 0.
+public struct HeadID: Hashable, Sendable, Comparable, CustomStringConvertible {
+  public var layer: Int
+  public var head: Int
+  public init(layer: Int, head: Int) {
+    self.layer = layer
+    self.head = head
+  }
+  public static func < (a: HeadID, b: HeadID) -> Bool { (a.layer, a.head) < (b.layer, b.head) }
+  /// "L1H3" style, 0-based as everywhere in the API.
+  public var description: String { "L\(layer)H\(head)" }
+}
+
+/// What to switch off at inference: heads, and parts of the history every head may see.
+public struct Ablation: Sendable, Equatable {
+  public var disabledHeads: Set<HeadID>
+  /// Over token positions: position p holds b_{p+1}.
+  public var history: HistoryMask
+  public init(disabledHeads: Set<HeadID> = [], history: HistoryMask = .all) {
+    self.disabledHeads = disabledHeads
+    self.history = history
+  }
+  public static let none = Ablation()
+  public var isNone: Bool { disabledHeads.isEmpty && history == .all }
+
+  /// The per-layer switches this ablation means for a model of the given shape (nil: none).
+  public func switches(layers: Int, heads: Int) -> [AttentionSwitches]? {
+    if isNone { return nil }
+    return (0..<layers).map { l in
+      AttentionSwitches(
+        headEnabled: (0..<heads).map { !disabledHeads.contains(HeadID(layer: l, head: $0)) }, history: history)
+    }
+  }
+}
+
+/// Every layer's and head's attention over a rollout: weights[l][h][q][k] for keys k ≤ q.
+public struct AttentionMaps: Sendable, Equatable {
+  public let layers: Int
+  public let heads: Int
+  /// Token positions processed (position p holds b_{p+1}).
+  public let positions: Int
+  /// (L, NH, P, P) row-major; zero above the diagonal.
+  public let weights: [Float]
+
+  public func weight(layer: Int, head: Int, query: Int, key: Int) -> Float {
+    weights[((layer * heads + head) * positions + query) * positions + key]
+  }
+}
+
+/// A forecast b_{k+1}..b_M from a prefix b_1..b_k.
+public struct Forecast: Sendable, Equatable {
+  public let prefixLength: Int
+  /// b_{k+1}..b_M.
+  public let values: [Double]
+  public let attention: AttentionMaps?
+}
+
+/// Why a forecast could not be made.
+public enum ForecastError: Error, Sendable, Equatable, CustomStringConvertible {
+  case prefixTooShort(got: Int, needed: Int)
+  case badHorizon(prefix: Int, horizon: Int)
+  case badValue(n: Int, value: Double)
+  case badHead(HeadID, layers: Int, heads: Int)
+
+  public var description: String {
+    switch self {
+    case .prefixTooShort(let got, let needed):
+      "the prefix holds \(got) coefficients; the model needs at least \(needed) (its normalizing window)"
+    case .badHorizon(let k, let m):
+      "the horizon M = \(m) must be larger than the prefix length k = \(k)"
+    case .badValue(let n, let v):
+      "b_\(n) = \(v) in the prefix is not a positive finite number"
+    case .badHead(let id, let layers, let heads):
+      "head \(id) does not exist: the model has layers 0..<\(layers) and heads 0..<\(heads)"
+    }
+  }
+}
+
+/// The trained model ready to forecast: autoregressive rollout with a key/value cache.
+public final class Forecaster: @unchecked Sendable {
+  public let model: Transformer<Float>
+  public let metadata: [String: String]
+
+  public init(model: Transformer<Float>, metadata: [String: String] = [:]) {
+    self.model = model
+    self.metadata = metadata
+  }
+
+  public var config: ForecasterConfig { model.config }
+  public var allHeads: [HeadID] {
+    (0..<config.layers).flatMap { l in (0..<config.heads).map { HeadID(layer: l, head: $0) } }
+  }
+
+  /// Forecasts b_{k+1}..b_M from the prefix b_1..b_k (k = prefix.count).
+  ///
+  /// The prefix is fed as it is (teacher forcing); each forecast value is fed back for the next.
+  /// Values are kept non-negative, as Lanczos coefficients are.
+  public func forecast(
+    prefix: [Double], horizon M: Int, ablation: Ablation = .none, captureAttention: Bool = false
+  ) throws(ForecastError) -> Forecast {
+    let k = prefix.count
+    guard k >= config.scaleWindow else { throw .prefixTooShort(got: k, needed: config.scaleWindow) }
+    guard M > k else { throw .badHorizon(prefix: k, horizon: M) }
+    for (i, b) in prefix.enumerated() where !(b > 0 && b.isFinite) { throw .badValue(n: i + 1, value: b) }
+    for id in ablation.disabledHeads where !(0..<config.layers ~= id.layer && 0..<config.heads ~= id.head) {
+      throw .badHead(id, layers: config.layers, heads: config.heads)
+    }
+    let scale = SequenceEncoding.scale(of: prefix, window: config.scaleWindow)
+    let gain = config.stepGain
+    let switches = ablation.switches(layers: config.layers, heads: config.heads)
+    let positions = M - 1  // b_M is produced, never fed
+    let decoder = IncrementalDecoder(model: model, capacity: positions, captureAttention: captureAttention)
+    var x = prefix.map { $0 / scale }
+    x.reserveCapacity(M)
+    var out: [Double] = []
+    for t in 0..<positions {
+      let f = SequenceEncoding.features(x: x[t], previous: t > 0 ? x[t - 1] : nil, stepGain: gain)
+      let step = Double(decoder.step(features: [Float(f.0), Float(f.1), Float(f.2)], switches: switches))
+      if t + 1 >= k {
+        let next = max(0, x[t] + step / gain)
+        x.append(next)
+        out.append(next * scale)
+      }
+    }
+    let maps = decoder.attention.map { weights in
+      AttentionMaps(layers: config.layers, heads: config.heads, positions: positions, weights: weights)
+    }
+    return Forecast(prefixLength: k, values: out, attention: maps)
+  }
+}
