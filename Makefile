@@ -1,5 +1,5 @@
 # The two commands of the README, and the benchmarks.
-.PHONY: deps run test build release bench clean
+.PHONY: deps run test build release bench bench-forecaster datasets model model-card clean
 
 deps:
 	@scripts/install-deps.sh
@@ -21,6 +21,24 @@ release: deps
 bench: release
 	.build/release/krylov bench --sizes 8 10 11 --steps 200
 	python3 scripts/benchmarks/numpy_lanczos.py --sizes 8 10 11 --steps 200
+
+# The forecaster's datasets (computed by the engine; cached in .data/) and the embedded model.
+datasets: release
+	.build/release/krylov dataset build --spec docs/datasets/default-train.json --out .data/train
+	.build/release/krylov dataset build --spec docs/datasets/default-eval.json --out .data/eval
+
+model: datasets
+	.build/release/krylov train --data .data/train --config docs/datasets/default-model.json --seed 1 \
+	  --out Sources/KrylovForecaster/Resources/default-model.safetensors
+
+# The tables of docs/model-card.md.
+model-card: datasets
+	.build/release/krylov evaluate --data .data/eval --prefix 30 --horizon 200 --format markdown
+
+# Forecaster benchmark; the PyTorch comparison needs torch (pip install torch).
+bench-forecaster: release
+	.build/release/krylov bench-forecaster
+	python3 scripts/benchmarks/torch_train.py --threads 2
 
 clean:
 	rm -rf .build

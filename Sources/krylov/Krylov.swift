@@ -18,7 +18,11 @@ struct Krylov: AsyncParsableCommand {
         krylov models
       """,
     version: "0.1.0",
-    subcommands: [LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, BenchCommand.self]
+    subcommands: [
+      LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
+      ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
+      BenchCommand.self, BenchForecasterCommand.self,
+    ]
   )
 
   /// Runs the chosen command; usage errors exit with status 2 (the argument parser's own

@@ -35,6 +35,14 @@ struct CoefficientFileTests {
     #expect(s.system["n"] == "8")
   }
 
+  @Test("JSON doubles are read exactly, every digit")
+  func jsonExact() throws {
+    var rng = SplitMix64(seed: 3)
+    let values = (0..<2000).map { _ in 50 * (Double(rng.next() >> 11) * 0x1p-53) + 0.01 }
+    let text = "{\"b\": [" + values.map { "\($0)" }.joined(separator: ",") + "]}"
+    #expect(try CoefficientFile.parse(text).coefficients == values)
+  }
+
   @Test("bad files name the line and the problem", arguments: [
     ("1,0.5\n3,0.7\n", 2, "expected n = 2"),
     ("1,0.5\n2,abc\n", 2, "not a finite"),

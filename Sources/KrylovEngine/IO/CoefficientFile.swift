@@ -60,34 +60,33 @@ public enum CoefficientFile {
     return try parseCSV(text, path: path)
   }
 
+  /// JSON is decoded with `JSONDecoder`, which reads every double exactly; `JSONSerialization`
+  /// rounds about a third of them by one unit in the last place, which the coefficients
+  /// (printed to full precision) cannot afford.
   private static func parseJSON(_ text: String, path: String) throws(CoefficientFileError) -> CoefficientSequence {
     func fail(_ m: String) -> CoefficientFileError { CoefficientFileError(path: path, line: nil, message: m) }
-    let object: Any
-    do { object = try JSONSerialization.jsonObject(with: Data(text.utf8)) } catch {
-      throw fail("not valid JSON (\(error.localizedDescription))")
-    }
-    guard let dict = object as? [String: Any] else { throw fail("expected a JSON object") }
-    guard let raw = dict["b"] as? [Any] else { throw fail("no array \"b\" of coefficients") }
-    var b: [Double] = []
-    for (i, v) in raw.enumerated() {
-      guard let x = (v as? NSNumber)?.doubleValue, x.isFinite, x >= 0 else {
-        throw fail("b[\(i)] (b_\(i + 1)) is not a finite, non-negative number")
+    let file: JSONCoefficients
+    do { file = try JSONDecoder().decode(JSONCoefficients.self, from: Data(text.utf8)) } catch let error as DecodingError {
+      switch error {
+      case .keyNotFound(let key, _) where key.stringValue == "b": throw fail("no array \"b\" of coefficients")
+      case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
+        if let index = ctx.codingPath.last?.intValue, ctx.codingPath.first?.stringValue == "b" {
+          throw fail("b[\(index)] (b_\(index + 1)) is not a finite, non-negative number")
+        }
+        if ctx.codingPath.isEmpty { throw fail("not valid JSON (expected an object with an array \"b\")") }
+        throw fail("bad value at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+      default: throw fail("not valid JSON")
       }
-      b.append(x)
+    } catch { throw fail("not valid JSON") }
+    for (i, x) in file.b.enumerated() where !(x.isFinite && x >= 0) {
+      throw fail("b[\(i)] (b_\(i + 1)) is not a finite, non-negative number")
     }
-    var trusted: Int?
-    if let t = dict["trusted"] {
-      guard let k = (t as? NSNumber)?.intValue, k >= 0, k <= b.count else {
-        throw fail("\"trusted\" must be a count between 0 and \(b.count)")
-      }
-      trusted = k
-    }
-    var system: [String: String] = [:]
-    if let s = dict["system"] as? [String: Any] {
-      for (k, v) in s { system[k] = "\(v)" }
+    if let k = file.trusted, k < 0 || k > file.b.count {
+      throw fail("\"trusted\" must be a count between 0 and \(file.b.count)")
     }
     return CoefficientSequence(
-      coefficients: b, trustedCount: trusted, exhausted: (dict["exhausted"] as? Bool) ?? false, system: system)
+      coefficients: file.b, trustedCount: file.trusted, exhausted: file.exhausted ?? false,
+      system: (file.system ?? [:]).mapValues(\.description))
   }
 
   private static func parseCSV(_ text: String, path: String) throws(CoefficientFileError) -> CoefficientSequence {
@@ -147,5 +146,40 @@ public enum CoefficientFile {
     if hasTrustColumn { trusted = trustedFlags.firstIndex(of: false) ?? trustedFlags.count }
     if let t = trusted { trusted = min(t, b.count) }
     return CoefficientSequence(coefficients: b, trustedCount: trusted, exhausted: exhausted, system: system)
+  }
+}
+
+/// The JSON coefficient file: `b`, and optionally `trusted`, `exhausted` and `system`.
+private struct JSONCoefficients: Decodable {
+  var b: [Double]
+  var trusted: Int?
+  var exhausted: Bool?
+  var system: [String: JSONScalar]?
+}
+
+/// A value in the `system` object, kept as text.
+private enum JSONScalar: Decodable, CustomStringConvertible {
+  case text(String)
+  case other(String)
+
+  init(from decoder: Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if let s = try? c.decode(String.self) {
+      self = .text(s)
+    } else if let i = try? c.decode(Int.self) {
+      self = .other("\(i)")
+    } else if let d = try? c.decode(Double.self) {
+      self = .other("\(d)")
+    } else if let b = try? c.decode(Bool.self) {
+      self = .other("\(b)")
+    } else {
+      self = .other("")
+    }
+  }
+
+  var description: String {
+    switch self {
+    case .text(let s), .other(let s): s
+    }
   }
 }

@@ -76,7 +76,7 @@ public final class Trainer {
 
   public init(config: ForecasterConfig, options: TrainingOptions, sequences: [TrainingSequence]) throws(TrainingError) {
     if let problem = config.problem { throw TrainingError(message: "invalid model configuration: \(problem)") }
-    let minimum = max(config.scaleWindow, options.rolloutPrefix) + 2
+    let minimum = config.scaleWindow + 2
     let usable = sequences.filter { $0.values.count >= minimum && $0.values.allSatisfy { $0 > 0 && $0.isFinite } }
     guard !usable.isEmpty else {
       throw TrainingError(message: "no sequence has the \(minimum) positive coefficients training needs")

@@ -1,0 +1,162 @@
+import Foundation
+
+/// One computed sequence in a dataset's manifest.
+public struct DatasetEntry: Codable, Sendable, Equatable {
+  public var file: String
+  public var key: String
+  public var group: String
+  public var label: String
+  public var model: String
+  public var parameters: [String: Double]
+  public var size: String
+  public var boundary: String
+  public var operatorName: String
+  public var steps: Int
+  public var computed: Int
+  public var trusted: Int
+  public var exhausted: Bool
+  public var stop: String
+  public var seconds: Double
+}
+
+/// The manifest of a dataset directory: what was computed, from which spec.
+public struct DatasetManifest: Codable, Sendable {
+  public var name: String
+  public var seed: UInt64
+  public var spec: DatasetSpec
+  public var entries: [DatasetEntry]
+  /// True when every system of the spec is present.
+  public var complete: Bool
+
+  public static let fileName = "manifest.json"
+
+  public static func load(directory: String) throws(DatasetError) -> DatasetManifest {
+    let path = (directory as NSString).appendingPathComponent(fileName)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DatasetError("\(directory): no \(fileName) (build the dataset with 'krylov dataset build')")
+    }
+    do { return try JSONDecoder().decode(DatasetManifest.self, from: data) } catch let error as DecodingError {
+      throw DatasetError("\(path): \(describe(error))")
+    } catch { throw DatasetError("\(path): \(error)") }
+  }
+
+  /// The sequence of an entry: its trusted coefficients only (and all of them if exhausted
+  /// with a trusted exhaustion, which is the same thing).
+  public func trustedCoefficients(of entry: DatasetEntry, directory: String) throws -> [Double] {
+    let path = (directory as NSString).appendingPathComponent(entry.file)
+    let sequence = try CoefficientFile.read(path: path)
+    return Array(sequence.coefficients.prefix(sequence.trustedCount ?? sequence.coefficients.count))
+  }
+}
+
+/// Computes every system of a spec into a directory, reusing sequences already there.
+///
+/// Each sequence is a JSON coefficient file named by a hash of its full system description
+/// (which the file also records, so a collision or a stale file is detected and recomputed).
+/// The manifest is rewritten after every system, so an interrupted build keeps its work.
+public struct DatasetBuilder {
+  public let spec: DatasetSpec
+  public let directory: String
+  public let memoryLimit: Int
+
+  public init(spec: DatasetSpec, directory: String, memoryLimit: Int = RunPlan.defaultMemoryLimit) {
+    self.spec = spec
+    self.directory = directory
+    self.memoryLimit = memoryLimit
+  }
+
+  public enum Event: Sendable {
+    case planned(total: Int, cached: Int)
+    case computed(index: Int, total: Int, entry: DatasetEntry, cached: Bool)
+  }
+
+  /// Checks every system before computing anything: invalid systems and runs over the memory
+  /// limit are refused up front, with the reason.
+  public func plan() throws -> [(DatasetSystem, RunPlan)] {
+    var plans: [(DatasetSystem, RunPlan)] = []
+    for system in try spec.systems() {
+      let chain: SpinChain
+      do { chain = try system.chain() } catch { throw DatasetError("\(system.key): \(error)") }
+      let plan = try RunPlan(chain: chain, steps: system.steps)
+      do { try plan.checkMemory(limit: memoryLimit) } catch { throw DatasetError("\(system.key): \(error)") }
+      plans.append((system, plan))
+    }
+    return plans
+  }
+
+  /// Builds the dataset; returns the manifest (incomplete if cancelled).
+  public func build(isCancelled: () -> Bool = { false }, onEvent: (Event) -> Void = { _ in }) throws -> DatasetManifest {
+    let plans = try plan()
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: (directory as NSString).appendingPathComponent("sequences"), withIntermediateDirectories: true)
+    let cachedEntries = cachedIndex()
+    onEvent(.planned(total: plans.count, cached: plans.filter { cachedEntries[$0.0.key] != nil }.count))
+    var manifest = DatasetManifest(name: spec.name, seed: spec.seed, spec: spec, entries: [], complete: false)
+    for (i, (system, plan)) in plans.enumerated() {
+      if let entry = cachedEntries[system.key] {
+        manifest.entries.append(entry)
+        onEvent(.computed(index: i + 1, total: plans.count, entry: entry, cached: true))
+        continue
+      }
+      if isCancelled() { break }
+      let space = try plan.buildSpace()
+      let result = LanczosDriver(space: space, options: LanczosOptions(steps: system.steps)).run(isCancelled: isCancelled)
+      if result.stopReason == .cancelled { break }
+      let entry = try write(system: system, chain: plan.chain, result: result)
+      manifest.entries.append(entry)
+      try save(manifest)
+      onEvent(.computed(index: i + 1, total: plans.count, entry: entry, cached: false))
+    }
+    manifest.complete = manifest.entries.count == plans.count
+    try save(manifest)
+    return manifest
+  }
+
+  private func save(_ manifest: DatasetManifest) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(manifest).write(
+      to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(DatasetManifest.fileName)), options: .atomic)
+  }
+
+  /// Sequences already in the directory whose recorded key matches their file.
+  private func cachedIndex() -> [String: DatasetEntry] {
+    var index: [String: DatasetEntry] = [:]
+    let folder = (directory as NSString).appendingPathComponent("sequences")
+    guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [:] }
+    for file in files where file.hasSuffix(".json") {
+      guard let data = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(file)),
+        let header = try? JSONDecoder().decode(SequenceFileHeader.self, from: data),
+        "sequences/\(file)" == header.entry.file
+      else { continue }
+      index[header.entry.key] = header.entry
+    }
+    return index
+  }
+
+  private func write(system: DatasetSystem, chain: SpinChain, result: LanczosResult) throws -> DatasetEntry {
+    let entry = DatasetEntry(
+      file: "sequences/\(system.fileName)", key: system.key, group: system.group, label: chain.label,
+      model: system.model.rawValue, parameters: system.fullParameters, size: system.size.description,
+      boundary: system.boundary.rawValue, operatorName: system.operatorName.rawValue, steps: system.steps,
+      computed: result.coefficients.count, trusted: result.trustedCount, exhausted: result.exhausted,
+      stop: result.stopReason.rawValue, seconds: result.totalSeconds)
+    let entryObject = try JSONSerialization.jsonObject(with: JSONEncoder().encode(entry))
+    var systemObject: [String: Any] = [
+      "model": entry.model, "n": entry.size, "bc": entry.boundary, "operator": entry.operatorName,
+    ]
+    for (k, v) in entry.parameters { systemObject[k] = v }
+    let object: [String: Any] = [
+      "system": systemObject, "b": result.coefficients, "trusted": result.trustedCount, "exhausted": result.exhausted,
+      "entry": entryObject,
+    ]
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    try data.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(entry.file)), options: .atomic)
+    return entry
+  }
+}
+
+/// The part of a sequence file the cache needs.
+private struct SequenceFileHeader: Decodable {
+  var entry: DatasetEntry
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// What a dataset holds: families of spin chains whose Lanczos coefficients are computed.
+///
+/// ```json
+/// { "name": "train", "seed": 7, "steps": 300,
+///   "groups": [ { "model": "mfim", "sizes": [6, 8], "boundaries": ["pbc"],
+///                 "operators": ["sz_total"], "samples": 4,
+///                 "parameters": { "g": { "range": [-1.4, -0.6] }, "h": { "values": [0.5] } } } ] }
+/// ```
+/// A parameter is a `range` (drawn uniformly, seeded, rounded to 4 decimals) or a list of
+/// `values` (drawn from, or, when no group parameter is a range and `samples` is absent,
+/// combined exhaustively). Missing parameters take the model's defaults.
+public struct DatasetSpec: Codable, Sendable, Equatable {
+  public var name: String
+  public var seed: UInt64
+  public var steps: Int
+  public var groups: [Group]
+
+  public struct Group: Codable, Sendable, Equatable {
+    public var model: String
+    public var sizes: [Size]
+    public var boundaries: [String]?
+    public var operators: [String]
+    public var parameters: [String: ParameterChoice]?
+    public var samples: Int?
+    /// Overrides the dataset's steps for this group.
+    public var steps: Int?
+  }
+
+  /// A size in a spec: a number of sites or "inf".
+  public enum Size: Codable, Sendable, Equatable, CustomStringConvertible {
+    case finite(Int)
+    case infinite
+    public init(from decoder: Decoder) throws {
+      let c = try decoder.singleValueContainer()
+      if let n = try? c.decode(Int.self) {
+        self = .finite(n)
+      } else if let s = try? c.decode(String.self), s == "inf" {
+        self = .infinite
+      } else {
+        throw DecodingError.dataCorruptedError(in: c, debugDescription: "a size is a whole number or \"inf\"")
+      }
+    }
+    public func encode(to encoder: Encoder) throws {
+      var c = encoder.singleValueContainer()
+      switch self {
+      case .finite(let n): try c.encode(n)
+      case .infinite: try c.encode("inf")
+      }
+    }
+    public var description: String {
+      switch self {
+      case .finite(let n): "\(n)"
+      case .infinite: "inf"
+      }
+    }
+  }
+
+  public struct ParameterChoice: Codable, Sendable, Equatable {
+    public var range: [Double]?
+    public var values: [Double]?
+  }
+
+  /// Reads and validates a spec file, naming the first problem found.
+  public static func load(path: String) throws(DatasetError) -> DatasetSpec {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw DatasetError("\(path): cannot read the spec (\(error.localizedDescription))")
+    }
+    let spec: DatasetSpec
+    do { spec = try JSONDecoder().decode(DatasetSpec.self, from: data) } catch let error as DecodingError {
+      throw DatasetError("\(path): \(describe(error))")
+    } catch { throw DatasetError("\(path): \(error)") }
+    try spec.validate(source: path)
+    return spec
+  }
+
+  public func validate(source: String) throws(DatasetError) {
+    func fail(_ m: String) -> DatasetError { DatasetError("\(source): \(m)") }
+    guard steps >= 1 && steps <= 100_000 else { throw fail("steps must be between 1 and 100000 (got \(steps))") }
+    guard !groups.isEmpty else { throw fail("no groups: nothing to compute") }
+    for (i, g) in groups.enumerated() {
+      let at = "groups[\(i)]"
+      guard let model = ModelName(rawValue: g.model) else {
+        throw fail("\(at).model '\(g.model)' is not one of \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      guard !g.sizes.isEmpty else { throw fail("\(at).sizes is empty") }
+      for b in g.boundaries ?? [] where Boundary(rawValue: b) == nil { throw fail("\(at).boundaries: '\(b)' is not pbc or obc") }
+      guard !g.operators.isEmpty else { throw fail("\(at).operators is empty") }
+      for o in g.operators where OperatorName(rawValue: o) == nil {
+        throw fail("\(at).operators: '\(o)' is not one of \(OperatorName.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      let known = Set(model.parameters.map(\.name))
+      for (name, choice) in g.parameters ?? [:] {
+        guard known.contains(name) else {
+          throw fail("\(at).parameters: '\(name)' is not a parameter of \(g.model) (\(known.sorted().joined(separator: ", ")))")
+        }
+        switch (choice.range, choice.values) {
+        case (let r?, nil):
+          guard r.count == 2, r[0] <= r[1], r.allSatisfy(\.isFinite) else { throw fail("\(at).parameters.\(name).range must be [low, high]") }
+        case (nil, let v?):
+          guard !v.isEmpty, v.allSatisfy(\.isFinite) else { throw fail("\(at).parameters.\(name).values must be a non-empty list of numbers") }
+        default:
+          throw fail("\(at).parameters.\(name) needs exactly one of range or values")
+        }
+      }
+      if let s = g.samples, s < 1 { throw fail("\(at).samples must be at least 1") }
+      if let s = g.steps, s < 1 || s > 100_000 { throw fail("\(at).steps must be between 1 and 100000") }
+    }
+  }
+
+  /// Every system the spec names, in a reproducible order.
+  public func systems() throws(DatasetError) -> [DatasetSystem] {
+    var rng = SplitMix64(seed: seed)
+    var out: [DatasetSystem] = []
+    for g in groups {
+      let model = ModelName(rawValue: g.model)!
+      let choices = g.parameters ?? [:]
+      let names = choices.keys.sorted()
+      var parameterSets: [[String: Double]] = []
+      let anyRange = choices.values.contains { $0.range != nil }
+      if !anyRange && g.samples == nil {
+        parameterSets = [[:]]
+        for name in names {
+          parameterSets = parameterSets.flatMap { set in choices[name]!.values!.map { set.merging([name: $0]) { $1 } } }
+        }
+      } else {
+        for _ in 0..<(g.samples ?? 1) {
+          var set: [String: Double] = [:]
+          for name in names {
+            let c = choices[name]!
+            if let r = c.range {
+              let u = Double(rng.next() >> 11) * 0x1p-53
+              set[name] = ((r[0] + (r[1] - r[0]) * u) * 1e4).rounded() / 1e4
+            } else if let v = c.values {
+              set[name] = v[Int(rng.next() % UInt64(v.count))]
+            }
+          }
+          parameterSets.append(set)
+        }
+      }
+      for params in parameterSets {
+        for op in g.operators {
+          for bc in g.boundaries ?? ["pbc"] {
+            for size in g.sizes {
+              out.append(
+                DatasetSystem(
+                  model: model, parameters: params, size: size, boundary: Boundary(rawValue: bc)!,
+                  operatorName: OperatorName(rawValue: op)!, steps: g.steps ?? steps))
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+}
+
+/// One system of a dataset.
+public struct DatasetSystem: Sendable, Equatable {
+  public var model: ModelName
+  public var parameters: [String: Double]
+  public var size: DatasetSpec.Size
+  public var boundary: Boundary
+  public var operatorName: OperatorName
+  public var steps: Int
+
+  /// The model's defaults overridden by the drawn values.
+  public var fullParameters: [String: Double] {
+    var p = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.defaultValue) })
+    for (k, v) in parameters { p[k] = v }
+    return p
+  }
+
+  private var parameterText: String {
+    fullParameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+  }
+
+  /// The physics without the size: systems sharing it stay on one side of a validation split.
+  public var group: String { "\(model.rawValue)[\(parameterText)] \(operatorName.rawValue) \(boundary.rawValue)" }
+
+  /// The full description: the cache key.
+  public var key: String {
+    "\(model.rawValue)[\(parameterText)] N=\(size) \(size == .infinite ? "inf" : boundary.rawValue) \(operatorName.rawValue) steps=\(steps)"
+  }
+
+  /// A stable file name for the cache (FNV-1a of the key).
+  public var fileName: String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in key.utf8 {
+      h ^= UInt64(byte)
+      h = h &* 0x100_0000_01b3
+    }
+    return String(format: "%016llx.json", h)
+  }
+
+  public func chain() throws(SystemError) -> SpinChain {
+    switch size {
+    case .finite(let n):
+      try SpinChain(model: model, parameters: parameters, size: n, boundary: boundary, operator: operatorName)
+    case .infinite:
+      try SpinChain.infiniteChain(model: model, parameters: parameters, operator: operatorName)
+    }
+  }
+}
+
+public struct DatasetError: Error, Sendable, CustomStringConvertible {
+  public var description: String
+  public init(_ d: String) { description = d }
+}
+
+func describe(_ error: DecodingError) -> String {
+  func path(_ c: [CodingKey]) -> String {
+    c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+  }
+  switch error {
+  case .keyNotFound(let key, let ctx): return "missing key '\(key.stringValue)' at \(path(ctx.codingPath).isEmpty ? "top level" : path(ctx.codingPath))"
+  case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+  case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+  @unknown default: return "\(error)"
+  }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import KrylovEngine
+import KrylovForecaster
+
+/// How much an ablation moves a forecast, and its error when the truth is known.
+struct AblationOutcome {
+  var label: String
+  var values: [Double]
+  /// Relative RMS difference from the unablated forecast.
+  var change: Double
+  /// Relative RMS error against the truth, if known.
+  var error: Double?
+}
+
+struct AblateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ablate",
+    abstract: "Switch off heads or parts of the history and measure how the forecast changes.",
+    discussion: """
+      Runs the rollout of 'krylov forecast' with the chosen heads switched off (--heads \
+      L0H1,L1H3; 0-based) and/or attention restricted: --window W keeps only the last W \
+      positions, --exclude a:b removes b_a..b_b from every head's history, --only a:b keeps \
+      just those (each position always sees itself). Reports the change from the unablated \
+      forecast (relative RMS) and, when the input holds the truth up to M, both errors and \
+      their ratio.
+
+      --rank heads switches off each head alone and orders heads by influence; \
+      --rank history removes each block of --block positions alone and orders the blocks.
+      """
+  )
+
+  enum Ranking: String, ExpressibleByArgument, CaseIterable { case none, heads, history }
+
+  @OptionGroup var inputOptions: ForecastInputOptions
+  @OptionGroup var modelOptions: ModelOptions
+
+  @Option(help: "Heads to switch off, e.g. L0H1,L2H3 (or 0.1,2.3).")
+  var heads: String?
+
+  @Option(help: "Keep only the last W positions of the history.")
+  var window: Int?
+
+  @Option(help: "Remove b_a..b_b from the history (n range a:b).")
+  var exclude: String?
+
+  @Option(help: "Keep only b_a..b_b in the history (n range a:b).")
+  var only: String?
+
+  @Option(help: "Rank heads or history blocks by influence: none, heads, history.")
+  var rank: Ranking = .none
+
+  @Option(help: "Block width for --rank history.")
+  var block: Int = 5
+
+  @Option(help: "Output format: csv or json.")
+  var format: OutputFormat = .csv
+
+  func validate() throws {
+    if let window, window < 1 { throw ValidationError("--window must be at least 1 (got \(window))") }
+    if block < 1 { throw ValidationError("--block must be at least 1 (got \(block))") }
+    let masks = [window != nil, exclude != nil, only != nil].filter { $0 }.count
+    if masks > 1 { throw ValidationError("choose one of --window, --exclude, --only") }
+    if let exclude, parsePositionRange(exclude) == nil { throw ValidationError("--exclude '\(exclude)' is not an n range a:b") }
+    if let only, parsePositionRange(only) == nil { throw ValidationError("--only '\(only)' is not an n range a:b") }
+  }
+
+  func run() throws {
+    let b = try inputOptions.load()
+    let forecaster = try modelOptions.load()
+    let k = inputOptions.prefix
+    let M = inputOptions.horizon
+    let prefix = Array(b[0..<k])
+    let truth: [Double]? = b.count >= M ? Array(b[k..<M]) : nil
+
+    var disabled = Set<HeadID>()
+    for item in (heads ?? "").split(separator: ",") {
+      guard let id = parseHead(String(item)) else { throw ValidationError("--heads: '\(item)' is not a head such as L0H1") }
+      disabled.insert(id)
+    }
+    var history = HistoryMask.all
+    if let window { history = .window(window) }
+    if let exclude { history = .excluding(parsePositionRange(exclude)!) }
+    if let only { history = .only(parsePositionRange(only)!) }
+
+    func outcome(_ label: String, _ ablation: Ablation, reference: [Double]?) throws -> AblationOutcome {
+      let values = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
+      return AblationOutcome(
+        label: label, values: values, change: reference.map { relativeRMSError(values, $0) } ?? 0,
+        error: truth.map { relativeRMSError(values, $0) })
+    }
+
+    var results: [AblationOutcome] = []
+    do {
+      let base = try outcome("none", .none, reference: nil)
+      results.append(base)
+      let requested = Ablation(disabledHeads: disabled, history: history)
+      if !requested.isNone {
+        var parts: [String] = []
+        if !disabled.isEmpty { parts.append("heads " + disabled.sorted().map(\.description).joined(separator: "+")) }
+        if history != .all { parts.append("history \(describe(history))") }
+        results.append(try outcome(parts.joined(separator: ", "), requested, reference: base.values))
+      }
+      switch rank {
+      case .none: break
+      case .heads:
+        var ranked = try forecaster.allHeads.map { try outcome("head \($0)", Ablation(disabledHeads: [$0]), reference: base.values) }
+        ranked.sort { influence($0) > influence($1) }
+        results += ranked
+      case .history:
+        var ranked: [AblationOutcome] = []
+        for start in stride(from: 0, to: M - 1, by: block) {
+          let range = start..<min(M - 1, start + block)
+          ranked.append(try outcome("history without \(describe(.excluding(range)))", Ablation(history: .excluding(range)), reference: base.values))
+        }
+        ranked.sort { influence($0) > influence($1) }
+        results += ranked
+      }
+    } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+
+    let baseError = results[0].error
+    switch format {
+    case .csv:
+      print("# krylov ablate: prefix k = \(k), horizon M = \(M), model: \(modelOptions.model ?? "embedded default")")
+      print("ablation,change_vs_unablated" + (truth != nil ? ",error,unablated_error,error_ratio" : ""))
+      for r in results {
+        var row = "\"\(r.label)\"," + String(format: "%.6g", r.change)
+        if let e = r.error, let b0 = baseError { row += String(format: ",%.6g,%.6g,%.4g", e, b0, e / b0) }
+        print(row)
+      }
+    case .json:
+      let items: [[String: Any]] = results.map { r in
+        var o: [String: Any] = ["ablation": r.label, "forecast": r.values, "change": jsonNumber(r.change)]
+        if let e = r.error { o["error"] = jsonNumber(e) }
+        if let e = r.error, let b0 = baseError { o["error_ratio"] = jsonNumber(e / b0) }
+        return o
+      }
+      print(jsonText(["prefix": k, "horizon": M, "results": items]))
+    }
+  }
+
+  /// Error when the truth is known (what matters), else the change of the forecast.
+  private func influence(_ o: AblationOutcome) -> Double { o.error ?? o.change }
+}
+
+/// A history mask in n (1-based) terms.
+func describe(_ mask: HistoryMask) -> String {
+  switch mask {
+  case .all: "all"
+  case .window(let w): "last \(w)"
+  case .excluding(let r): "b_\(r.lowerBound + 1)..b_\(r.upperBound)"
+  case .only(let r): "only b_\(r.lowerBound + 1)..b_\(r.upperBound)"
+  }
+}

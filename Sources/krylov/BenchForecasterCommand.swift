@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import KrylovEngine
+import KrylovForecaster
+
+struct BenchForecasterCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench-forecaster",
+    abstract: "Measure the forecaster: training throughput, rollout and ablation latency.",
+    discussion: """
+      Training: forward, backward, gradient clipping and an AdamW update of the given \
+      configuration on (B, T) synthetic windows, all cores; reported as positions (B·T) per \
+      second, the unit scripts/benchmarks/torch_train.py reports for PyTorch. Rollout: the \
+      embedded model (or --model) continuing a 30-value prefix to M = 230 (200 new values), \
+      with and without an ablation (one head off and a 16-position window). Median of the runs.
+      """
+  )
+
+  @Option(help: "Training steps timed (after two untimed ones).")
+  var steps: Int = 20
+
+  @Option(help: "Batch size B.")
+  var batchSize: Int = 16
+
+  @Option(help: "Sequence length T.")
+  var sequenceLength: Int = 320
+
+  @Option(help: "Rollouts timed.")
+  var rollouts: Int = 20
+
+  @OptionGroup var modelOptions: ModelOptions
+
+  func run() throws {
+    Parallelism.configure()
+    let config = ForecasterConfig()
+    let B = batchSize
+    let T = sequenceLength
+    let model = Transformer<Float>(config: config)
+    model.initialize(seed: 1)
+    var optimizer = AdamW<Float>(count: model.layout.count)
+    var rng = RandomSource(seed: 2)
+    let targets = (0..<(B * T)).map { _ in Float(rng.gaussian()) }
+    let mask = [Float](repeating: 1, count: B * T)
+    let inputs = model.inputBuffer(B: B, T: T)
+    for i in 0..<inputs.count { inputs[i] = Float(rng.gaussian()) }
+    var times: [Double] = []
+    for step in 0..<(steps + 2) {
+      let start = DispatchTime.now()
+      model.forward(B: B, T: T)
+      _ = targets.withUnsafeBufferPointer { y in mask.withUnsafeBufferPointer { model.loss(targets: y, mask: $0) } }
+      model.zeroGrad()
+      model.backward()
+      clipGradients(model.grads, maxNorm: 1)
+      optimizer.update(params: model.params, grads: model.grads, lr: 1e-4)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+      if step >= 2 { times.append(seconds) }
+    }
+    let stepTime = median(times)
+    print(
+      String(
+        format: "training: L=%d NH=%d C=%d B=%d T=%d, %d workers: %.1f ms/step, %.0f positions/s",
+        config.layers, config.heads, config.channels, B, T, Parallelism.workers, stepTime * 1e3,
+        Double(B * T) / stepTime))
+
+    let forecaster = try modelOptions.load()
+    let prefix = (1...30).map { n in 2 * Double(n).squareRoot() + 0.1 * Double(n) }
+    let ablation = Ablation(disabledHeads: [HeadID(layer: 0, head: 0)], history: .window(16))
+    for (label, a) in [("rollout", Ablation.none), ("ablated rollout", ablation)] {
+      var t: [Double] = []
+      for _ in 0..<rollouts {
+        let start = DispatchTime.now()
+        _ = try forecaster.forecast(prefix: prefix, horizon: 230, ablation: a)
+        t.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+      }
+      print(String(format: "%@: k=30 to M=230 (200 new values): median %.2f ms, min %.2f ms", label, median(t) * 1e3, t.min()! * 1e3))
+    }
+  }
+
+  private func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? .nan : s[s.count / 2]
+  }
+}

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import KrylovEngine
+import KrylovForecaster
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train the forecaster on a dataset and write a safetensors checkpoint.",
+    discussion: """
+      Trains the causal transformer (docs/model.md) on the trusted coefficients of every \
+      sequence in the dataset(s), with AdamW, gradient clipping, warm-up and cosine decay, on \
+      all cores. A share of the systems (by model, parameters, operator and boundary, all \
+      sizes together) is held out for validation; every --eval-every steps the teacher-forced \
+      validation loss and the error of rollouts from the first 30 coefficients are printed, \
+      and the weights with the lowest rollout error are the ones written. Ctrl-C stops and \
+      still writes the best weights so far.
+
+      A JSON --config may set any of: layers, heads, channels, scaleWindow, stepGain, and \
+      steps, batchSize, sequenceLength, learningRate, warmupSteps, weightDecay, \
+      gradientClip, inputNoise, validationFraction, evaluationInterval, rolloutPrefix; \
+      flags override it.
+      """
+  )
+
+  @Option(parsing: .upToNextOption, help: "Dataset directories built by 'krylov dataset build'.")
+  var data: [String]
+
+  @Option(help: "Checkpoint to write (.safetensors).")
+  var out: String
+
+  @Option(help: "JSON file with model and training settings.")
+  var config: String?
+
+  @Option(help: "Random seed (initialization, split, batches, noise).")
+  var seed: UInt64?
+
+  @Option(help: "Optimizer steps.")
+  var steps: Int?
+
+  @Option(help: "Sequences per batch.")
+  var batchSize: Int?
+
+  @Option(help: "Peak learning rate.")
+  var learningRate: Double?
+
+  @Option(help: "Steps between evaluations.")
+  var evalEvery: Int?
+
+  @Flag(name: .shortAndLong, help: "No progress on standard error.")
+  var quiet = false
+
+  func validate() throws {
+    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+    if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+    if let evalEvery, evalEvery < 1 { throw ValidationError("--eval-every must be at least 1") }
+    guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
+  }
+
+  struct Settings: Codable {
+    var layers, heads, channels, scaleWindow: Int?
+    var stepGain: Double?
+    var steps, batchSize, sequenceLength, warmupSteps, evaluationInterval, rolloutPrefix: Int?
+    var learningRate, weightDecay, gradientClip, inputNoise, validationFraction: Double?
+  }
+
+  func run() throws {
+    var modelConfig = ForecasterConfig()
+    var options = TrainingOptions()
+    if let config {
+      guard let bytes = FileManager.default.contents(atPath: config) else {
+        printError("error: \(config): cannot read the configuration")
+        throw ExitCode(1)
+      }
+      let s: Settings
+      do { s = try JSONDecoder().decode(Settings.self, from: bytes) } catch {
+        printError("error: \(config): not a valid configuration (\(error))")
+        throw ExitCode(1)
+      }
+      modelConfig = ForecasterConfig(
+        layers: s.layers ?? modelConfig.layers, heads: s.heads ?? modelConfig.heads,
+        channels: s.channels ?? modelConfig.channels, scaleWindow: s.scaleWindow ?? modelConfig.scaleWindow,
+        stepGain: s.stepGain ?? modelConfig.stepGain)
+      options.steps = s.steps ?? options.steps
+      options.batchSize = s.batchSize ?? options.batchSize
+      options.sequenceLength = s.sequenceLength ?? options.sequenceLength
+      options.warmupSteps = s.warmupSteps ?? options.warmupSteps
+      options.evaluationInterval = s.evaluationInterval ?? options.evaluationInterval
+      options.rolloutPrefix = s.rolloutPrefix ?? options.rolloutPrefix
+      options.learningRate = s.learningRate ?? options.learningRate
+      options.weightDecay = s.weightDecay ?? options.weightDecay
+      options.gradientClip = s.gradientClip ?? options.gradientClip
+      options.inputNoise = s.inputNoise ?? options.inputNoise
+      options.validationFraction = s.validationFraction ?? options.validationFraction
+    }
+    if let seed { options.seed = seed }
+    if let steps { options.steps = steps }
+    if let batchSize { options.batchSize = batchSize }
+    if let learningRate { options.learningRate = learningRate }
+    if let evalEvery { options.evaluationInterval = evalEvery }
+    if let problem = modelConfig.problem {
+      printError("error: invalid model configuration: \(problem)")
+      throw ExitCode(1)
+    }
+
+    var sequences: [TrainingSequence] = []
+    var datasetNames: [String] = []
+    for directory in data {
+      do {
+        let manifest = try DatasetManifest.load(directory: directory)
+        datasetNames.append(manifest.name)
+        for entry in manifest.entries {
+          let b = try manifest.trustedCoefficients(of: entry, directory: directory)
+          sequences.append(TrainingSequence(values: b, group: entry.group, label: entry.label))
+        }
+      } catch {
+        printError("error: \(error)")
+        throw ExitCode(1)
+      }
+    }
+    let trainer: Trainer
+    do { trainer = try Trainer(config: modelConfig, options: options, sequences: sequences) } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    let bytes = Transformer<Float>.activationBytes(config: modelConfig, B: options.batchSize, T: options.sequenceLength)
+    if bytes > RunPlan.defaultMemoryLimit {
+      printError("error: training would need about \(formatBytes(bytes)) of activations; lower --batch-size or sequenceLength")
+      throw ExitCode(3)
+    }
+    if !quiet {
+      printError(
+        "krylov: training on \(trainer.training.count) sequences, validating on \(trainer.validation.count) "
+          + "(held-out systems); \(ParameterLayout(modelConfig).count) parameters, \(options.steps) steps")
+    }
+    let cancel = CancellationFlag()
+    let watcher = InterruptWatcher { cancel.set() }
+    let result = trainer.run(
+      progress: { p in
+        guard !quiet else { return }
+        let eta = p.elapsedSeconds / Double(p.step) * Double(p.totalSteps - p.step)
+        printError(
+          String(
+            format: "step %5d/%d  loss %.5f  val loss %.5f  val rollout err %.4f%@  %.0f tok/s  lr %.2e  eta %.0f s",
+            p.step, p.totalSteps, p.loss, p.validationLoss, p.validationRolloutError, p.isBest ? " *" : "  ",
+            p.tokensPerSecond, p.learningRate, eta))
+      }, isCancelled: { cancel.isSet })
+
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let history = result.history.map {
+      ["step": Double($0.step), "loss": $0.loss, "validation_loss": $0.validationLoss,
+       "validation_rollout_error": $0.validationRolloutError, "tokens_per_second": $0.tokensPerSecond]
+    }
+    let manifest: [String: Any] = [
+      "datasets": datasetNames, "training_systems": result.trainingSystems.count,
+      "validation_systems": result.validationSystems, "best_step": result.bestStep,
+      "best_validation_rollout_error": jsonNumber(result.bestRolloutError),
+      "options": (try? JSONSerialization.jsonObject(with: encoder.encode(options))) ?? [:],
+      "history": history.map { $0.mapValues(jsonNumber) }, "cancelled": result.cancelled,
+    ]
+    do {
+      try Checkpoint.write(result.model, extra: ["training": jsonText(manifest)], to: out)
+    } catch {
+      printError("error: cannot write \(out): \(error.localizedDescription)")
+      throw ExitCode(1)
+    }
+    if !quiet {
+      printError(
+        "krylov: wrote \(out) (weights of step \(result.bestStep), validation rollout error "
+          + String(format: "%.4f", result.bestRolloutError) + ")\(result.cancelled ? "; training was interrupted" : "")")
+    }
+    if watcher.signalNumber != nil { throw ExitCode(130) }
+  }
+}

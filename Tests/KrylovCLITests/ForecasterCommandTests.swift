@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+/// One small dataset and checkpoint shared by the forecaster command tests (built once).
+final class ForecasterFixture: @unchecked Sendable {
+  static let shared = ForecasterFixture()
+  let directory: URL
+  let data: String
+  let model: String
+  let sequence: String
+  let buildError: String?
+
+  private init() {
+    directory = (try? temporaryDirectory()) ?? URL(fileURLWithPath: NSTemporaryDirectory())
+    data = directory.appendingPathComponent("data").path
+    model = directory.appendingPathComponent("tiny.safetensors").path
+    let spec = directory.appendingPathComponent("spec.json")
+    let config = directory.appendingPathComponent("config.json")
+    try? #"""
+      { "name": "tiny", "seed": 3, "steps": 80,
+        "groups": [ { "model": "mfim", "sizes": [5, 6], "operators": ["sz_total"], "samples": 3,
+                      "parameters": { "g": { "range": [-1.3, -0.8] } } } ] }
+      """#.write(to: spec, atomically: true, encoding: .utf8)
+    try? #"{"layers": 1, "heads": 2, "channels": 8, "batchSize": 4, "sequenceLength": 60, "evaluationInterval": 5, "warmupSteps": 2}"#
+      .write(to: config, atomically: true, encoding: .utf8)
+    var error: String?
+    if let r = try? krylov(["dataset", "build", "--spec", spec.path, "--out", data, "-q"]), r.status != 0 { error = r.err }
+    if error == nil, let r = try? krylov(["train", "--data", data, "--out", model, "--config", config.path, "--steps", "10", "-q"]),
+      r.status != 0
+    {
+      error = r.err
+    }
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: data + "/sequences")) ?? []
+    sequence = data + "/sequences/" + (files.sorted().first ?? "missing.json")
+    buildError = error
+  }
+}
+
+@Suite("krylov forecaster commands")
+struct ForecasterCommandTests {
+  let fixture = ForecasterFixture.shared
+
+  @Test("dataset build writes a manifest and reuses what it computed")
+  func datasetCache() throws {
+    #expect(fixture.buildError == nil, "\(fixture.buildError ?? "")")
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.data + "/manifest.json"))) as? [String: Any])
+    let entries = try #require(manifest["entries"] as? [[String: Any]])
+    #expect(entries.count == 6)
+    #expect(manifest["complete"] as? Bool == true)
+    let spec = fixture.directory.appendingPathComponent("spec.json").path
+    let again = try krylov(["dataset", "build", "--spec", spec, "--out", fixture.data])
+    #expect(again.status == 0)
+    #expect(again.err.contains("6 sequences in 'tiny', 6 already computed"))
+  }
+
+  @Test("a bad spec is refused with the reason", arguments: [
+    (#"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "ising", "sizes": [4], "operators": ["sz_total"]}]}"#, "'ising' is not one of"),
+    (#"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "mfim", "sizes": [4], "operators": ["sz_total"], "parameters": {"q": {"values": [1]}}}]}"#, "'q' is not a parameter of mfim"),
+    (#"{"name": "x", "seed": 1, "groups": []}"#, "missing key 'steps'"),
+  ])
+  func badSpec(text: String, fragment: String) throws {
+    let dir = try temporaryDirectory()
+    let spec = dir.appendingPathComponent("bad.json")
+    try text.write(to: spec, atomically: true, encoding: .utf8)
+    let r = try krylov(["dataset", "build", "--spec", spec.path, "--out", dir.appendingPathComponent("d").path])
+    #expect(r.status == 1)
+    #expect(r.err.contains(fragment), "\(r.err)")
+  }
+
+  @Test("forecast JSON: forecast, every baseline over the same n, and errors against the truth")
+  func forecastJSON() throws {
+    let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "60", "--model", fixture.model, "--format", "json"])
+    #expect(r.status == 0, "\(r.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    let forecast = try #require(object["forecast"] as? [Double])
+    #expect(forecast.count == 40)
+    let baselines = try #require(object["baselines"] as? [String: [Double]])
+    #expect(Set(baselines.keys) == ["linear_fit", "log_corrected_fit", "best_fit", "linear_ar"])
+    #expect(baselines.values.allSatisfy { $0.count == 40 })
+    let errors = try #require(object["errors"] as? [String: Any])
+    let b = try #require(errors["b_relative_rms"] as? [String: Double])
+    #expect(b["transformer"] != nil && b["linear_ar"] != nil)
+  }
+
+  @Test("forecast CSV has one row per n and a column per method")
+  func forecastCSV() throws {
+    let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])
+    #expect(r.status == 0, "\(r.err)")
+    let lines = r.out.split(separator: "\n").filter { !$0.hasPrefix("#") }
+    #expect(lines.first == "n,transformer,linear_fit,log_corrected_fit,best_fit,linear_ar,truth")
+    #expect(lines.count == 11)
+    #expect(lines[1].hasPrefix("21,"))
+  }
+
+  @Test("attention JSON holds causal rows for every layer and head")
+  func attentionJSON() throws {
+    let r = try krylov(["attention", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])
+    #expect(r.status == 0, "\(r.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    let attention = try #require(object["attention"] as? [[[[Double]]]])
+    #expect(attention.count == 1 && attention[0].count == 2)
+    #expect(attention[0][0].count == 29)
+    for (q, row) in attention[0][1].enumerated() {
+      #expect(row.count == q + 1)
+      #expect(abs(row.reduce(0, +) - 1) < 1e-5)
+    }
+  }
+
+  @Test("ablate ranks every head and reports errors against the truth")
+  func ablateRanking() throws {
+    let r = try krylov(["ablate", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--rank", "heads"])
+    #expect(r.status == 0, "\(r.err)")
+    let rows = r.out.split(separator: "\n").filter { !$0.hasPrefix("#") }
+    #expect(rows.first == "ablation,change_vs_unablated,error,unablated_error,error_ratio")
+    #expect(rows.count == 1 + 1 + 2)
+    #expect(rows[1].hasPrefix("\"none\",0,"))
+    let all = try krylov(["ablate", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--heads", "L0H0,L0H1"])
+    #expect(all.status == 0)
+    #expect(all.out.contains("heads L0H0+L0H1"))
+    let bad = try krylov(["ablate", "--input", fixture.sequence, "--model", fixture.model, "--prefix", "20", "--horizon", "40", "--heads", "L3H0"])
+    #expect(bad.status == 1)
+    #expect(bad.err.contains("does not exist"))
+  }
+
+  @Test("evaluate reports per-system errors and skips short sequences")
+  func evaluate() throws {
+    let r = try krylov(["evaluate", "--data", fixture.data, "--model", fixture.model, "--prefix", "20", "--horizon", "60", "--format", "json"])
+    #expect(r.status == 0, "\(r.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    let systems = try #require(object["systems"] as? [[String: Any]])
+    let skipped = try #require(object["skipped"] as? [String])
+    #expect(systems.count + skipped.count == 6)
+    #expect(!systems.isEmpty)
+  }
+
+  @Test("a corrupt checkpoint and a prefix beyond the trusted values are refused")
+  func refusals() throws {
+    let dir = try temporaryDirectory()
+    let broken = dir.appendingPathComponent("broken.safetensors")
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture.model))
+    try bytes.prefix(bytes.count / 2).write(to: broken)
+    let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", broken.path])
+    #expect(r.status == 1)
+    #expect(r.err.contains("truncated"), "\(r.err)")
+    let long = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "5000", "--horizon", "6000", "--model", fixture.model])
+    #expect(long.status == 1)
+    #expect(long.err.contains("trusted coefficients"), "\(long.err)")
+    let usage = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "30", "--horizon", "20"])
+    #expect(usage.status == 2)
+  }
+
+  @Test("the embedded default model forecasts with no flags")
+  func embeddedDefault() throws {
+    let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "30", "--horizon", "80", "--format", "json"])
+    #expect(r.status == 0, "\(r.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    let forecast = try #require(object["forecast"] as? [Double])
+    #expect(forecast.count == 50 && forecast.allSatisfy { $0 > 0 && $0.isFinite })
+  }
+}
