@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "KrylovEngine", targets: ["KrylovEngine"]),
     .library(name: "KrylovForecaster", targets: ["KrylovForecaster"]),
     .library(name: "KrylovTUI", targets: ["KrylovTUI"]),
+    .library(name: "KrylovExplorer", targets: ["KrylovExplorer"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,15 +44,27 @@ let package = Package(
       resources: [.copy("Resources/default-model.safetensors")]
     ),
 
+    // Forecasts beside their baselines and the truth: shared by the CLI and the explorer.
+    .target(name: "KrylovAnalysis", dependencies: ["KrylovEngine", "KrylovForecaster"]),
+
     // The terminal UI core: cell buffer, widgets, themes. No ncurses, no engine.
     .target(name: "KrylovTUI"),
 
     // The command-line front end.
+    // The explorer: state, panes, jobs and the ncurses run loop (one file talks to ncurses).
+    .target(
+      name: "KrylovExplorer",
+      dependencies: ["KrylovEngine", "KrylovForecaster", "KrylovAnalysis", "KrylovTUI", "CNcursesw"]
+    ),
+
     .executableTarget(
       name: "krylov",
       dependencies: [
         "KrylovEngine",
         "KrylovForecaster",
+        "KrylovAnalysis",
+        "KrylovExplorer",
+        "KrylovTUI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -67,6 +80,10 @@ let package = Package(
     .testTarget(
       name: "KrylovForecasterTests",
       dependencies: ["KrylovForecaster"]
+    ),
+    .testTarget(
+      name: "KrylovExplorerTests",
+      dependencies: ["KrylovExplorer", "KrylovEngine", "KrylovForecaster", "KrylovTUI"]
     ),
     .testTarget(
       name: "KrylovTUITests",

@@ -10,4 +10,11 @@
 static inline int krylov_color_pair(int n) { return COLOR_PAIR(n); }
 /// getmaxyx is a macro writing to its arguments.
 static inline void krylov_getmaxyx(WINDOW *w, int *y, int *x) { getmaxyx(w, *y, *x); }
+/// The number of colours (a global Swift 6 cannot read safely).
+static inline int krylov_colors(void) { return COLORS; }
+/// Attribute bits are macros too.
+static inline attr_t krylov_attr_bold(void) { return A_BOLD; }
+static inline attr_t krylov_attr_dim(void) { return A_DIM; }
+static inline attr_t krylov_attr_reverse(void) { return A_REVERSE; }
+static inline attr_t krylov_attr_underline(void) { return A_UNDERLINE; }
 #endif

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KrylovAnalysis
 import KrylovEngine
 import KrylovForecaster
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KrylovEngine
+import KrylovAnalysis
 import KrylovForecaster
 
 /// `--model FILE`, or the embedded default.
@@ -51,70 +52,6 @@ struct ForecastInputOptions: ParsableArguments {
       throw ExitCode(1)
     }
     return trusted
-  }
-}
-
-/// Every method's extrapolation of one prefix: the transformer and the baselines of physics.md §5.
-struct MethodForecasts {
-  let prefix: [Double]
-  let horizon: Int
-  let transformer: [Double]
-  /// Baseline name → values b_{k+1}..b_M, in a fixed order.
-  let baselines: [(name: String, values: [Double])]
-  let bestFitForm: String?
-
-  static let baselineNames = ["linear_fit", "log_corrected_fit", "best_fit", "linear_ar"]
-
-  init(prefix: [Double], horizon M: Int, forecaster: Forecaster, ablation: Ablation = .none) throws {
-    self.prefix = prefix
-    horizon = M
-    transformer = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
-    let k = prefix.count
-    var baselines: [(String, [Double])] = []
-    let fits = AsymptoticFit.best(prefix: prefix)
-    for form in AsymptoticFit.Form.allCases {
-      let name = form == .linear ? "linear_fit" : "log_corrected_fit"
-      if let f = fits?.fits.first(where: { $0.form == form }) { baselines.append((name, f.extrapolate(from: k + 1, through: M))) }
-    }
-    if let best = fits?.best {
-      baselines.append(("best_fit", best.extrapolate(from: k + 1, through: M)))
-      bestFitForm = best.form.rawValue
-    } else {
-      bestFitForm = nil
-    }
-    if let ar = LinearAutoregression.fit(prefix) {
-      baselines.append(("linear_ar", ar.rollout(history: prefix, count: M - k)))
-    }
-    self.baselines = baselines
-  }
-
-  /// (name, values) for every method, transformer first.
-  var all: [(name: String, values: [Double])] { [("transformer", transformer)] + baselines }
-}
-
-/// Each method's errors against the truth b_1..b_M.
-struct MethodErrors {
-  /// Relative RMS error over b_{k+1}..b_M, by method.
-  var coefficients: [String: Double] = [:]
-  /// max |ΔC(t)| over [0, windowEnd], by method.
-  var autocorrelation: [String: Double] = [:]
-  var windowEnd = 0.0
-
-  init(methods: MethodForecasts, truth: [Double]) throws {
-    let k = methods.prefix.count
-    let horizonTruth = Array(truth[k..<methods.horizon])
-    let comparison = try ObservableComparison(truth: Array(truth[0..<methods.horizon]))
-    windowEnd = comparison.windowEnd
-    for (name, values) in methods.all {
-      coefficients[name] = relativeRMSError(values, horizonTruth)
-      autocorrelation[name] = try comparison.maxError(predicted: methods.prefix + values)
-    }
-  }
-
-  /// The best of the asymptotic fits (physics.md §5's comparison), on b_n and on C(t).
-  var bestFitCoefficients: Double { min(coefficients["linear_fit"] ?? .infinity, coefficients["log_corrected_fit"] ?? .infinity) }
-  var bestFitAutocorrelation: Double {
-    min(autocorrelation["linear_fit"] ?? .infinity, autocorrelation["log_corrected_fit"] ?? .infinity)
   }
 }
 

@@ -17,12 +17,13 @@ struct Krylov: AsyncParsableCommand {
         krylov observe --input b.json --tmax 10 --dt 0.1
         krylov models
       """,
-    version: "0.1.0",
+    version: "0.2.0",
     subcommands: [
-      LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
+      ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
       ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
       BenchCommand.self, BenchForecasterCommand.self,
-    ]
+    ],
+    defaultSubcommand: ExploreCommand.self
   )
 
   /// Runs the chosen command; usage errors exit with status 2 (the argument parser's own

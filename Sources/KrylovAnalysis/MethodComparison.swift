@@ -1,0 +1,66 @@
+import KrylovEngine
+import KrylovForecaster
+
+/// Every method's extrapolation of one prefix: the transformer and the baselines of physics.md §5.
+public struct MethodForecasts: Sendable {
+  public let prefix: [Double]
+  public let horizon: Int
+  public let transformer: [Double]
+  /// Baseline name → values b_{k+1}..b_M, in a fixed order.
+  public let baselines: [(name: String, values: [Double])]
+  public let bestFitForm: String?
+
+  public static let baselineNames = ["linear_fit", "log_corrected_fit", "best_fit", "linear_ar"]
+
+  public init(prefix: [Double], horizon M: Int, forecaster: Forecaster, ablation: Ablation = .none) throws {
+    self.prefix = prefix
+    horizon = M
+    transformer = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
+    let k = prefix.count
+    var baselines: [(String, [Double])] = []
+    let fits = AsymptoticFit.best(prefix: prefix)
+    for form in AsymptoticFit.Form.allCases {
+      let name = form == .linear ? "linear_fit" : "log_corrected_fit"
+      if let f = fits?.fits.first(where: { $0.form == form }) { baselines.append((name, f.extrapolate(from: k + 1, through: M))) }
+    }
+    if let best = fits?.best {
+      baselines.append(("best_fit", best.extrapolate(from: k + 1, through: M)))
+      bestFitForm = best.form.rawValue
+    } else {
+      bestFitForm = nil
+    }
+    if let ar = LinearAutoregression.fit(prefix) {
+      baselines.append(("linear_ar", ar.rollout(history: prefix, count: M - k)))
+    }
+    self.baselines = baselines
+  }
+
+  /// (name, values) for every method, transformer first.
+  public var all: [(name: String, values: [Double])] { [("transformer", transformer)] + baselines }
+}
+
+/// Each method's errors against the truth b_1..b_M.
+public struct MethodErrors: Sendable {
+  /// Relative RMS error over b_{k+1}..b_M, by method.
+  public var coefficients: [String: Double] = [:]
+  /// max |ΔC(t)| over [0, windowEnd], by method.
+  public var autocorrelation: [String: Double] = [:]
+  public var windowEnd = 0.0
+
+  public init(methods: MethodForecasts, truth: [Double]) throws {
+    let k = methods.prefix.count
+    let horizonTruth = Array(truth[k..<methods.horizon])
+    let comparison = try ObservableComparison(truth: Array(truth[0..<methods.horizon]))
+    windowEnd = comparison.windowEnd
+    for (name, values) in methods.all {
+      coefficients[name] = relativeRMSError(values, horizonTruth)
+      autocorrelation[name] = try comparison.maxError(predicted: methods.prefix + values)
+    }
+  }
+
+  /// The best of the asymptotic fits (physics.md §5's comparison), on b_n and on C(t).
+  public var bestFitCoefficients: Double { min(coefficients["linear_fit"] ?? .infinity, coefficients["log_corrected_fit"] ?? .infinity) }
+  public var bestFitAutocorrelation: Double {
+    min(autocorrelation["linear_fit"] ?? .infinity, autocorrelation["log_corrected_fit"] ?? .infinity)
+  }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import KrylovForecaster
+import KrylovTUI
+import Synchronization
+
+/// Themes by name: the built-in default plus every `.theme` file in the search path.
+public struct ThemeCatalog: Sendable {
+  /// Name → file path.
+  public private(set) var files: [String: String] = [:]
+
+  /// Searches `KRYLOV_THEMES`, `./Themes`, the `Themes` folder beside the package the binary
+  /// was built in, and `~/.config/krylov/themes`.
+  public init() {
+    var directories: [String] = []
+    let env = ProcessInfo.processInfo.environment
+    if let d = env["KRYLOV_THEMES"] { directories.append(d) }
+    directories.append(FileManager.default.currentDirectoryPath + "/Themes")
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var up = executable.deletingLastPathComponent()
+    for _ in 0..<4 {
+      directories.append(up.appendingPathComponent("Themes").path)
+      up = up.deletingLastPathComponent()
+    }
+    if let home = env["HOME"] { directories.append(home + "/.config/krylov/themes") }
+    for directory in directories {
+      guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+      for name in names.sorted() where name.hasSuffix(".theme") {
+        let stem = String(name.dropLast(6))
+        if files[stem] == nil { files[stem] = directory + "/" + name }
+      }
+    }
+  }
+
+  /// "Default" first, then the files' names.
+  public var names: [String] { ["Default"] + files.keys.sorted() }
+
+  /// Loads a theme by name or path; problems in the file are returned, with the default used
+  /// for what could not be read.
+  public func load(_ nameOrPath: String) -> (theme: Theme, problems: [String]) {
+    if nameOrPath == "Default" { return (Theme.builtIn, []) }
+    let path = files[nameOrPath] ?? files[(nameOrPath as NSString).lastPathComponent.replacingOccurrences(of: ".theme", with: "")]
+      ?? nameOrPath
+    guard FileManager.default.fileExists(atPath: path) else {
+      return (Theme.builtIn, ["theme '\(nameOrPath)' not found (known: \(names.joined(separator: ", "))); using the default"])
+    }
+    do {
+      let (theme, issues) = try ThemeLoader.load(path: path)
+      return (theme, issues.map { "\($0)" })
+    } catch {
+      return (Theme.builtIn, ["\(error); using the default"])
+    }
+  }
+}
+
+/// The interactive explorer: the run loop on the main thread, everything else in the background.
+public enum ExplorerApp {
+  /// Runs until the user quits or a SIGTERM/SIGINT arrives; the terminal is restored on every path.
+  public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog) {
+    let terminal = NcursesTerminal()
+    let stopFlag = StopFlag()
+    var sources: [DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+      source.setEventHandler { stopFlag.set() }
+      source.resume()
+      sources.append(source)
+    }
+    terminal.open()
+    defer {
+      terminal.close()
+      for s in sources { s.cancel() }
+    }
+    var theme = initial
+    controller.themes = catalog.names
+    controller.onThemeChange = { name in
+      let loaded = catalog.load(name)
+      theme = loaded.theme
+    }
+    var screen = Terminal(backend: terminal)
+    controller.startRun()
+    var dirty = true
+    var lastDraw = Date.distantPast
+    while !controller.state.quit && !stopFlag.isSet {
+      if controller.pump() { dirty = true }
+      // Cap redraws at ~30 per second while data streams in.
+      if dirty && Date().timeIntervalSince(lastDraw) > 0.03 {
+        let state = controller.state
+        screen.draw { ExplorerFrame.render(state, theme: theme, into: &$0) }
+        dirty = false
+        lastDraw = Date()
+      }
+      guard let key = terminal.readKey() else { continue }
+      if key == .resize {
+        terminal.refreshSize()
+        terminal.clearScreen()
+        screen.invalidate()
+        dirty = true
+        continue
+      }
+      let action: Action?
+      if controller.state.editing != nil, case .character(let c) = key {
+        action = .type(c)
+      } else {
+        action = Keymap.action(for: key)
+      }
+      if let action {
+        controller.handle(action)
+        dirty = true
+      }
+    }
+    controller.perform(.stopRun)
+  }
+}
+
+/// Raised from a signal handler's queue, read by the run loop.
+final class StopFlag: Sendable {
+  private let value = Atomic<Bool>(false)
+  func set() { value.store(true, ordering: .relaxed) }
+  var isSet: Bool { value.load(ordering: .relaxed) }
+}

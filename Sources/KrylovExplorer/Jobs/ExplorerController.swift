@@ -1,0 +1,230 @@
+import Foundation
+import KrylovAnalysis
+import KrylovEngine
+import KrylovForecaster
+
+/// Owns the state on the UI thread and the background work that feeds it.
+///
+/// Lanczos runs are `LanczosJob`s (their own thread); forecasts run on a serial queue. Both post
+/// to the mailbox; `pump()` folds the messages into the state. Every request carries an id, and
+/// replies to superseded requests are dropped, so the state never shows a stale result.
+public final class ExplorerController {
+  public private(set) var state: ExplorerState
+  private let forecaster: Forecaster?
+  private let mailbox = Mailbox()
+  private let forecastQueue = DispatchQueue(label: "krylov.forecast", qos: .userInitiated)
+  private var job: LanczosJob?
+  private var runID = 0
+  private var generation = 0
+  private var forecastRequestedFor: Int?
+  private var stepTimes: [Double] = []
+  public var themes: [String] = ["Default"]
+  public var onThemeChange: (String) -> Void = { _ in }
+
+  public init(state: ExplorerState = ExplorerState(), forecaster: Forecaster?, modelName: String) {
+    self.state = state
+    self.forecaster = forecaster
+    self.state.modelName = modelName
+    if let f = forecaster { self.state.modelShape = (f.config.layers, f.config.heads) }
+    if forecaster == nil { self.state.forecastMessage = "no forecaster model loaded" }
+  }
+
+  /// Shows a message in the system pane (a problem at start-up, say).
+  public func showMessage(_ text: String) { state.message = text }
+
+  /// Handles one action from the keyboard.
+  public func handle(_ action: Action) {
+    for effect in state.apply(action) { perform(effect) }
+  }
+
+  /// Folds finished background work into the state; returns whether anything changed.
+  @discardableResult
+  public func pump() -> Bool {
+    let messages = mailbox.drain()
+    for m in messages { receive(m) }
+    return !messages.isEmpty
+  }
+
+  /// Blocks until the current run ends and every forecast is in (for scripted rendering).
+  public func waitUntilIdle(timeout: Double) {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      pump()
+      let forecastPending = forecastRequestedFor != nil
+      if !state.run.status.isActive && !forecastPending { return }
+      Thread.sleep(forTimeInterval: 0.01)
+    }
+  }
+
+  public func perform(_ effect: Effect) {
+    switch effect {
+    case .startRun: startRun()
+    case .stopRun: job?.cancel()
+    case .reforecast: requestForecast()
+    case .rankHeads: requestRanking()
+    case .cycleTheme:
+      guard !themes.isEmpty else { return }
+      let i = themes.firstIndex(of: state.themeName) ?? -1
+      state.themeName = themes[(i + 1) % themes.count]
+      onThemeChange(state.themeName)
+    }
+  }
+
+  // MARK: - Runs
+
+  public func startRun() {
+    job?.cancel()
+    runID += 1
+    state.forecast = nil
+    state.forecastMessage = nil
+    forecastRequestedFor = nil
+    stepTimes = []
+    let settings = state.settings
+    var run = RunData()
+    do {
+      let chain = try settings.chain()
+      run.label = chain.label
+      let plan = try RunPlan(chain: chain, steps: settings.steps)
+      run.estimatedBytes = plan.estimatedBytes
+      do { try plan.checkMemory(limit: RunPlan.defaultMemoryLimit) } catch {
+        run.status = .refused(error.description)
+        state.run = run
+        state.message = error.description
+        return
+      }
+      run.status = .preparing
+      state.run = run
+      let id = runID
+      let job = LanczosJob(plan: plan, options: LanczosOptions(steps: settings.steps))
+      self.job = job
+      let mailbox = self.mailbox
+      Task.detached {
+        for await event in job.events {
+          switch event {
+          case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
+          case .step(let step): mailbox.post(.runStep(runID: id, step))
+          case .finished(let result): mailbox.post(.runFinished(runID: id, result))
+          case .failed(let why): mailbox.post(.runFailed(runID: id, why))
+          }
+        }
+      }
+    } catch {
+      run.status = .failed("\(error)")
+      state.run = run
+      state.message = "\(error)"
+    }
+  }
+
+  private func receive(_ message: JobMessage) {
+    switch message {
+    case .runStarted(let id, let sector):
+      guard id == runID else { return }
+      state.run.sector = sector
+      state.run.status = .running
+    case .runStep(let id, let step):
+      guard id == runID else { return }
+      state.run.coefficients.append(step.b)
+      if step.trusted { state.run.trustedCount = step.n }
+      stepTimes.append(step.seconds)
+      if stepTimes.count > 20 { stepTimes.removeFirst(stepTimes.count - 20) }
+      state.run.secondsPerStep = stepTimes.reduce(0, +) / Double(stepTimes.count)
+      if state.forecast == nil && forecastRequestedFor == nil && state.run.trustedCount >= state.settings.prefix {
+        requestForecast()
+      }
+    case .runFinished(let id, let result):
+      guard id == runID else { return }
+      state.run.coefficients = result.coefficients
+      state.run.trustedCount = result.trustedCount
+      state.run.status = result.stopReason == .cancelled ? .cancelled : .finished(result.stopReason.rawValue)
+      job = nil
+      requestForecast()
+    case .runFailed(let id, let why):
+      guard id == runID else { return }
+      state.run.status = .failed(why)
+      state.message = why
+      job = nil
+    case .forecast(let g, let data):
+      guard g == generation else { return }
+      state.forecast = data
+      state.forecastMessage = nil
+      forecastRequestedFor = nil
+    case .forecastFailed(let g, let why):
+      guard g == generation else { return }
+      state.forecastMessage = why
+      forecastRequestedFor = nil
+    case .ranking(let g, let influence):
+      guard g == generation, state.forecast != nil else { return }
+      state.forecast?.headInfluence = influence
+    }
+  }
+
+  // MARK: - Forecasts
+
+  private func requestForecast() {
+    guard let forecaster else { return }
+    let k = state.settings.prefix
+    let trusted = state.run.trusted
+    guard trusted.count >= k else {
+      if !state.run.status.isActive && !state.run.coefficients.isEmpty {
+        state.forecastMessage = "only \(trusted.count) trusted coefficients: the prefix k = \(k) needs more"
+      }
+      return
+    }
+    generation += 1
+    forecastRequestedFor = generation
+    let g = generation
+    let M = state.settings.horizon
+    let ablation = state.ablation
+    let mailbox = self.mailbox
+    forecastQueue.async {
+      let start = Date()
+      do {
+        let prefix = Array(trusted[0..<k])
+        let methods = try MethodForecasts(prefix: prefix, horizon: M, forecaster: forecaster, ablation: ablation)
+        var data = ForecastData(methods: methods)
+        data.attention = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation, captureAttention: true).attention
+        if trusted.count >= M {
+          data.errors = try? MethodErrors(methods: methods, truth: trusted)
+          if ablation.isNone {
+            data.unablatedError = data.errors?.coefficients["transformer"]
+          } else {
+            let plain = try forecaster.forecast(prefix: prefix, horizon: M).values
+            data.unablatedError = relativeRMSError(plain, Array(trusted[k..<M]))
+          }
+        }
+        data.seconds = Date().timeIntervalSince(start)
+        mailbox.post(.forecast(generation: g, data))
+      } catch {
+        mailbox.post(.forecastFailed(generation: g, "\(error)"))
+      }
+    }
+  }
+
+  private func requestRanking() {
+    guard let forecaster, state.forecast != nil else {
+      state.message = "no forecast to rank heads on yet"
+      return
+    }
+    let k = state.settings.prefix
+    let M = state.settings.horizon
+    let trusted = state.run.trusted
+    guard trusted.count >= k else { return }
+    let g = generation
+    let base = state.ablation
+    let mailbox = self.mailbox
+    let heads = forecaster.allHeads
+    forecastQueue.async {
+      let prefix = Array(trusted[0..<k])
+      guard let reference = try? forecaster.forecast(prefix: prefix, horizon: M, ablation: base).values else { return }
+      var influence: [HeadID: Double] = [:]
+      for head in heads {
+        var a = base
+        a.disabledHeads.insert(head)
+        guard let values = try? forecaster.forecast(prefix: prefix, horizon: M, ablation: a).values else { continue }
+        influence[head] =
+          trusted.count >= M ? relativeRMSError(values, Array(trusted[k..<M])) : relativeRMSError(values, reference)
+      }
+      mailbox.post(.ranking(generation: g, influence))
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import KrylovEngine
+import KrylovTUI
+
+/// b_n as it streams in, the transformer's forecast from the prefix k, the best asymptotic fit
+/// and the linear AR baseline, with a marker at k.
+enum CoefficientsPane {
+  static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
+    let run = state.run
+    var title = Pane.coefficients.title
+    if run.secondsPerStep > 0 {
+      title += String(format: "  %.0f steps/s", 1 / run.secondsPerStep)
+    }
+    if run.estimatedBytes > 0 { title += "  mem ≈ " + formatBytes(run.estimatedBytes) }
+    if state.logY { title += "  log y" }
+    let inner = paneFrame(.coefficients, focused: state.focus == .coefficients, palette: palette, into: &buffer, area: area, title: title)
+    guard inner.width > 4, inner.height > 2 else { return }
+    let series = self.series(state, palette: palette)
+    guard !series.isEmpty else {
+      buffer.setString(x: inner.x + 1, y: inner.y, "press s to compute b_n for the system on the left", style: palette.inactive, maxWidth: inner.width - 1)
+      return
+    }
+    var (xRange, yRange) = Chart.fittedRanges(series, logY: state.logY)
+    let span = xRange.upperBound - xRange.lowerBound
+    let lo = xRange.lowerBound + state.panOffset * span
+    xRange = lo...(lo + max(1, state.zoom * span))
+    let markers: [(x: Double, style: Style)] = state.forecast != nil ? [(Double(state.settings.prefix), palette.forecast)] : []
+    Chart(
+      series: series, xRange: xRange, yRange: yRange, logY: state.logY, axisStyle: palette.border,
+      labelStyle: palette.graphText, markers: markers
+    ).render(into: &buffer, area: inner)
+  }
+
+  static func series(_ state: ExplorerState, palette: Palette) -> [ChartSeries] {
+    let b = state.run.coefficients
+    var out: [ChartSeries] = []
+    let trusted = state.run.trustedCount
+    if trusted > 0 {
+      out.append(ChartSeries(name: "b_n", points: (0..<trusted).map { (Double($0 + 1), b[$0]) }, style: palette.coeff))
+    }
+    if b.count > trusted {
+      out.append(
+        ChartSeries(name: "untrusted", points: (trusted..<b.count).map { (Double($0 + 1), b[$0]) }, style: palette.untrusted, connected: false))
+    }
+    if let f = state.forecast {
+      let k = f.methods.prefix.count
+      func points(_ v: [Double]) -> [(x: Double, y: Double)] { v.enumerated().map { (Double(k + 1 + $0.offset), $0.element) } }
+      out.append(ChartSeries(name: "transformer", points: points(f.methods.transformer), style: palette.forecast))
+      if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) {
+        out.append(ChartSeries(name: "fit (\(f.methods.bestFitForm ?? ""))", points: points(best.values), style: palette.fit))
+      }
+      if let ar = f.methods.baselines.first(where: { $0.name == "linear_ar" }) {
+        out.append(ChartSeries(name: "linear AR", points: points(ar.values), style: palette.ar))
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import KrylovEngine
+import KrylovTUI
+
+/// C(t) from the computed coefficients and from prefix + each forecast, with the errors; K(t)
+/// beside it when the pane is wide enough.
+enum ObservablesPane {
+  static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
+    let inner = paneFrame(.observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area)
+    guard inner.width > 4, inner.height > 3 else { return }
+    let computed = state.run.trusted
+    guard computed.count >= 2 else {
+      buffer.setString(x: inner.x + 1, y: inner.y, "C(t) appears with the first coefficients", style: palette.inactive, maxWidth: inner.width - 1)
+      return
+    }
+    var sequences: [(String, [Double], Style)] = [("computed", computed, palette.coeff)]
+    if let f = state.forecast {
+      sequences.append(("transformer", f.methods.prefix + f.methods.transformer, palette.forecast))
+      if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) {
+        sequences.append(("fit", f.methods.prefix + best.values, palette.fit))
+      }
+    }
+    let top = computed.max() ?? 1
+    let tmax = max(1e-6, 1.5 * Double(computed.count) / top)
+    let times = (0...120).map { tmax * Double($0) / 120 }
+    var cSeries: [ChartSeries] = []
+    var kSeries: [ChartSeries] = []
+    for (name, b, style) in sequences {
+      guard let d = try? KrylovChainDynamics(coefficients: b) else { continue }
+      cSeries.append(ChartSeries(name: "C " + name, points: times.map { ($0, d.autocorrelation(at: $0)) }, style: style))
+      kSeries.append(ChartSeries(name: "K " + name, points: times.map { ($0, d.complexity(at: $0)) }, style: style))
+    }
+    let rows = Layout.rows(inner, [nil, 1])
+    let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]
+    Chart(
+      series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText
+    ).render(into: &buffer, area: columns[0])
+    if columns.count > 1 {
+      let (x, y) = Chart.fittedRanges(kSeries, logY: false)
+      Chart(series: kSeries, xRange: x, yRange: y, axisStyle: palette.border, labelStyle: palette.graphText)
+        .render(into: &buffer, area: columns[1])
+    }
+    var line = ""
+    if let e = state.forecast?.errors {
+      line = String(
+        format: "max|ΔC| t≤%.3g: transformer %.2g, fit %.2g, AR %.2g", e.windowEnd, e.autocorrelation["transformer"] ?? .nan,
+        e.bestFitAutocorrelation, e.autocorrelation["linear_ar"] ?? .nan)
+    } else if state.forecast != nil {
+      line = "errors appear when the run reaches the horizon M = \(state.settings.horizon)"
+    }
+    buffer.setString(x: rows[1].x + 1, y: rows[1].y, line, style: palette.graphText, maxWidth: rows[1].width - 1)
+  }
+}

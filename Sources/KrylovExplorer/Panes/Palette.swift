@@ -1,0 +1,41 @@
+import KrylovTUI
+
+/// The styles the panes draw with, taken from a theme once per frame.
+struct Palette {
+  let text, title, highlight, selected, inactive, graphText, border, focusedBorder, warning: Style
+  let coeff, untrusted, forecast, fit, ar, observable: Style
+  let attention: [Color]
+  let delta: [Color]
+
+  init(_ theme: Theme) {
+    let bg = theme.color("main_bg")
+    func fg(_ key: String, bold: Bool = false) -> Style { Style(foreground: theme.color(key), background: bg, bold: bold) }
+    func grad(_ name: String, _ i: Int) -> Style { Style(foreground: theme.gradient(name)[i], background: bg) }
+    text = fg("main_fg")
+    title = fg("title", bold: true)
+    highlight = fg("hi_fg", bold: true)
+    selected = Style(foreground: theme.color("selected_fg"), background: theme.color("selected_bg"), bold: true)
+    inactive = fg("inactive_fg")
+    graphText = fg("graph_text")
+    border = fg("div_line")
+    focusedBorder = fg("hi_fg")
+    warning = Style(foreground: theme.gradient("delta")[100], background: bg, bold: true)
+    coeff = grad("coeff", 0)
+    untrusted = Style(foreground: theme.color("inactive_fg"), background: bg, dim: true)
+    forecast = grad("forecast", 0)
+    fit = grad("fit", 0)
+    ar = grad("observable", 50)
+    observable = grad("observable", 0)
+    attention = theme.gradient("attention")
+    delta = theme.gradient("delta")
+  }
+}
+
+/// Draws the pane's frame, highlighted when focused; returns the inner area.
+func paneFrame(_ pane: Pane, focused: Bool, palette: Palette, into buffer: inout CellBuffer, area: Rect, title: String? = nil) -> Rect {
+  Block(
+    title: title ?? pane.title, borderStyle: focused ? palette.focusedBorder : palette.border,
+    titleStyle: focused ? palette.highlight : palette.title
+  ).render(into: &buffer, area: area)
+  return Block.inner(area)
+}

@@ -1,0 +1,56 @@
+import KrylovEngine
+import KrylovTUI
+
+/// The system pane: every setting as a row, the run's status and any refusal below.
+enum SystemPane {
+  static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
+    let inner = paneFrame(.system, focused: state.focus == .system, palette: palette, into: &buffer, area: area)
+    guard inner.height > 0 else { return }
+    var y = inner.y
+    for (i, field) in state.settings.fields.enumerated() where y < inner.bottom {
+      let isSelected = i == state.selectedField && state.focus == .system
+      var value = state.settings.text(for: field)
+      if isSelected, let text = state.editing { value = text + "▏" }
+      let style = isSelected ? palette.selected : palette.text
+      let row = " " + field.label.padding(toLength: 9, withPad: " ", startingAt: 0) + " " + (isSelected && state.editing == nil && !field.isNumeric ? "‹ \(value) ›" : value)
+      if isSelected { buffer.setStyle(style, in: Rect(x: inner.x, y: y, width: inner.width, height: 1)) }
+      buffer.setString(x: inner.x, y: y, row, style: style, maxWidth: inner.width)
+      y += 1
+    }
+    y += 1
+    let run = state.run
+    let lines: [(String, Style)] = [
+      (run.label.isEmpty ? "no run yet: press s" : run.label, palette.graphText),
+      (run.sector, palette.inactive),
+      ("\(run.status.label): \(run.coefficients.count) b_n, \(run.trustedCount) trusted", run.status.isActive ? palette.highlight : palette.text),
+    ]
+    for (text, style) in lines where y < inner.bottom && !text.isEmpty {
+      buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: inner.width - 1)
+      y += 1
+    }
+    if let message = state.message {
+      for line in wrap(message, width: max(1, inner.width - 1)) where y < inner.bottom {
+        buffer.setString(x: inner.x + 1, y: y, line, style: palette.warning, maxWidth: inner.width - 1)
+        y += 1
+      }
+    }
+  }
+}
+
+/// Greedy word wrap.
+func wrap(_ text: String, width: Int) -> [String] {
+  var lines: [String] = []
+  var current = ""
+  for word in text.split(separator: " ") {
+    if current.isEmpty {
+      current = String(word)
+    } else if current.count + 1 + word.count <= width {
+      current += " " + word
+    } else {
+      lines.append(current)
+      current = String(word)
+    }
+  }
+  if !current.isEmpty { lines.append(current) }
+  return lines
+}

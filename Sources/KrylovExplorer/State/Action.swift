@@ -1,0 +1,87 @@
+/// Everything a key (or a click) can ask for.
+public enum Action: Equatable, Sendable {
+  case quit
+  case focusNext, focusPrevious
+  case up, down, left, right
+  case enter, escape, backspace
+  case type(Character)
+  case startRun, stopRun
+  case toggleLogY, zoomIn, zoomOut
+  case toggleHelp
+  case cycleTheme
+  case toggleSelectedHead
+  case enableAllHeads
+  case rankHeads
+  case narrowWindow, widenWindow
+  case nextLayer, previousLayer
+}
+
+/// The keymap: one table from keys to actions, which the help overlay also lists.
+public enum Keymap {
+  /// (keys as shown, what they do) for the help overlay.
+  public static let help: [(String, String)] = [
+    ("Tab / Shift-Tab", "next / previous pane"),
+    ("↑ ↓ / k j", "move in a pane (system: field; attention & heads: head)"),
+    ("← → / h l", "change the field; pan the chart; previous / next layer"),
+    ("Enter", "edit a number (system pane); toggle the head (heads pane)"),
+    ("Esc", "cancel editing, close help"),
+    ("s", "start (or restart) the run with the system's settings"),
+    ("x", "stop the run"),
+    ("g", "log / linear y axis"),
+    ("+ / -", "zoom the coefficient chart in / out"),
+    ("space", "switch the selected head off / on"),
+    ("a", "all heads on, full history"),
+    ("r", "rank heads by their effect on the forecast error"),
+    ("[ / ]", "narrow / widen the history window heads may use"),
+    ("t", "next theme"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+  ]
+
+  /// The action of a key outside text editing.
+  public static func action(for key: Key) -> Action? {
+    switch key {
+    case .tab: .focusNext
+    case .backTab: .focusPrevious
+    case .up: .up
+    case .down: .down
+    case .left: .left
+    case .right: .right
+    case .enter: .enter
+    case .escape: .escape
+    case .backspace: .backspace
+    case .controlC: .quit
+    case .resize: nil
+    case .character(let c):
+      switch c {
+      case "q": .quit
+      case "k": .up
+      case "j": .down
+      case "h": .left
+      case "l": .right
+      case "s": .startRun
+      case "x": .stopRun
+      case "g": .toggleLogY
+      case "+", "=": .zoomIn
+      case "-": .zoomOut
+      case "?": .toggleHelp
+      case "t": .cycleTheme
+      case " ": .toggleSelectedHead
+      case "a": .enableAllHeads
+      case "r": .rankHeads
+      case "[": .narrowWindow
+      case "]": .widenWindow
+      default: nil
+      }
+    }
+  }
+}
+
+/// A key as the run loop reads it from the terminal.
+public enum Key: Equatable, Sendable {
+  case character(Character)
+  case up, down, left, right
+  case tab, backTab, enter, escape, backspace
+  case controlC
+  case resize
+}

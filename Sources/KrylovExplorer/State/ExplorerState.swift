@@ -1,0 +1,112 @@
+import KrylovAnalysis
+import KrylovEngine
+import KrylovForecaster
+
+/// The panes, in Tab order.
+public enum Pane: Int, CaseIterable, Sendable {
+  case system, coefficients, observables, attention, ablation
+
+  public var title: String {
+    switch self {
+    case .system: "system"
+    case .coefficients: "coefficients b_n"
+    case .observables: "observables C(t), K(t)"
+    case .attention: "attention"
+    case .ablation: "heads"
+    }
+  }
+}
+
+/// What the current Lanczos run is doing.
+public enum RunStatus: Equatable, Sendable {
+  case idle
+  case preparing
+  case running
+  case finished(String)
+  case cancelled
+  case failed(String)
+  case refused(String)
+
+  public var label: String {
+    switch self {
+    case .idle: "idle"
+    case .preparing: "building sector"
+    case .running: "running"
+    case .finished(let why): "done (\(why))"
+    case .cancelled: "stopped"
+    case .failed: "failed"
+    case .refused: "refused"
+    }
+  }
+
+  public var isActive: Bool { self == .preparing || self == .running }
+}
+
+/// The coefficients of the current run as they arrive.
+public struct RunData: Equatable, Sendable {
+  public var label = ""
+  public var sector = ""
+  public var coefficients: [Double] = []
+  public var trustedCount = 0
+  public var estimatedBytes = 0
+  /// Seconds per coefficient, averaged over the last few.
+  public var secondsPerStep = 0.0
+  public var status = RunStatus.idle
+
+  /// b_1..b_trusted.
+  public var trusted: [Double] { Array(coefficients.prefix(trustedCount)) }
+}
+
+/// The forecast for the current prefix and ablation, with its baselines and errors.
+public struct ForecastData: Sendable {
+  public var methods: MethodForecasts
+  /// Errors against the computed coefficients, when they reach the horizon.
+  public var errors: MethodErrors?
+  /// The unablated transformer's error, for the ablation pane's "baseline → ablated".
+  public var unablatedError: Double?
+  public var attention: AttentionMaps?
+  /// Per-head error when that head alone is off (filled by "rank heads").
+  public var headInfluence: [HeadID: Double] = [:]
+  public var seconds = 0.0
+}
+
+/// Everything the screen shows: the render functions read only this.
+public struct ExplorerState: Sendable {
+  public var settings = SystemSettings()
+  public var run = RunData()
+  public var forecast: ForecastData?
+  public var forecastMessage: String?
+  public var modelName = "embedded default"
+  public var modelShape: (layers: Int, heads: Int) = (0, 0)
+
+  public var focus = Pane.system
+  public var selectedField = 0
+  /// The text being typed into a numeric field, if editing.
+  public var editing: String?
+  public var message: String?
+  public var showHelp = false
+  public var logY = false
+  /// Visible n range of the coefficient chart as a fraction window (zoom and pan).
+  public var zoom = 1.0
+  public var panOffset = 0.0
+
+  public var selectedLayer = 0
+  public var selectedHead = 0
+  public var disabledHeads: Set<HeadID> = []
+  /// Attention restricted to the last W positions (nil: the whole history).
+  public var historyWindow: Int?
+
+  public var themeName = "Default"
+  public var quit = false
+
+  public init() {}
+
+  public var ablation: Ablation {
+    Ablation(disabledHeads: disabledHeads, history: historyWindow.map { .window($0) } ?? .all)
+  }
+
+  public var selectedSettingField: SettingField {
+    let fields = settings.fields
+    return fields[min(selectedField, fields.count - 1)]
+  }
+}

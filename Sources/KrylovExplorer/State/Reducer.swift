@@ -1,0 +1,154 @@
+import KrylovForecaster
+
+/// What the controller must do after an action changed the state.
+public enum Effect: Equatable, Sendable {
+  case startRun
+  case stopRun
+  case reforecast
+  case rankHeads
+  case cycleTheme
+}
+
+/// History windows the [ and ] keys step through (nil: the whole history).
+let historyWindows: [Int?] = [nil, 64, 32, 16, 8, 4, 2, 1]
+
+extension ExplorerState {
+  /// Applies one action; returns the work it asks for. Pure: no I/O, so tests drive it directly.
+  public mutating func apply(_ action: Action) -> [Effect] {
+    if editing != nil { return applyEditing(action) }
+    if showHelp {
+      if action == .toggleHelp || action == .escape { showHelp = false }
+      if action == .quit {
+        quit = true
+        return [.stopRun]
+      }
+      return []
+    }
+    message = nil
+    switch action {
+    case .quit:
+      quit = true
+      return [.stopRun]
+    case .focusNext: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
+    case .focusPrevious: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+    case .toggleHelp: showHelp = true
+    case .startRun: return [.startRun]
+    case .stopRun: return [.stopRun]
+    case .toggleLogY: logY.toggle()
+    case .zoomIn: zoom = max(0.05, zoom / 1.5)
+    case .zoomOut:
+      zoom = min(1, zoom * 1.5)
+      panOffset = min(panOffset, 1 - zoom)
+    case .cycleTheme: return [.cycleTheme]
+    case .enableAllHeads:
+      disabledHeads = []
+      historyWindow = nil
+      return [.reforecast]
+    case .rankHeads: return [.rankHeads]
+    case .narrowWindow, .widenWindow:
+      let i = historyWindows.firstIndex(of: historyWindow) ?? 0
+      let j = action == .narrowWindow ? min(historyWindows.count - 1, i + 1) : max(0, i - 1)
+      guard j != i else { return [] }
+      historyWindow = historyWindows[j]
+      return [.reforecast]
+    case .nextLayer: moveLayer(1)
+    case .previousLayer: moveLayer(-1)
+    case .toggleSelectedHead: return toggleHead()
+    case .up, .down, .left, .right, .enter:
+      return navigate(action)
+    case .escape, .backspace, .type: break
+    }
+    return []
+  }
+
+  private mutating func navigate(_ action: Action) -> [Effect] {
+    switch focus {
+    case .system:
+      let count = settings.fields.count
+      switch action {
+      case .up: selectedField = (selectedField + count - 1) % count
+      case .down: selectedField = (selectedField + 1) % count
+      case .left, .right:
+        let field = selectedSettingField
+        settings.nudge(field, by: action == .left ? -1 : 1)
+        selectedField = min(selectedField, settings.fields.count - 1)
+        return settingChanged(field)
+      case .enter:
+        let field = selectedSettingField
+        if field.isNumeric {
+          editing = settings.text(for: field)
+        } else {
+          settings.nudge(field, by: 1)
+          return settingChanged(field)
+        }
+      default: break
+      }
+    case .coefficients:
+      switch action {
+      case .left: panOffset = max(0, panOffset - zoom / 4)
+      case .right: panOffset = min(1 - zoom, panOffset + zoom / 4)
+      case .up: zoom = max(0.05, zoom / 1.5)
+      case .down:
+        zoom = min(1, zoom * 1.5)
+        panOffset = min(panOffset, 1 - zoom)
+      default: break
+      }
+    case .observables:
+      break
+    case .attention, .ablation:
+      switch action {
+      case .up: moveHead(-1)
+      case .down: moveHead(1)
+      case .left: moveLayer(-1)
+      case .right: moveLayer(1)
+      case .enter: return focus == .ablation ? toggleHead() : []
+      default: break
+      }
+    }
+    return []
+  }
+
+  private mutating func settingChanged(_ field: SettingField) -> [Effect] {
+    if field == .prefix { return [.reforecast] }
+    message = "settings changed: press s to run"
+    return []
+  }
+
+  private mutating func applyEditing(_ action: Action) -> [Effect] {
+    switch action {
+    case .type(let c): editing?.append(c)
+    case .backspace: if editing?.isEmpty == false { editing?.removeLast() }
+    case .escape: editing = nil
+    case .enter:
+      let field = selectedSettingField
+      if let problem = settings.set(field, text: editing ?? "") {
+        message = problem
+        return []
+      }
+      editing = nil
+      return settingChanged(field)
+    case .quit:
+      quit = true
+      return [.stopRun]
+    default: break
+    }
+    return []
+  }
+
+  private mutating func moveHead(_ d: Int) {
+    guard modelShape.heads > 0 else { return }
+    selectedHead = (selectedHead + d + modelShape.heads) % modelShape.heads
+  }
+
+  private mutating func moveLayer(_ d: Int) {
+    guard modelShape.layers > 0 else { return }
+    selectedLayer = (selectedLayer + d + modelShape.layers) % modelShape.layers
+  }
+
+  private mutating func toggleHead() -> [Effect] {
+    guard modelShape.layers > 0 else { return [] }
+    let id = HeadID(layer: selectedLayer, head: selectedHead)
+    if disabledHeads.contains(id) { disabledHeads.remove(id) } else { disabledHeads.insert(id) }
+    return [.reforecast]
+  }
+}

@@ -1,0 +1,105 @@
+import CNcursesw
+import Foundation
+import KrylovTUI
+
+/// The only code that talks to ncurses: screen set-up and restore, drawing cells, reading keys.
+///
+/// Colours go through the 256-colour palette when the terminal has it (pairs allocated on
+/// demand with `alloc_pair`), are dropped below that, and are never used when NO_COLOR is set;
+/// bold, dim and reverse still carry meaning then.
+final class NcursesTerminal: TerminalBackend {
+  private(set) var size: (width: Int, height: Int) = (0, 0)
+  private var colors = false
+  private var isOpen = false
+  /// The standard screen, as `initscr` returns it (ncurses is used from the main thread only).
+  private var window: UnsafeMutablePointer<WINDOW>?
+
+  func open() {
+    setlocale(LC_ALL, "")
+    window = initscr()
+    raw()
+    set_escdelay(25)  // Esc answers at once instead of after a second
+    noecho()
+    keypad(window, true)
+    wtimeout(window, 33)
+    curs_set(0)
+    if has_colors() && ProcessInfo.processInfo.environment["NO_COLOR"] == nil {
+      start_color()
+      use_default_colors()
+      colors = krylov_colors() >= 256
+    }
+    isOpen = true
+    refreshSize()
+  }
+
+  /// Restores the terminal; safe to call more than once.
+  func close() {
+    guard isOpen else { return }
+    isOpen = false
+    endwin()
+  }
+
+  func refreshSize() {
+    var h: Int32 = 0
+    var w: Int32 = 0
+    krylov_getmaxyx(window, &h, &w)
+    size = (Int(w), Int(h))
+  }
+
+  func clearScreen() {
+    wclear(window)
+  }
+
+  func draw(_ cells: [(x: Int, y: Int, cell: Cell)]) {
+    for (x, y, cell) in cells {
+      var attributes: attr_t = 0
+      if cell.style.bold { attributes |= krylov_attr_bold() }
+      if cell.style.dim { attributes |= krylov_attr_dim() }
+      if cell.style.reverse { attributes |= krylov_attr_reverse() }
+      if cell.style.underline { attributes |= krylov_attr_underline() }
+      var pair: Int32 = 0
+      if colors {
+        let fg = Int32(cell.style.foreground.paletteIndex ?? -1)
+        let bg = Int32(cell.style.background.paletteIndex ?? -1)
+        if fg != -1 || bg != -1 { pair = max(0, alloc_pair(fg, bg)) }
+      }
+      var wide: [wchar_t] = cell.symbol.unicodeScalars.prefix(4).map { wchar_t(bitPattern: $0.value) } + [0]
+      var character = cchar_t()
+      setcchar(&character, &wide, attributes, Int16(truncatingIfNeeded: pair), nil)
+      mvwadd_wch(window, Int32(y), Int32(x), &character)
+    }
+  }
+
+  func flush() { wrefresh(window) }
+
+  /// The next key, or nil when none came within the input timeout.
+  func readKey() -> Key? {
+    var value: wint_t = 0
+    let kind = wget_wch(window, &value)
+    if kind == ERR { return nil }
+    let code = Int32(value)
+    if kind == KEY_CODE_YES {
+      switch code {
+      case KEY_UP: return .up
+      case KEY_DOWN: return .down
+      case KEY_LEFT: return .left
+      case KEY_RIGHT: return .right
+      case KEY_ENTER: return .enter
+      case KEY_BACKSPACE: return .backspace
+      case KEY_BTAB: return .backTab
+      case KEY_RESIZE: return .resize
+      default: return nil
+      }
+    }
+    switch code {
+    case 3: return .controlC
+    case 9: return .tab
+    case 10, 13: return .enter
+    case 27: return .escape
+    case 8, 127: return .backspace
+    default:
+      guard let scalar = Unicode.Scalar(UInt32(value)) else { return nil }
+      return .character(Character(scalar))
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import KrylovEngine
+import KrylovExplorer
+import KrylovForecaster
+import KrylovTUI
+
+/// The options that set up the explorer (shared with `render`).
+struct ExplorerOptions: ParsableArguments {
+  @Option(help: "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var model: ModelName = .mfim
+
+  @Option(name: .customLong("n"), help: "Number of sites N, or 'inf'.")
+  var size: ChainSize = .finite(10)
+
+  @Option(help: "Boundary conditions: pbc or obc.")
+  var bc: Boundary = .pbc
+
+  @Option(help: "Operator: \(OperatorName.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var op: OperatorName = .szTotal
+
+  @Option(name: .customLong("param"), help: ArgumentHelp("A model parameter, e.g. g=-1.05 (repeatable).", valueName: "name=value"))
+  var parameters: [ParameterAssignment] = []
+
+  @Option(help: "Coefficients to compute.")
+  var steps: Int = 200
+
+  @Option(help: "Forecast prefix length k.")
+  var prefix: Int = 30
+
+  @Option(help: "A forecaster checkpoint (default: the embedded model).")
+  var checkpoint: String?
+
+  @Option(help: "Theme: a name from Themes/ (e.g. nord, krylov-light) or a path to a btop-style .theme file.")
+  var theme: String = "krylov-dark"
+
+  func validate() throws {
+    guard steps >= 1 && steps <= 100_000 else { throw ValidationError("--steps must be between 1 and 100000 (got \(steps))") }
+    guard prefix >= 10 else { throw ValidationError("--prefix must be at least 10 (got \(prefix))") }
+  }
+
+  /// The initial state and the forecaster; problems that do not stop the app become messages.
+  func prepare() throws -> (ExplorerController, Theme, ThemeCatalog) {
+    var state = ExplorerState()
+    state.settings.model = model
+    state.settings.resetParameters()
+    let known = Set(model.parameters.map(\.name))
+    for p in parameters {
+      guard known.contains(p.name) else {
+        throw ValidationError("'\(p.name)' is not a parameter of \(model.rawValue) (\(known.sorted().joined(separator: ", ")))")
+      }
+      state.settings.parameters[p.name] = p.value
+    }
+    switch size {
+    case .finite(let n): state.settings.size = n
+    case .infinite: state.settings.infinite = true
+    }
+    state.settings.boundary = bc
+    state.settings.operatorName = op
+    state.settings.steps = steps
+    state.settings.prefix = prefix
+    let forecaster: Forecaster?
+    var problems: [String] = []
+    do {
+      forecaster = try checkpoint.map { try Checkpoint.load(path: $0) } ?? DefaultModel.load()
+    } catch {
+      forecaster = nil
+      problems.append("\(error)")
+    }
+    let catalog = ThemeCatalog()
+    let loaded = catalog.load(theme)
+    problems += loaded.problems
+    state.themeName = loaded.problems.isEmpty ? (theme as NSString).lastPathComponent.replacingOccurrences(of: ".theme", with: "") : "Default"
+    let controller = ExplorerController(state: state, forecaster: forecaster, modelName: checkpoint ?? "embedded default")
+    if !problems.isEmpty { controller.showMessage(problems.joined(separator: "; ")) }
+    return (controller, loaded.theme, catalog)
+  }
+}
+
+struct ExploreCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explore",
+    abstract: "The interactive explorer (the default command): choose a chain, watch b_n and the forecasts.",
+    discussion: """
+      Opens a full-screen view: the system's settings, b_n streaming in as they are computed \
+      with the transformer's forecast from the prefix k, the best asymptotic fit and the linear \
+      AR baseline; C(t) and K(t) from each; the attention of any layer and head; and every \
+      head as a switch, with the forecast error before and after. Press ? inside for the keys. \
+      Themes are btop-style files (docs/themes.md); NO_COLOR is honoured.
+      """
+  )
+
+  @OptionGroup var options: ExplorerOptions
+
+  func run() throws {
+    guard isatty(0) != 0 && isatty(1) != 0 else {
+      printError("error: the explorer needs a terminal; for scripts use 'krylov render', 'krylov lanczos' or 'krylov forecast'")
+      throw ExitCode(1)
+    }
+    let (controller, theme, catalog) = try options.prepare()
+    ExplorerApp.run(controller: controller, theme: theme, catalog: catalog)
+  }
+}
+
+struct RenderCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "render",
+    abstract: "Print one explorer frame as text, after the run and its forecast complete.",
+    discussion: """
+      The headless explorer: the same frame the terminal shows, rendered into a buffer and \
+      printed line by line (no colour), so the screen can be checked from a script.
+      """
+  )
+
+  @OptionGroup var options: ExplorerOptions
+
+  @Option(help: "Frame width in cells.")
+  var width: Int = 120
+
+  @Option(help: "Frame height in cells.")
+  var height: Int = 36
+
+  @Option(help: "Keys to press before rendering, e.g. 'Tab Tab space ?' (names: Tab, Up, Down, Left, Right, Enter, Esc, or single characters).")
+  var keys: String = ""
+
+  @Option(help: "Seconds to wait for the run and forecast.")
+  var timeout: Double = 120
+
+  func run() throws {
+    guard width >= 1 && height >= 1 && width <= 1000 && height <= 1000 else {
+      throw ValidationError("--width and --height must be between 1 and 1000")
+    }
+    let (controller, theme, _) = try options.prepare()
+    controller.startRun()
+    controller.waitUntilIdle(timeout: timeout)
+    for name in keys.split(separator: " ") {
+      guard let key = parseKeyName(String(name)) else { throw ValidationError("--keys: unknown key '\(name)'") }
+      if controller.state.editing != nil, case .character(let c) = key {
+        controller.handle(.type(c))
+      } else if let action = Keymap.action(for: key) {
+        controller.handle(action)
+      }
+      controller.waitUntilIdle(timeout: timeout)
+    }
+    var buffer = CellBuffer(width: width, height: height)
+    ExplorerFrame.render(controller.state, theme: theme, into: &buffer)
+    print(buffer.lines.joined(separator: "\n"))
+  }
+
+  private func parseKeyName(_ name: String) -> Key? {
+    switch name.lowercased() {
+    case "tab": .tab
+    case "backtab": .backTab
+    case "up": .up
+    case "down": .down
+    case "left": .left
+    case "right": .right
+    case "enter": .enter
+    case "esc": .escape
+    case "space": .character(" ")
+    default: name.count == 1 ? .character(name.first!) : nil
+    }
+  }
+}

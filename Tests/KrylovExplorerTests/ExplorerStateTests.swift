@@ -1,0 +1,123 @@
+import KrylovEngine
+import KrylovExplorer
+import KrylovForecaster
+import KrylovTUI
+import Testing
+
+@Suite("Explorer state: keys to actions to state, pure")
+struct ExplorerStateTests {
+  @Test("Tab cycles the panes forward and back")
+  func focusCycle() {
+    var s = ExplorerState()
+    for pane in [Pane.coefficients, .observables, .attention, .ablation, .system] {
+      _ = s.apply(.focusNext)
+      #expect(s.focus == pane)
+    }
+    _ = s.apply(.focusPrevious)
+    #expect(s.focus == .ablation)
+  }
+
+  @Test("Arrows move through the system fields and change them; changes ask for a run")
+  func systemFields() {
+    var s = ExplorerState()
+    #expect(s.selectedSettingField == .model)
+    _ = s.apply(.right)
+    #expect(s.settings.model == .tfim)
+    #expect(s.settings.parameters.keys.sorted() == ["J", "g"])
+    #expect(s.message == "settings changed: press s to run")
+    let sizeIndex = s.settings.fields.firstIndex(of: .size)!
+    for _ in 0..<sizeIndex { _ = s.apply(.down) }
+    #expect(s.selectedSettingField == .size)
+    _ = s.apply(.left)
+    #expect(s.settings.size == 9)
+  }
+
+  @Test("Editing a number: typed text is validated, refused in place with the reason")
+  func editing() {
+    var s = ExplorerState()
+    let sizeIndex = s.settings.fields.firstIndex(of: .size)!
+    for _ in 0..<sizeIndex { _ = s.apply(.down) }
+    _ = s.apply(.enter)
+    #expect(s.editing == "10")
+    _ = s.apply(.backspace)
+    _ = s.apply(.backspace)
+    for c in "abc" { _ = s.apply(.type(c)) }
+    _ = s.apply(.enter)
+    #expect(s.editing == "abc")
+    #expect(s.message?.contains("N must be a whole number") == true)
+    _ = s.apply(.escape)
+    #expect(s.editing == nil && s.settings.size == 10)
+    _ = s.apply(.enter)
+    _ = s.apply(.backspace)
+    _ = s.apply(.backspace)
+    for c in "12" { _ = s.apply(.type(c)) }
+    _ = s.apply(.enter)
+    #expect(s.editing == nil && s.settings.size == 12)
+  }
+
+  @Test("Head toggles and the history window ask for a new forecast")
+  func ablationToggles() {
+    var s = ExplorerState()
+    s.modelShape = (2, 4)
+    s.focus = .ablation
+    _ = s.apply(.down)
+    _ = s.apply(.right)
+    #expect(s.apply(.enter) == [.reforecast])
+    #expect(s.disabledHeads == [HeadID(layer: 1, head: 1)])
+    #expect(s.apply(.narrowWindow) == [.reforecast])
+    #expect(s.historyWindow == 64)
+    #expect(s.ablation == Ablation(disabledHeads: [HeadID(layer: 1, head: 1)], history: .window(64)))
+    #expect(s.apply(.enableAllHeads) == [.reforecast])
+    #expect(s.ablation.isNone)
+  }
+
+  @Test("The keymap's help lists a key for every action it maps")
+  func keymap() {
+    #expect(Keymap.action(for: .character("q")) == .quit)
+    #expect(Keymap.action(for: .controlC) == .quit)
+    #expect(Keymap.action(for: .character("?")) == .toggleHelp)
+    #expect(Keymap.help.contains { $0.0.contains("q") })
+    var s = ExplorerState()
+    _ = s.apply(.toggleHelp)
+    #expect(s.showHelp)
+    _ = s.apply(.escape)
+    #expect(!s.showHelp)
+  }
+}
+
+@Suite("Explorer frames rendered without a terminal")
+struct ExplorerFrameTests {
+  @Test("Below the minimum size the frame says so and how to quit", arguments: [(40, 10), (1, 1), (0, 0), (79, 24)])
+  func tooSmall(size: (Int, Int)) {
+    var buffer = CellBuffer(width: size.0, height: size.1)
+    ExplorerFrame.render(ExplorerState(), theme: .builtIn, into: &buffer)
+    if size.0 >= 20 && size.1 >= 3 {
+      #expect(buffer.lines.joined().contains("terminal too small"))
+      #expect(buffer.lines.joined().contains("q quits"))
+    }
+  }
+
+  @Test("The full frame shows every pane's title, the settings and the status line")
+  func fullFrame() {
+    var buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(ExplorerState(), theme: .builtIn, into: &buffer)
+    let text = buffer.lines.joined(separator: "\n")
+    for title in ["system", "coefficients b_n", "observables", "attention", "heads"] {
+      #expect(text.contains(title), "missing pane \(title)")
+    }
+    #expect(text.contains("mfim"))
+    #expect(text.contains("? help"))
+    #expect(buffer.lines.count == 30 && buffer.lines.allSatisfy { $0.count == 100 })
+  }
+
+  @Test("The help overlay lists the keys")
+  func helpOverlay() {
+    var s = ExplorerState()
+    _ = s.apply(.toggleHelp)
+    var buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    let text = buffer.lines.joined(separator: "\n")
+    #expect(text.contains("start (or restart) the run"))
+    #expect(text.contains("Tab / Shift-Tab"))
+  }
+}
