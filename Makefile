@@ -4,12 +4,14 @@
 deps:
 	@scripts/install-deps.sh
 
-# The main job: a default Lanczos run (mfim, N = 8, sz_total, 200 steps).
+# The main job: the explorer on its default system (mfim, N = 10, sz_total) and the embedded model.
 run: deps release
-	.build/release/krylov lanczos
+	.build/release/krylov
 
+# The unit and CLI tests, then the explorer end to end in a real terminal (tmux).
 test: deps
 	swift test -c release
+	scripts/e2e-explorer.sh .build/release/krylov
 
 build: deps
 	swift build

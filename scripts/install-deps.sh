@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries krylov builds against, if they are missing:
-# OpenBLAS (BLAS and LAPACK), ncursesw, and pkg-config to find them.
+# OpenBLAS (BLAS and LAPACK), ncursesw, pkg-config to find them, and tmux for the
+# explorer's end-to-end test.
 set -euo pipefail
 
 missing=()
@@ -8,6 +9,8 @@ have_pc() { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1" 2>
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 have_pc openblas || missing+=(libopenblas-dev)
 have_pc ncursesw || missing+=(libncurses-dev)
+# tmux drives the explorer's end-to-end test (scripts/e2e-explorer.sh).
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -22,26 +22,34 @@ public final class LanczosJob: Sendable {
   private let cancelled = CancellationFlag()
 
   /// Starts `plan` with `options` on a background thread.
-  public init(plan: RunPlan, options: LanczosOptions) {
+  ///
+  /// - Parameter observer: if given, receives every event on the job's thread instead of
+  ///   `events` (which then ends at once). For callers that are not async, such as a UI run
+  ///   loop on its own thread, so nothing depends on the cooperative thread pool.
+  public init(plan: RunPlan, options: LanczosOptions, observer: (@Sendable (LanczosEvent) -> Void)? = nil) {
     let (stream, continuation) = AsyncStream.makeStream(of: LanczosEvent.self, bufferingPolicy: .unbounded)
     events = stream
+    if observer != nil { continuation.finish() }
+    let emit: @Sendable (LanczosEvent) -> Void = { event in
+      if let observer { observer(event) } else { continuation.yield(event) }
+    }
     let thread = Thread { [cancelled] in
       let setupStart = Date()
       let space: any KrylovOperatorSpace
       do { space = try plan.buildSpace() } catch {
-        continuation.yield(.failed("\(error)"))
+        emit(.failed("\(error)"))
         continuation.finish()
         return
       }
-      continuation.yield(
+      emit(
         .started(
           sector: space.sectorDescription, dimensions: space.blockDimensions,
           setupSeconds: Date().timeIntervalSince(setupStart)))
       let driver = LanczosDriver(space: space, options: options)
       let result = driver.run(isCancelled: { cancelled.isSet }) { step in
-        continuation.yield(.step(step))
+        emit(.step(step))
       }
-      continuation.yield(.finished(result))
+      emit(.finished(result))
       continuation.finish()
     }
     thread.stackSize = 8 << 20

@@ -95,17 +95,13 @@ public final class ExplorerController {
       run.status = .preparing
       state.run = run
       let id = runID
-      let job = LanczosJob(plan: plan, options: LanczosOptions(steps: settings.steps))
-      self.job = job
       let mailbox = self.mailbox
-      Task.detached {
-        for await event in job.events {
-          switch event {
-          case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
-          case .step(let step): mailbox.post(.runStep(runID: id, step))
-          case .finished(let result): mailbox.post(.runFinished(runID: id, result))
-          case .failed(let why): mailbox.post(.runFailed(runID: id, why))
-          }
+      job = LanczosJob(plan: plan, options: LanczosOptions(steps: settings.steps)) { event in
+        switch event {
+        case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
+        case .step(let step): mailbox.post(.runStep(runID: id, step))
+        case .finished(let result): mailbox.post(.runFinished(runID: id, result))
+        case .failed(let why): mailbox.post(.runFailed(runID: id, why))
         }
       }
     } catch {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# End-to-end check of the explorer in a real terminal (tmux): it opens on the default model,
+# computes, forecasts, reacts to keys, quits with q and with SIGTERM, and restores the terminal.
+set -euo pipefail
+bin="${1:-.build/release/krylov}"
+session="krylov-e2e-$$"
+out="$(mktemp -d)"
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$out"' EXIT
+fail() { echo "e2e-explorer: FAIL: $*" >&2; tmux capture-pane -t "$session" -p >&2 || true; exit 1; }
+
+wait_for() {  # wait_for TEXT SECONDS
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    tmux capture-pane -t "$session" -p | grep -qF -- "$1" && return 0
+    sleep 0.1
+  done
+  fail "did not see '$1' within $2 s"
+}
+
+# 1. Default launch, keys, quit with q.
+tmux new-session -d -s "$session" -x 120 -y 36 "$bin --n 6 --steps 80; echo EXIT=\$? > $out/status; sleep 60"
+wait_for "coefficients b_n" 20
+wait_for "done (completed)" 60
+wait_for "b_n error" 60
+tmux send-keys -t "$session" Tab Tab Tab Tab Space
+wait_for "H0○" 10
+wait_for "→" 30
+tmux send-keys -t "$session" '?'
+wait_for "start (or restart) the run" 10
+tmux send-keys -t "$session" Escape q
+for _ in $(seq 1 50); do [ -s "$out/status" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status" || fail "q did not exit with status 0"
+tmux kill-session -t "$session"
+
+# 2. SIGTERM while a run streams: the app ends and the terminal comes back.
+tmux new-session -d -s "$session" -x 100 -y 30 "$bin --n 10 --steps 2000; echo EXIT=\$? > $out/status2; sleep 60"
+wait_for "coefficients b_n" 20
+pkill -TERM -f -- "$bin --n 10 --steps 2000" || fail "no explorer process to signal"
+for _ in $(seq 1 50); do [ -s "$out/status2" ] && break; sleep 0.1; done
+[ -s "$out/status2" ] || fail "SIGTERM did not end the explorer"
+tmux capture-pane -t "$session" -p | grep -q "EXIT=" || true
+
+# 3. A terminal below the minimum size says so, and q still quits.
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 60 -y 15 "$bin --n 6 --steps 20; echo EXIT=\$? > $out/status3; sleep 60"
+wait_for "terminal too small" 20
+tmux send-keys -t "$session" q
+for _ in $(seq 1 50); do [ -s "$out/status3" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status3" || fail "q did not quit from the too-small screen"
+echo "e2e-explorer: ok"
