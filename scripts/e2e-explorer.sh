@@ -5,7 +5,9 @@ set -euo pipefail
 bin="${1:-.build/release/krylov}"
 session="krylov-e2e-$$"
 out="$(mktemp -d)"
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$out"' EXIT
+# A private tmux server, so the test neither sees nor disturbs the user's sessions.
+tmux() { command tmux -L "$session" "$@"; }
+trap 'tmux kill-server 2>/dev/null || true; rm -rf "$out"' EXIT
 fail() { echo "e2e-explorer: FAIL: $*" >&2; tmux capture-pane -t "$session" -p >&2 || true; exit 1; }
 
 wait_for() {  # wait_for TEXT SECONDS
@@ -34,10 +36,10 @@ tmux kill-session -t "$session"
 # 2. SIGTERM while a run streams: the app ends and the terminal comes back.
 tmux new-session -d -s "$session" -x 100 -y 30 "$bin --n 10 --steps 2000; echo EXIT=\$? > $out/status2; sleep 60"
 wait_for "coefficients b_n" 20
-pkill -TERM -f -- "$bin --n 10 --steps 2000" || fail "no explorer process to signal"
+shell_pid=$(tmux display-message -p -t "$session" "#{pane_pid}")
+pkill -TERM -P "$shell_pid" || fail "no explorer process to signal"
 for _ in $(seq 1 50); do [ -s "$out/status2" ] && break; sleep 0.1; done
-[ -s "$out/status2" ] || fail "SIGTERM did not end the explorer"
-tmux capture-pane -t "$session" -p | grep -q "EXIT=" || true
+grep -q "EXIT=143" "$out/status2" || fail "SIGTERM did not end the explorer with status 143"
 
 # 3. A terminal below the minimum size says so, and q still quits.
 tmux kill-session -t "$session"

@@ -54,15 +54,17 @@ public struct ThemeCatalog: Sendable {
 
 /// The interactive explorer: the run loop on the main thread, everything else in the background.
 public enum ExplorerApp {
-  /// Runs until the user quits or a SIGTERM/SIGINT arrives; the terminal is restored on every path.
-  public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog) {
+  /// Runs until the user quits or a SIGTERM/SIGINT/SIGHUP arrives; the terminal is restored on
+  /// every path. Returns the signal that ended it, if one did.
+  @discardableResult
+  public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog) -> Int32? {
     let terminal = NcursesTerminal()
     let stopFlag = StopFlag()
     var sources: [DispatchSourceSignal] = []
     for sig in [SIGTERM, SIGINT, SIGHUP] {
       signal(sig, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler { stopFlag.set() }
+      source.setEventHandler { stopFlag.set(sig) }
       source.resume()
       sources.append(source)
     }
@@ -110,12 +112,14 @@ public enum ExplorerApp {
       }
     }
     controller.perform(.stopRun)
+    return stopFlag.signal
   }
 }
 
 /// Raised from a signal handler's queue, read by the run loop.
 final class StopFlag: Sendable {
-  private let value = Atomic<Bool>(false)
-  func set() { value.store(true, ordering: .relaxed) }
-  var isSet: Bool { value.load(ordering: .relaxed) }
+  private let value = Atomic<Int32>(0)
+  func set(_ signal: Int32) { value.store(signal, ordering: .relaxed) }
+  var isSet: Bool { value.load(ordering: .relaxed) != 0 }
+  var signal: Int32? { isSet ? value.load(ordering: .relaxed) : nil }
 }

@@ -98,7 +98,9 @@ struct ExploreCommand: ParsableCommand {
       throw ExitCode(1)
     }
     let (controller, theme, catalog) = try options.prepare()
-    ExplorerApp.run(controller: controller, theme: theme, catalog: catalog)
+    if let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog) {
+      throw ExitCode(128 + signal)
+    }
   }
 }
 

@@ -159,3 +159,39 @@ struct ForecasterCommandTests {
     #expect(forecast.count == 50 && forecast.allSatisfy { $0 > 0 && $0.isFinite })
   }
 }
+
+@Suite("krylov explorer commands")
+struct ExplorerCommandTests {
+  @Test("render prints the whole frame after the run and forecast")
+  func render() throws {
+    let model = ForecasterFixture.shared.model
+    let r = try krylov(["render", "--n", "6", "--steps", "80", "--prefix", "20", "--width", "100", "--height", "30", "--checkpoint", model])
+    #expect(r.status == 0, "\(r.err)")
+    let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+    #expect(lines.count == 30)
+    for title in ["system", "coefficients b_n", "observables", "attention", "heads", "done (completed)", "b_n error"] {
+      #expect(r.out.contains(title), "missing \(title)")
+    }
+  }
+
+  @Test("keys given to render act as in the app")
+  func renderKeys() throws {
+    let model = ForecasterFixture.shared.model
+    let r = try krylov([
+      "render", "--n", "6", "--steps", "80", "--prefix", "20", "--width", "100", "--height", "30", "--checkpoint", model,
+      "--keys", "Tab Tab Tab Tab space",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out.contains("H0○"))
+    #expect(r.out.contains("→"))
+  }
+
+  @Test("the explorer refuses to start without a terminal, and says what to use")
+  func needsTerminal() throws {
+    for arguments in [[], ["explore"]] {
+      let r = try krylov(arguments)
+      #expect(r.status == 1)
+      #expect(r.err.contains("needs a terminal"))
+    }
+  }
+}
