@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 import KrylovForecaster
@@ -157,6 +158,13 @@ struct LayerTests {
     var out = [Double](repeating: 0, count: 3)
     geluForward(&out, [0, 10, -10], count: 3)
     #expect(out[0] == 0 && abs(out[1] - 10) < 1e-12 && abs(out[2]) < 1e-12)
+    // The exp-based tanh against the library's, over the range activations take.
+    let xs = (0...400).map { Double($0 - 200) / 20 }
+    var fast = [Double](repeating: 0, count: xs.count)
+    geluForward(&fast, xs, count: xs.count)
+    let k = (2 / Double.pi).squareRoot()
+    let exact = xs.map { $0 / 2 * (1 + tanh(k * ($0 + 0.044715 * $0 * $0 * $0))) }
+    #expect(zip(fast, exact).map { abs($0 - $1) }.max()! < 1e-14)
   }
 
   @Test("attention backward equals finite differences, with and without a history mask",
