@@ -31,7 +31,7 @@ func numericalGradient(_ x: inout [Double], h: Double = 1e-6, _ f: ([Double]) ->
 
 @Suite("Forecaster layers: fast kernels against references, gradients against finite differences")
 struct LayerTests {
-  @Test("BLAS matmul equals the naive loops", arguments: [(1, 3, 5), (7, 4, 12), (33, 16, 48)])
+  @Test("BLAS matmul equals the naive loops", arguments: [(1, 3, 5), (1, 64, 192), (7, 4, 12), (33, 16, 48)])
   func matmulMatchesNaive(shape: (Int, Int, Int)) {
     let (R, C, OC) = shape
     let inp = randomValues(R * C, seed: 1).map(Float.init)

@@ -6,6 +6,11 @@ public func matmulForward<S: ForecastScalar>(
   _ out: UnsafeMutablePointer<S>, _ inp: UnsafePointer<S>, _ weight: UnsafePointer<S>,
   _ bias: UnsafePointer<S>?, rows R: Int, C: Int, OC: Int
 ) {
+  if R == 1 {
+    if let bias { out.update(from: bias, count: OC) }
+    S.gemv(m: OC, n: C, alpha: 1, a: weight, lda: C, x: inp, beta: bias == nil ? 0 : 1, y: out)
+    return
+  }
   parallelRanges(R, minimumPerWorker: 16) { range in
     guard !range.isEmpty else { return }
     let out_r = out + range.lowerBound * OC

@@ -12,6 +12,12 @@ public protocol ForecastScalar: Real, BinaryFloatingPoint, Sendable {
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+  /// y (m) = alpha·A·x + beta·y for row-major A (m×n): the one-row product, without the
+  /// packing gemm does (which dominated a rollout's single-position steps).
+  static func gemv(
+    m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int, x: UnsafePointer<Self>,
+    beta: Self, y: UnsafeMutablePointer<Self>)
 }
 
 extension Float: ForecastScalar {
@@ -23,6 +29,24 @@ extension Float: ForecastScalar {
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+}
+
+extension Float {
+  public static func gemv(
+    m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+    beta: Float, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+  }
+}
+
+extension Double {
+  public static func gemv(
+    m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>,
+    beta: Double, y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
   }
 }
 
