@@ -17,4 +17,9 @@ static inline attr_t krylov_attr_bold(void) { return A_BOLD; }
 static inline attr_t krylov_attr_dim(void) { return A_DIM; }
 static inline attr_t krylov_attr_reverse(void) { return A_REVERSE; }
 static inline attr_t krylov_attr_underline(void) { return A_UNDERLINE; }
+/// Mouse masks are macros built from other macros.
+static inline mmask_t krylov_mouse_events(void) { return BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED; }
+static inline mmask_t krylov_button1(void) { return BUTTON1_PRESSED | BUTTON1_CLICKED; }
+static inline mmask_t krylov_wheel_up(void) { return BUTTON4_PRESSED; }
+static inline mmask_t krylov_wheel_down(void) { return BUTTON5_PRESSED; }
 #endif

@@ -57,8 +57,9 @@ public enum ExplorerApp {
   /// Runs until the user quits or a SIGTERM/SIGINT/SIGHUP arrives; the terminal is restored on
   /// every path. Returns the signal that ended it, if one did.
   @discardableResult
-  public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog) -> Int32? {
+  public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog, mouse: Bool = true) -> Int32? {
     let terminal = NcursesTerminal()
+    terminal.mouse = mouse
     let stopFlag = StopFlag()
     var sources: [DispatchSourceSignal] = []
     for sig in [SIGTERM, SIGINT, SIGHUP] {
@@ -99,6 +100,17 @@ public enum ExplorerApp {
         screen.invalidate()
         dirty = true
         continue
+      }
+      switch key {
+      case .click, .wheel:
+        // The mouse resolves to the same actions as keys, through the frame's own layout.
+        guard controller.state.editing == nil else { continue }
+        let screenArea = Rect(x: 0, y: 0, width: terminal.size.width, height: terminal.size.height)
+        for action in ExplorerFrame.actions(for: key, screen: screenArea, state: controller.state) { controller.handle(action) }
+        dirty = true
+        continue
+      default:
+        break
       }
       let action: Action?
       if controller.state.editing != nil, case .character(let c) = key {

@@ -92,13 +92,16 @@ struct ExploreCommand: ParsableCommand {
 
   @OptionGroup var options: ExplorerOptions
 
+  @Flag(help: "Do not capture the mouse (keeps the terminal's own text selection).")
+  var noMouse = false
+
   func run() throws {
     guard isatty(0) != 0 && isatty(1) != 0 else {
       printError("error: the explorer needs a terminal; for scripts use 'krylov render', 'krylov lanczos' or 'krylov forecast'")
       throw ExitCode(1)
     }
     let (controller, theme, catalog) = try options.prepare()
-    if let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog) {
+    if let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog, mouse: !noMouse) {
       throw ExitCode(128 + signal)
     }
   }

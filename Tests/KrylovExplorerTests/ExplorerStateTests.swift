@@ -110,6 +110,30 @@ struct ExplorerFrameTests {
     #expect(buffer.lines.count == 30 && buffer.lines.allSatisfy { $0.count == 100 })
   }
 
+  @Test("Mouse clicks and the wheel resolve to the actions keys give")
+  func mouse() throws {
+    var s = ExplorerState()
+    s.modelShape = (4, 4)
+    let screen = Rect(x: 0, y: 0, width: 120, height: 36)
+    let panes = ExplorerFrame.layout(screen)
+    let coefficients = try #require(panes[.coefficients])
+    #expect(ExplorerFrame.actions(for: .click(x: coefficients.x + 5, y: coefficients.y + 5), screen: screen, state: s) == [.focus(.coefficients)])
+    #expect(ExplorerFrame.actions(for: .wheel(up: true, x: coefficients.x + 5, y: coefficients.y + 5), screen: screen, state: s) == [.zoomIn])
+    // The label "H2●" of layer 1 in the heads pane: inner x + 4 + 2·4, inner y + 1.
+    let heads = try #require(panes[.ablation])
+    let click = Key.click(x: heads.x + 1 + 4 + 8, y: heads.y + 1 + 1)
+    let actions = ExplorerFrame.actions(for: click, screen: screen, state: s)
+    #expect(actions == [.focus(.ablation), .selectHead(layer: 1, head: 2), .toggleSelectedHead])
+    for a in actions { _ = s.apply(a) }
+    #expect(s.disabledHeads == [HeadID(layer: 1, head: 2)])
+    // The frame draws that head as off where the click landed.
+    var buffer = CellBuffer(width: 120, height: 36)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines[heads.y + 2].contains("H2○"))
+    // Too small: the mouse does nothing.
+    #expect(ExplorerFrame.actions(for: click, screen: Rect(x: 0, y: 0, width: 60, height: 20), state: s).isEmpty)
+  }
+
   @Test("The help overlay lists the keys")
   func helpOverlay() {
     var s = ExplorerState()

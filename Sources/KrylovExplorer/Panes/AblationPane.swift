@@ -43,6 +43,16 @@ enum AblationPane {
     }
   }
 
+  /// The head whose label covers (x, y), given the pane's inner area (the geometry `render` uses:
+  /// "L<l>" then one "H<h>●" label per head, four cells each).
+  static func head(at x: Int, y: Int, inner: Rect, shape: (layers: Int, heads: Int)) -> HeadID? {
+    let layer = y - inner.y
+    let column = x - (inner.x + 4)
+    guard layer >= 0, layer < shape.layers, column >= 0, column % 4 != 3 else { return nil }
+    let head = column / 4
+    return head < shape.heads ? HeadID(layer: layer, head: head) : nil
+  }
+
   static func errorLine(_ state: ExplorerState) -> String {
     guard let f = state.forecast else { return "" }
     guard let e = f.errors?.coefficients["transformer"] else {

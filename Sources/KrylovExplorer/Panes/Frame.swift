@@ -24,16 +24,41 @@ public enum ExplorerFrame {
       }
       return
     }
+    let panes = layout(area)
+    SystemPane.render(state, palette: palette, into: &buffer, area: panes[.system]!)
+    CoefficientsPane.render(state, palette: palette, into: &buffer, area: panes[.coefficients]!)
+    ObservablesPane.render(state, palette: palette, into: &buffer, area: panes[.observables]!)
+    AttentionPane.render(state, palette: palette, into: &buffer, area: panes[.attention]!)
+    AblationPane.render(state, palette: palette, into: &buffer, area: panes[.ablation]!)
+    statusLine(state, palette: palette, into: &buffer, area: Rect(x: area.x, y: area.bottom - 1, width: area.width, height: 1))
+    if state.showHelp { helpOverlay(palette: palette, into: &buffer, area: area) }
+  }
+
+  /// Where each pane goes on a screen of this size (the status line takes the last row).
+  public static func layout(_ area: Rect) -> [Pane: Rect] {
     let rows = Layout.rows(area, [(area.height - 1) * 3 / 5, nil, 1])
     let top = Layout.columns(rows[0], [32, nil])
     let bottom = Layout.columns(rows[1], [nil, nil, 28])
-    SystemPane.render(state, palette: palette, into: &buffer, area: top[0])
-    CoefficientsPane.render(state, palette: palette, into: &buffer, area: top[1])
-    ObservablesPane.render(state, palette: palette, into: &buffer, area: bottom[0])
-    AttentionPane.render(state, palette: palette, into: &buffer, area: bottom[1])
-    AblationPane.render(state, palette: palette, into: &buffer, area: bottom[2])
-    statusLine(state, palette: palette, into: &buffer, area: rows[2])
-    if state.showHelp { helpOverlay(palette: palette, into: &buffer, area: area) }
+    return [.system: top[0], .coefficients: top[1], .observables: bottom[0], .attention: bottom[1], .ablation: bottom[2]]
+  }
+
+  /// What a mouse event at (x, y) means on a screen of this size: the same actions as keys.
+  public static func actions(for key: Key, screen: Rect, state: ExplorerState) -> [Action] {
+    guard screen.width >= minimumWidth, screen.height >= minimumHeight, !state.showHelp else { return [] }
+    switch key {
+    case .click(let x, let y):
+      guard let (pane, rect) = layout(screen).first(where: { $0.value.contains(x: x, y: y) }) else { return [] }
+      var actions: [Action] = [.focus(pane)]
+      if pane == .ablation, let head = AblationPane.head(at: x, y: y, inner: Block.inner(rect), shape: state.modelShape) {
+        actions += [.selectHead(layer: head.layer, head: head.head), .toggleSelectedHead]
+      }
+      return actions
+    case .wheel(let up, let x, let y):
+      guard layout(screen)[.coefficients]!.contains(x: x, y: y) else { return [] }
+      return [up ? .zoomIn : .zoomOut]
+    default:
+      return []
+    }
   }
 
   static func statusLine(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {

@@ -14,6 +14,8 @@ public enum Action: Equatable, Sendable {
   case rankHeads
   case narrowWindow, widenWindow
   case nextLayer, previousLayer
+  case focus(Pane)
+  case selectHead(layer: Int, head: Int)
 }
 
 /// The keymap: one table from keys to actions, which the help overlay also lists.
@@ -35,6 +37,7 @@ public enum Keymap {
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
     ("?", "this help"),
+    ("mouse", "click a pane to focus it, a head to switch it; wheel zooms b_n"),
     ("q / Ctrl-C", "quit"),
   ]
 
@@ -51,7 +54,7 @@ public enum Keymap {
     case .escape: .escape
     case .backspace: .backspace
     case .controlC: .quit
-    case .resize: nil
+    case .resize, .click, .wheel: nil
     case .character(let c):
       switch c {
       case "q": .quit
@@ -84,4 +87,7 @@ public enum Key: Equatable, Sendable {
   case tab, backTab, enter, escape, backspace
   case controlC
   case resize
+  /// A mouse click (left button) or wheel turn at a cell.
+  case click(x: Int, y: Int)
+  case wheel(up: Bool, x: Int, y: Int)
 }

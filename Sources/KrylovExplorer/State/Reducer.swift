@@ -51,6 +51,11 @@ extension ExplorerState {
       guard j != i else { return [] }
       historyWindow = historyWindows[j]
       return [.reforecast]
+    case .focus(let pane): focus = pane
+    case .selectHead(let layer, let head):
+      guard layer < modelShape.layers && head < modelShape.heads else { return [] }
+      selectedLayer = layer
+      selectedHead = head
     case .nextLayer: moveLayer(1)
     case .previousLayer: moveLayer(-1)
     case .toggleSelectedHead: return toggleHead()

@@ -14,6 +14,10 @@ final class NcursesTerminal: TerminalBackend {
   /// The standard screen, as `initscr` returns it (ncurses is used from the main thread only).
   private var window: UnsafeMutablePointer<WINDOW>?
 
+  /// Whether clicks and the wheel are reported (`--no-mouse` switches them off, leaving the
+  /// terminal's own selection alone).
+  var mouse = true
+
   func open() {
     setlocale(LC_ALL, "")
     window = initscr()
@@ -27,6 +31,10 @@ final class NcursesTerminal: TerminalBackend {
       start_color()
       use_default_colors()
       colors = krylov_colors() >= 256
+    }
+    if mouse {
+      mousemask(krylov_mouse_events(), nil)
+      mouseinterval(0)
     }
     isOpen = true
     refreshSize()
@@ -88,6 +96,13 @@ final class NcursesTerminal: TerminalBackend {
       case KEY_BACKSPACE: return .backspace
       case KEY_BTAB: return .backTab
       case KEY_RESIZE: return .resize
+      case KEY_MOUSE:
+        var event = MEVENT()
+        guard getmouse(&event) == OK else { return nil }
+        if event.bstate & krylov_wheel_up() != 0 { return .wheel(up: true, x: Int(event.x), y: Int(event.y)) }
+        if event.bstate & krylov_wheel_down() != 0 { return .wheel(up: false, x: Int(event.x), y: Int(event.y)) }
+        if event.bstate & krylov_button1() != 0 { return .click(x: Int(event.x), y: Int(event.y)) }
+        return nil
       default: return nil
       }
     }
