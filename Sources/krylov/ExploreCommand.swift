@@ -34,6 +34,9 @@ struct ExplorerOptions: ParsableArguments {
   @Option(help: "Theme: a name from Themes/ (e.g. nord, krylov-light) or a path to a btop-style .theme file.")
   var theme: String = "krylov-dark"
 
+  @Flag(help: "Draw charts with block glyphs instead of braille (for fonts without braille; also KRYLOV_GLYPHS=blocks).")
+  var blocks = false
+
   func validate() throws {
     guard steps >= 1 && steps <= 100_000 else { throw ValidationError("--steps must be between 1 and 100000 (got \(steps))") }
     guard prefix >= 10 else { throw ValidationError("--prefix must be at least 10 (got \(prefix))") }
@@ -59,6 +62,7 @@ struct ExplorerOptions: ParsableArguments {
     state.settings.operatorName = op
     state.settings.steps = steps
     state.settings.prefix = prefix
+    state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
     let forecaster: Forecaster?
     var problems: [String] = []
     do {

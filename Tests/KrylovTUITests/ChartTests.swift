@@ -54,3 +54,42 @@ struct ChartTests {
     #expect(x == 1...5 && y == 0...9)
   }
 }
+
+@Suite("Glyph and colour fallbacks")
+struct FallbackTests {
+  @Test("Each quadrant block covers its two dots", arguments: [
+    (UInt8(0x01), Character("▘")), (0x10, "▝"), (0x40, "▖"), (0x80, "▗"), (0x1B, "▀"), (0xFF, "█"), (0x00, " "),
+    (0x24, "▄"),  // dots 3 and 6: third row of each column, so both lower quadrants
+  ])
+  func quadrants(mask: UInt8, glyph: Character) {
+    #expect(BrailleCanvas.blockGlyph(mask) == glyph)
+  }
+
+  @Test("A chart in block mode uses no braille")
+  func blockChart() {
+    var chart = Chart(series: [ChartSeries(name: "s", points: (0..<20).map { (Double($0), Double($0 % 5)) })], xRange: 0...19, yRange: 0...4)
+    chart.blockGlyphs = true
+    var buffer = CellBuffer(width: 30, height: 8)
+    chart.render(into: &buffer, area: buffer.area)
+    let text = buffer.lines.joined()
+    #expect(!text.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) })
+    #expect(text.contains("█"))
+  }
+
+  @Test("Colour depth follows what the terminal reports, and NO_COLOR")
+  func depth() {
+    #expect(ColorDepth.forTerminal(colors: 1 << 24, noColor: false) == .direct)
+    #expect(ColorDepth.forTerminal(colors: 256, noColor: false) == .palette256)
+    #expect(ColorDepth.forTerminal(colors: 16, noColor: false) == .ansi16)
+    #expect(ColorDepth.forTerminal(colors: 8, noColor: false) == .ansi16)
+    #expect(ColorDepth.forTerminal(colors: 2, noColor: false) == .none)
+    #expect(ColorDepth.forTerminal(colors: 256, noColor: true) == .none)
+    let orange = Color.rgb(255, 135, 0)
+    #expect(ColorDepth.direct.index(of: orange) == 0xFF8700)
+    #expect(ColorDepth.palette256.index(of: orange) == 208)
+    #expect(ColorDepth.ansi16.index(of: .rgb(250, 10, 10)) == 9)
+    #expect(ColorDepth.ansi16.index(of: .rgb(0, 0, 0)) == 0)
+    #expect(ColorDepth.none.index(of: orange) == nil)
+    #expect(ColorDepth.palette256.index(of: .terminalDefault) == nil)
+  }
+}

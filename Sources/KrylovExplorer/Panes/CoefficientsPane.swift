@@ -25,10 +25,11 @@ enum CoefficientsPane {
     let lo = xRange.lowerBound + state.panOffset * span
     xRange = lo...(lo + max(1, state.zoom * span))
     let markers: [(x: Double, style: Style)] = state.forecast != nil ? [(Double(state.settings.prefix), palette.forecast)] : []
-    Chart(
+    var chart = Chart(
       series: series, xRange: xRange, yRange: yRange, logY: state.logY, axisStyle: palette.border,
-      labelStyle: palette.graphText, markers: markers
-    ).render(into: &buffer, area: inner)
+      labelStyle: palette.graphText, markers: markers)
+    chart.blockGlyphs = state.blockGlyphs
+    chart.render(into: &buffer, area: inner)
   }
 
   static func series(_ state: ExplorerState, palette: Palette) -> [ChartSeries] {

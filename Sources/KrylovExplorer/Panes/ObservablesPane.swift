@@ -32,13 +32,14 @@ enum ObservablesPane {
     }
     let rows = Layout.rows(inner, [nil, 1])
     let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]
-    Chart(
-      series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText
-    ).render(into: &buffer, area: columns[0])
+    var cChart = Chart(series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText)
+    cChart.blockGlyphs = state.blockGlyphs
+    cChart.render(into: &buffer, area: columns[0])
     if columns.count > 1 {
       let (x, y) = Chart.fittedRanges(kSeries, logY: false)
-      Chart(series: kSeries, xRange: x, yRange: y, axisStyle: palette.border, labelStyle: palette.graphText)
-        .render(into: &buffer, area: columns[1])
+      var kChart = Chart(series: kSeries, xRange: x, yRange: y, axisStyle: palette.border, labelStyle: palette.graphText)
+      kChart.blockGlyphs = state.blockGlyphs
+      kChart.render(into: &buffer, area: columns[1])
     }
     var line = ""
     if let e = state.forecast?.errors {

@@ -97,6 +97,8 @@ public struct ExplorerState: Sendable {
   public var historyWindow: Int?
 
   public var themeName = "Default"
+  /// Quadrant blocks instead of braille in the charts (`--blocks`, for fonts without braille).
+  public var blockGlyphs = false
   public var quit = false
 
   public init() {}

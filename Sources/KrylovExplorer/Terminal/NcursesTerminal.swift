@@ -4,12 +4,12 @@ import KrylovTUI
 
 /// The only code that talks to ncurses: screen set-up and restore, drawing cells, reading keys.
 ///
-/// Colours go through the 256-colour palette when the terminal has it (pairs allocated on
-/// demand with `alloc_pair`), are dropped below that, and are never used when NO_COLOR is set;
-/// bold, dim and reverse still carry meaning then.
+/// Colours go to the terminal at the richest depth it reports (direct RGB, the 256-colour
+/// palette, or the 16 standard colours; pairs allocated on demand with `alloc_pair`) and are
+/// never used when NO_COLOR is set; bold, dim and reverse still carry meaning then.
 final class NcursesTerminal: TerminalBackend {
   private(set) var size: (width: Int, height: Int) = (0, 0)
-  private var colors = false
+  private(set) var depth = ColorDepth.none
   private var isOpen = false
   /// The standard screen, as `initscr` returns it (ncurses is used from the main thread only).
   private var window: UnsafeMutablePointer<WINDOW>?
@@ -27,10 +27,13 @@ final class NcursesTerminal: TerminalBackend {
     keypad(window, true)
     wtimeout(window, 33)
     curs_set(0)
-    if has_colors() && ProcessInfo.processInfo.environment["NO_COLOR"] == nil {
+    let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+    if has_colors() && !noColor {
       start_color()
       use_default_colors()
-      colors = krylov_colors() >= 256
+      // Direct-colour terminfo (e.g. TERM=xterm-direct) reports 2^24 colours: RGB goes straight
+      // through; else the 256-colour palette; else the 16 (or 8) standard colours.
+      depth = ColorDepth.forTerminal(colors: Int(krylov_colors()), noColor: false)
     }
     if mouse {
       mousemask(krylov_mouse_events(), nil)
@@ -66,14 +69,15 @@ final class NcursesTerminal: TerminalBackend {
       if cell.style.reverse { attributes |= krylov_attr_reverse() }
       if cell.style.underline { attributes |= krylov_attr_underline() }
       var pair: Int32 = 0
-      if colors {
-        let fg = Int32(cell.style.foreground.paletteIndex ?? -1)
-        let bg = Int32(cell.style.background.paletteIndex ?? -1)
+      if depth != .none {
+        let fg = Int32(depth.index(of: cell.style.foreground) ?? -1)
+        let bg = Int32(depth.index(of: cell.style.background) ?? -1)
         if fg != -1 || bg != -1 { pair = max(0, alloc_pair(fg, bg)) }
       }
       var wide: [wchar_t] = cell.symbol.unicodeScalars.prefix(4).map { wchar_t(bitPattern: $0.value) } + [0]
       var character = cchar_t()
-      setcchar(&character, &wide, attributes, Int16(truncatingIfNeeded: pair), nil)
+      // The pair goes through the extension argument, so pairs beyond 32767 work too.
+      withUnsafeMutablePointer(to: &pair) { setcchar(&character, &wide, attributes, 0, $0) }
       mvwadd_wch(window, Int32(y), Int32(x), &character)
     }
   }

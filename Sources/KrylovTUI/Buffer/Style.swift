@@ -19,6 +19,59 @@ public enum Color: Hashable, Sendable {
   }
 }
 
+extension Color {
+  /// The 16 standard terminal colours as xterm draws them, indices 0–15.
+  static let ansi16: [(Int, Int, Int)] = [
+    (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
+    (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255),
+    (255, 255, 255),
+  ]
+
+  /// The nearest of the 16 standard colours (squared RGB distance), for terminals with 16 or 8.
+  public var ansi16Index: Int? {
+    guard case .rgb(let r, let g, let b) = self else { return nil }
+    var best = 0
+    var bestDistance = Int.max
+    for (i, c) in Self.ansi16.enumerated() {
+      let d = (c.0 - Int(r)) * (c.0 - Int(r)) + (c.1 - Int(g)) * (c.1 - Int(g)) + (c.2 - Int(b)) * (c.2 - Int(b))
+      if d < bestDistance {
+        bestDistance = d
+        best = i
+      }
+    }
+    return best
+  }
+
+  /// The colour as a 24-bit number 0xRRGGBB (what direct-colour terminals take as an index).
+  public var directIndex: Int? {
+    guard case .rgb(let r, let g, let b) = self else { return nil }
+    return Int(r) << 16 | Int(g) << 8 | Int(b)
+  }
+}
+
+/// How many colours a terminal shows, best first; the explorer picks the richest one it has.
+public enum ColorDepth: String, Sendable, CaseIterable {
+  case direct, palette256, ansi16, none
+
+  /// The depth for a terminal reporting `colors` colours (ncurses' COLORS), unless colour is off.
+  public static func forTerminal(colors: Int, noColor: Bool) -> ColorDepth {
+    if noColor || colors < 8 { return .none }
+    if colors >= 0x100_0000 { return .direct }
+    if colors >= 256 { return .palette256 }
+    return .ansi16
+  }
+
+  /// The terminal colour number for `color` at this depth (nil: the terminal's default).
+  public func index(of color: Color) -> Int? {
+    switch self {
+    case .direct: color.directIndex
+    case .palette256: color.paletteIndex
+    case .ansi16: color.ansi16Index
+    case .none: nil
+    }
+  }
+}
+
 /// Foreground, background and attributes of a cell.
 public struct Style: Hashable, Sendable {
   public var foreground: Color

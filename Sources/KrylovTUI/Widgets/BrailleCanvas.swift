@@ -8,6 +8,8 @@
 public struct BrailleCanvas: Sendable {
   public let width: Int
   public let height: Int
+  /// Draw with quadrant blocks (2×2 per cell) instead of braille, for fonts without braille.
+  public var blockGlyphs = false
   private var layers: [(masks: [UInt8], style: Style)] = []
 
   /// A canvas of `width` × `height` cells (2·width × 4·height dots).
@@ -29,6 +31,19 @@ public struct BrailleCanvas: Sendable {
   /// The glyph for a dot pattern.
   public static func glyph(_ mask: UInt8) -> Character {
     Character(Unicode.Scalar(0x2800 + UInt32(mask))!)
+  }
+
+  /// Quadrant blocks by the four bits upper-left 1, upper-right 2, lower-left 4, lower-right 8.
+  static let quadrants: [Character] = [" ", "▘", "▝", "▀", "▖", "▌", "▞", "▛", "▗", "▚", "▐", "▜", "▄", "▙", "▟", "█"]
+
+  /// The block glyph for a dot pattern: each quadrant is set when either of its two dots is.
+  public static func blockGlyph(_ mask: UInt8) -> Character {
+    var q = 0
+    if mask & 0x03 != 0 { q |= 1 }  // dots 1, 2: left column, upper half
+    if mask & 0x18 != 0 { q |= 2 }  // dots 4, 5: right column, upper half
+    if mask & 0x44 != 0 { q |= 4 }  // dots 3, 7: left column, lower half
+    if mask & 0xA0 != 0 { q |= 8 }  // dots 6, 8: right column, lower half
+    return quadrants[q]
   }
 
   /// Adds a layer with the given dots (dot coordinates, origin bottom-left); dots outside are dropped.
@@ -78,7 +93,8 @@ public struct BrailleCanvas: Sendable {
         for column in 0..<min(width, area.width) {
           let mask = layer.masks[row * width + column]
           guard mask != 0 else { continue }
-          buffer[area.x + column, area.y + row] = Cell(Self.glyph(mask), style: layer.style)
+          let glyph = blockGlyphs ? Self.blockGlyph(mask) : Self.glyph(mask)
+          buffer[area.x + column, area.y + row] = Cell(glyph, style: layer.style)
         }
       }
     }

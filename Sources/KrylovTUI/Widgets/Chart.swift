@@ -31,6 +31,8 @@ public struct Chart: Sendable {
   public var labelStyle: Style
   /// Vertical markers (e.g. the forecast prefix k), drawn as dotted columns.
   public var markers: [(x: Double, style: Style)]
+  /// Quadrant blocks instead of braille (for fonts that lack braille).
+  public var blockGlyphs = false
 
   public init(
     series: [ChartSeries], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, logY: Bool = false,
@@ -103,6 +105,7 @@ public struct Chart: Sendable {
       withAxes
       ? Rect(x: area.x + gutter, y: area.y, width: area.width - gutter, height: area.height - 2) : area
     var canvas = BrailleCanvas(width: plot.width, height: plot.height)
+    canvas.blockGlyphs = blockGlyphs
     for marker in markers {
       let points = stride(from: 0, to: canvas.dotHeight, by: 2).map { (x: marker.x, y: Double($0)) }
       canvas.addLayer(
@@ -145,7 +148,7 @@ public struct Chart: Sendable {
     }
     // Legend, top right inside the plot: a coloured marker and the name.
     for (i, s) in series.enumerated() where i < plot.height {
-      let text = "\u{28FF} " + s.name
+      let text = (blockGlyphs ? "█ " : "\u{28FF} ") + s.name
       let x = max(plot.x, plot.right - text.count)
       buffer.setString(x: x, y: plot.y + i, String(text.prefix(1)), style: s.style)
       buffer.setString(x: x + 1, y: plot.y + i, String(text.dropFirst()), style: labelStyle, maxWidth: plot.right - x - 1)
