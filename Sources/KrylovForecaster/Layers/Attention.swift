@@ -56,26 +56,44 @@ public enum HistoryMask: Sendable, Equatable {
 func causalSoftmaxRow<S: ForecastScalar>(
   _ row: UnsafeMutablePointer<S>, query t: Int, T: Int, slope: S, history: HistoryMask
 ) {
-  var maxScore = -S.infinity
-  for s in 0...t {
-    if !history.allows(query: t, key: s) { continue }
-    let v = row[s] - slope * S(t - s)
-    row[s] = v
-    if v > maxScore { maxScore = v }
-  }
-  var sum: S = 0
-  for s in 0...t {
-    if !history.allows(query: t, key: s) {
-      row[s] = 0
-      continue
+  if history == .all {
+    // The common case (training, unablated forecasts): no mask test per element.
+    var maxScore = -S.infinity
+    for s in 0...t {
+      let v = row[s] - slope * S(t - s)
+      row[s] = v
+      if v > maxScore { maxScore = v }
     }
-    let e = S.exp(row[s] - maxScore)
-    row[s] = e
-    sum += e
+    var sum: S = 0
+    for s in 0...t {
+      let e = S.exp(row[s] - maxScore)
+      row[s] = e
+      sum += e
+    }
+    let inv = 1 / sum
+    for s in 0...t { row[s] *= inv }
+  } else {
+    var maxScore = -S.infinity
+    for s in 0...t {
+      if !history.allows(query: t, key: s) { continue }
+      let v = row[s] - slope * S(t - s)
+      row[s] = v
+      if v > maxScore { maxScore = v }
+    }
+    var sum: S = 0
+    for s in 0...t {
+      if !history.allows(query: t, key: s) {
+        row[s] = 0
+        continue
+      }
+      let e = S.exp(row[s] - maxScore)
+      row[s] = e
+      sum += e
+    }
+    let inv: S = sum > 0 ? 1 / sum : 0
+    for s in 0...t { row[s] *= inv }
   }
-  let inv: S = sum > 0 ? 1 / sum : 0
-  for s in 0...t { row[s] *= inv }
-  for s in (t + 1)..<T { row[s] = 0 }
+  if t + 1 < T { (row + t + 1).update(repeating: 0, count: T - t - 1) }
 }
 
 /// out (B, T, C) and att (B, NH, T, T) from qkv (B, T, 3C).
