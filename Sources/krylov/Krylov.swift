@@ -5,16 +5,21 @@ import Foundation
 struct Krylov: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "krylov",
-    abstract: "Operator growth in quantum spin chains: exact Lanczos coefficients and what they tell.",
+    abstract: "Operator growth in quantum spin chains: exact Lanczos coefficients, forecasts, and what they tell.",
     discussion: """
       Pick a spin chain (model, size, boundary, operator) and compute its Lanczos coefficients \
-      b_n exactly, inside the operator's symmetry sector, each marked as trusted or not. \
+      b_n exactly, inside the operator's symmetry sector, each marked as trusted or not; \
+      forecast the ones beyond with a small transformer trained by krylov itself, beside \
+      asymptotic fits and a linear AR baseline, with its attention and head ablations. \
       Conventions follow docs/physics.md: Pauli matrices, (A|B) = Tr(A†B)/2^N, L = [H, .].
+      With no subcommand, krylov opens the interactive explorer.
 
       Examples:
+        krylov                                      # the explorer
         krylov lanczos --model mfim --n 8 --op sz_total --steps 300
         krylov lanczos --n 10 --format json --output b.json
         krylov observe --input b.json --tmax 10 --dt 0.1
+        krylov forecast --input b.json --prefix 30 --horizon 200
         krylov models
       """,
     version: "0.2.0",

@@ -150,6 +150,24 @@ struct ForecasterCommandTests {
     #expect(usage.status == 2)
   }
 
+  @Test("Ctrl-C during training still writes the best weights so far, and exits 130")
+  func trainInterrupted() throws {
+    let dir = try temporaryDirectory()
+    let out = dir.appendingPathComponent("interrupted.safetensors").path
+    let config = fixture.directory.appendingPathComponent("config.json").path
+    let process = Process()
+    process.executableURL = try binaryURL()
+    process.arguments = ["train", "--data", fixture.data, "--out", out, "--config", config, "--steps", "1000000", "-q"]
+    process.standardError = Pipe()
+    try process.run()
+    Thread.sleep(forTimeInterval: 3)
+    process.interrupt()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    let forecast = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", out])
+    #expect(forecast.status == 0, "\(forecast.err)")
+  }
+
   @Test("the embedded default model forecasts with no flags")
   func embeddedDefault() throws {
     let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "30", "--horizon", "80", "--format", "json"])
