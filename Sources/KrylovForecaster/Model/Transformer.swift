@@ -160,15 +160,6 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
     return UnsafeBufferPointer(start: a + l.output, count: BT)
   }
 
-  /// The (B, L·NH... ) attention weights of the last forward: att (NH, T, T) of one layer and
-  /// batch row, as a pointer into the activation slab.
-  public func attentionWeights(layer: Int, batch b: Int) -> UnsafeBufferPointer<S> {
-    let l = actLayout!
-    let NH = config.heads
-    let start = acts!.baseAddress! + l.att + (layer * l.B + b) * NH * l.T * l.T
-    return UnsafeBufferPointer(start: start, count: NH * l.T * l.T)
-  }
-
   /// The masked mean squared error of the last forward's outputs against `targets` (B, T),
   /// counting positions whose mask is nonzero; prepares `backward`.
   public func loss(targets y: UnsafeBufferPointer<S>, mask: UnsafeBufferPointer<S>) -> S {
