@@ -25,7 +25,7 @@ public enum Keymap {
     ("Tab / Shift-Tab", "next / previous pane"),
     ("↑ ↓ / k j", "move in a pane (system: field; attention & heads: head)"),
     ("← → / h l", "change the field; pan the chart; previous / next layer"),
-    ("Enter", "edit a number (system pane); toggle the head (heads pane)"),
+    ("Enter", "type a value (system pane: numbers, custom H and O); toggle the head (heads pane)"),
     ("Esc", "cancel editing, close help"),
     ("s", "start (or restart) the run with the system's settings"),
     ("x", "stop the run"),

@@ -80,8 +80,8 @@ extension ExplorerState {
         return settingChanged(field)
       case .enter:
         let field = selectedSettingField
-        if field.isNumeric {
-          editing = settings.text(for: field)
+        if field.isTyped {
+          editing = field == .hamiltonianText ? settings.hamiltonianText ?? "" : field == .operatorText ? settings.operatorText ?? "" : settings.text(for: field)
         } else {
           settings.nudge(field, by: 1)
           return settingChanged(field)

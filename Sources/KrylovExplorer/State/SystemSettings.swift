@@ -12,6 +12,10 @@ public struct SystemSettings: Equatable, Sendable {
   public var steps = 200
   /// k: the forecast starts from b_1..b_k.
   public var prefix = 30
+  /// A custom Hamiltonian unit cell (replaces the model when set), e.g. `1.0*Z0Z1 + -1.05*X0`.
+  public var hamiltonianText: String?
+  /// A custom operator (replaces the named one when set), translated over the chain.
+  public var operatorText: String?
 
   public init() { resetParameters() }
 
@@ -22,8 +26,17 @@ public struct SystemSettings: Equatable, Sendable {
 
   /// The chain these settings describe, or the reason they are invalid.
   public func chain() throws(SystemError) -> SpinChain {
-    if infinite { return try SpinChain.infiniteChain(model: model, parameters: parameters, operator: operatorName) }
-    return try SpinChain(model: model, parameters: parameters, size: size, boundary: boundary, operator: operatorName)
+    // Custom texts replace the model (its parameters then do not apply) or the operator.
+    let custom = hamiltonianText != nil
+    if infinite {
+      return try SpinChain.infiniteChain(
+        model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText,
+        operator: operatorText == nil ? operatorName : nil, operatorText: operatorText, translateOperator: operatorText != nil)
+    }
+    return try SpinChain(
+      model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText, size: size,
+      boundary: boundary, operator: operatorText == nil ? operatorName : nil, operatorText: operatorText,
+      translateOperator: operatorText != nil)
   }
 
   /// The forecast horizon M: as far as the run goes, and at least 50 beyond the prefix.
@@ -39,6 +52,8 @@ public enum SettingField: Hashable, Sendable {
   case operatorName
   case steps
   case prefix
+  case hamiltonianText
+  case operatorText
 
   public var label: String {
     switch self {
@@ -49,13 +64,15 @@ public enum SettingField: Hashable, Sendable {
     case .operatorName: "operator"
     case .steps: "steps"
     case .prefix: "prefix k"
+    case .hamiltonianText: "custom H"
+    case .operatorText: "custom O"
     }
   }
 
-  /// Whether Enter opens a text field (numbers) rather than cycling choices.
-  public var isNumeric: Bool {
+  /// Whether Enter opens a text field (numbers or operator text) rather than cycling choices.
+  public var isTyped: Bool {
     switch self {
-    case .parameter, .size, .steps, .prefix: true
+    case .parameter, .size, .steps, .prefix, .hamiltonianText, .operatorText: true
     default: false
     }
   }
@@ -64,7 +81,8 @@ public enum SettingField: Hashable, Sendable {
 extension SystemSettings {
   /// The rows of the system pane, in order.
   public var fields: [SettingField] {
-    [.model] + model.parameters.map { .parameter($0.name) } + [.size, .boundary, .operatorName, .steps, .prefix]
+    [.model] + model.parameters.map { .parameter($0.name) }
+      + [.size, .boundary, .operatorName, .steps, .prefix, .hamiltonianText, .operatorText]
   }
 
   /// The value of a field as shown.
@@ -77,6 +95,8 @@ extension SystemSettings {
     case .operatorName: operatorName.rawValue
     case .steps: "\(steps)"
     case .prefix: "\(prefix)"
+    case .hamiltonianText: hamiltonianText ?? "—"
+    case .operatorText: operatorText ?? "—"
     }
   }
 
@@ -105,6 +125,8 @@ extension SystemSettings {
     case .operatorName: operatorName = cycle(operatorName)
     case .steps: steps = max(10, steps + 50 * direction)
     case .prefix: prefix = max(10, prefix + 5 * direction)
+    case .hamiltonianText: hamiltonianText = nil  // ←/→ clear a custom text
+    case .operatorText: operatorText = nil
     }
   }
 
@@ -131,6 +153,15 @@ extension SystemSettings {
     case .prefix:
       guard let n = Int(t), n >= 10, n <= 100_000 else { return "prefix k must be a whole number of at least 10 (got '\(t)')" }
       prefix = n
+    case .hamiltonianText, .operatorText:
+      let old = self
+      let value = t.isEmpty ? nil : t
+      if field == .hamiltonianText { hamiltonianText = value } else { operatorText = value }
+      // Parsed now, so a typo is refused here with the parser's pointer to it.
+      do { _ = try chain() } catch {
+        self = old
+        return error.description
+      }
     default:
       return "this field is chosen with ←/→"
     }

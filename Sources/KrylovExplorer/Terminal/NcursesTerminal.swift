@@ -77,7 +77,7 @@ final class NcursesTerminal: TerminalBackend {
       var wide: [wchar_t] = cell.symbol.unicodeScalars.prefix(4).map { wchar_t(bitPattern: $0.value) } + [0]
       var character = cchar_t()
       // The pair goes through the extension argument, so pairs beyond 32767 work too.
-      withUnsafeMutablePointer(to: &pair) { setcchar(&character, &wide, attributes, 0, $0) }
+      _ = withUnsafeMutablePointer(to: &pair) { setcchar(&character, &wide, attributes, 0, $0) }
       mvwadd_wch(window, Int32(y), Int32(x), &character)
     }
   }
