@@ -33,9 +33,18 @@ for _ in $(seq 1 50); do [ -s "$out/status" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status" || fail "q did not exit with status 0"
 tmux kill-session -t "$session"
 
-# 2. SIGTERM while a run streams: the app ends and the terminal comes back.
+# 2. Coefficients stream and grow; resizing works at any moment; SIGTERM ends the app.
 tmux new-session -d -s "$session" -x 100 -y 30 "$bin --n 10 --steps 2000; echo EXIT=\$? > $out/status2; sleep 60"
-wait_for "coefficients b_n" 20
+wait_for " trusted" 30
+count() { tmux capture-pane -t "$session" -p | grep -o '[0-9][0-9]* b_n, [0-9]* trusted' | head -1 | cut -d' ' -f1; }
+first=$(count)
+sleep 1.5
+second=$(count)
+[ -n "$first" ] && [ -n "$second" ] && [ "$second" -gt "$first" ] || fail "coefficients did not grow ($first, then $second)"
+tmux resize-window -t "$session" -x 60 -y 15
+wait_for "terminal too small" 10
+tmux resize-window -t "$session" -x 110 -y 32
+wait_for "coefficients b_n" 10
 shell_pid=$(tmux display-message -p -t "$session" "#{pane_pid}")
 pkill -TERM -P "$shell_pid" || fail "no explorer process to signal"
 for _ in $(seq 1 50); do [ -s "$out/status2" ] && break; sleep 0.1; done

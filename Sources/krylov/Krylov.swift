@@ -26,7 +26,7 @@ struct Krylov: AsyncParsableCommand {
     subcommands: [
       ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
       ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
-      BenchCommand.self, BenchForecasterCommand.self,
+      BenchCommand.self, BenchForecasterCommand.self, BenchExplorerCommand.self,
     ],
     defaultSubcommand: ExploreCommand.self
   )

@@ -33,6 +33,10 @@ struct ExplorerControllerTests {
     #expect(forecast.methods.transformer.count == 60)
     #expect(forecast.errors != nil)
     #expect(forecast.attention?.positions == 79)
+    // C(t) and K(t) of the computed sequence, prefix + transformer and prefix + fit.
+    let curves = try #require(s.observables)
+    #expect(curves.curves.map(\.source) == [.computed, .transformer, .fit])
+    #expect(curves.curves.allSatisfy { abs($0.c[0] - 1) < 1e-12 && abs($0.k[0]) < 1e-12 })
 
     controller.handle(.focusNext)
     controller.handle(.focusNext)

@@ -13,6 +13,10 @@ public final class ExplorerController {
   private let forecaster: Forecaster?
   private let mailbox = Mailbox()
   private let forecastQueue = DispatchQueue(label: "krylov.forecast", qos: .userInitiated)
+  private let observablesQueue = DispatchQueue(label: "krylov.observables", qos: .utility)
+  private var observablesGeneration = 0
+  private var observablesPending = false
+  private var observablesDirty = false
   private var job: LanczosJob?
   private var runID = 0
   private var generation = 0
@@ -51,7 +55,7 @@ public final class ExplorerController {
     while Date() < deadline {
       pump()
       let forecastPending = forecastRequestedFor != nil
-      if !state.run.status.isActive && !forecastPending { return }
+      if !state.run.status.isActive && !forecastPending && !observablesPending && !observablesDirty { return }
       Thread.sleep(forTimeInterval: 0.01)
     }
   }
@@ -76,6 +80,7 @@ public final class ExplorerController {
     job?.cancel()
     runID += 1
     state.forecast = nil
+    state.observables = nil
     state.forecastMessage = nil
     forecastRequestedFor = nil
     stepTimes = []
@@ -127,6 +132,7 @@ public final class ExplorerController {
       if state.forecast == nil && forecastRequestedFor == nil && state.run.trustedCount >= state.settings.prefix {
         requestForecast()
       }
+      requestObservables()
     case .runFinished(let id, let result):
       guard id == runID else { return }
       state.run.coefficients = result.coefficients
@@ -134,6 +140,7 @@ public final class ExplorerController {
       state.run.status = result.stopReason == .cancelled ? .cancelled : .finished(result.stopReason.rawValue)
       job = nil
       requestForecast()
+      requestObservables()
     case .runFailed(let id, let why):
       guard id == runID else { return }
       state.run.status = .failed(why)
@@ -144,6 +151,7 @@ public final class ExplorerController {
       state.forecast = data
       state.forecastMessage = nil
       forecastRequestedFor = nil
+      requestObservables()
     case .forecastFailed(let g, let why):
       guard g == generation else { return }
       state.forecastMessage = why
@@ -151,7 +159,34 @@ public final class ExplorerController {
     case .ranking(let g, let influence):
       guard g == generation, state.forecast != nil else { return }
       state.forecast?.headInfluence = influence
+    case .observables(let g, let curves):
+      observablesPending = false
+      if g == observablesGeneration { state.observables = curves }
+      if observablesDirty { requestObservables() }
     }
+  }
+
+  /// Recomputes C(t) and K(t) in the background; while one computation runs, later requests
+  /// collapse into one that starts when it ends (so a fast stream never queues up work).
+  private func requestObservables() {
+    let computed = state.run.trusted
+    guard computed.count >= 2 else { return }
+    if observablesPending {
+      observablesDirty = true
+      return
+    }
+    observablesDirty = false
+    observablesPending = true
+    observablesGeneration += 1
+    let g = observablesGeneration
+    var others: [(ObservableCurves.Source, [Double])] = []
+    if let f = state.forecast {
+      others.append((.transformer, f.methods.prefix + f.methods.transformer))
+      if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) { others.append((.fit, f.methods.prefix + best.values)) }
+    }
+    let mailbox = self.mailbox
+    let sequences = others
+    observablesQueue.async { mailbox.post(.observables(generation: g, ObservableCurves(computed: computed, others: sequences))) }
   }
 
   // MARK: - Forecasts

@@ -11,6 +11,7 @@ enum JobMessage: Sendable {
   case forecast(generation: Int, ForecastData)
   case forecastFailed(generation: Int, String)
   case ranking(generation: Int, [HeadID: Double])
+  case observables(generation: Int, ObservableCurves)
 }
 
 /// A lock-protected queue of messages: background work appends, the run loop drains.

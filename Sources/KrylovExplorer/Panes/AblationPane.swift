@@ -34,7 +34,7 @@ enum AblationPane {
     y += 1
     let window = state.historyWindow.map { "last \($0)" } ?? "all"
     let lines: [(String, Style)] = [
-      ("history: \(window)   (● on, ○ off)", palette.graphText),
+      ("history: \(window)  ● on ○ off", palette.graphText),
       (errorLine(state), palette.highlight),
     ]
     for (text, style) in lines where y < inner.bottom {

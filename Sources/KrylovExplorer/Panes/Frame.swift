@@ -64,6 +64,7 @@ public enum ExplorerFrame {
   static func statusLine(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
     var left = " \(run.status.label)"
+    if !run.coefficients.isEmpty { left += " · \(run.coefficients.count) b_n, \(run.trustedCount) trusted" }
     if run.secondsPerStep > 0 && run.status.isActive { left += String(format: " · %.1f b_n/s", 1 / run.secondsPerStep) }
     if run.estimatedBytes > 0 { left += " · mem ≈ \(formatBytes(run.estimatedBytes))" }
     left += " · model: \(state.modelName) · theme: \(state.themeName)"
@@ -76,7 +77,7 @@ public enum ExplorerFrame {
   }
 
   static func helpOverlay(palette: Palette, into buffer: inout CellBuffer, area: Rect) {
-    let width = min(area.width - 4, 72)
+    let width = min(area.width - 4, 96)
     let height = min(area.height - 2, Keymap.help.count + 4)
     let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
     buffer.setStyle(palette.text, in: box)

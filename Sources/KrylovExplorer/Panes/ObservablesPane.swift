@@ -8,27 +8,17 @@ enum ObservablesPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let inner = paneFrame(.observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area)
     guard inner.width > 4, inner.height > 3 else { return }
-    let computed = state.run.trusted
-    guard computed.count >= 2 else {
+    guard let curves = state.observables, let tmax = curves.times.last else {
       buffer.setString(x: inner.x + 1, y: inner.y, "C(t) appears with the first coefficients", style: palette.inactive, maxWidth: inner.width - 1)
       return
     }
-    var sequences: [(String, [Double], Style)] = [("computed", computed, palette.coeff)]
-    if let f = state.forecast {
-      sequences.append(("transformer", f.methods.prefix + f.methods.transformer, palette.forecast))
-      if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) {
-        sequences.append(("fit", f.methods.prefix + best.values, palette.fit))
-      }
-    }
-    let top = computed.max() ?? 1
-    let tmax = max(1e-6, 1.5 * Double(computed.count) / top)
-    let times = (0...120).map { tmax * Double($0) / 120 }
     var cSeries: [ChartSeries] = []
     var kSeries: [ChartSeries] = []
-    for (name, b, style) in sequences {
-      guard let d = try? KrylovChainDynamics(coefficients: b) else { continue }
-      cSeries.append(ChartSeries(name: "C " + name, points: times.map { ($0, d.autocorrelation(at: $0)) }, style: style))
-      kSeries.append(ChartSeries(name: "K " + name, points: times.map { ($0, d.complexity(at: $0)) }, style: style))
+    for curve in curves.curves {
+      let style = curve.source == .computed ? palette.coeff : curve.source == .transformer ? palette.forecast : palette.fit
+      let name = curve.source.rawValue
+      cSeries.append(ChartSeries(name: "C " + name, points: Array(zip(curves.times, curve.c)).map { ($0.0, $0.1) }, style: style))
+      kSeries.append(ChartSeries(name: "K " + name, points: Array(zip(curves.times, curve.k)).map { ($0.0, $0.1) }, style: style))
     }
     let rows = Layout.rows(inner, [nil, 1])
     let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]

@@ -23,7 +23,8 @@ enum SystemPane {
     let lines: [(String, Style)] = [
       (run.label.isEmpty ? "no run yet: press s" : run.label, palette.graphText),
       (run.sector, palette.inactive),
-      ("\(run.status.label): \(run.coefficients.count) b_n, \(run.trustedCount) trusted", run.status.isActive ? palette.highlight : palette.text),
+      (run.status.label, run.status.isActive ? palette.highlight : palette.text),
+      ("\(run.coefficients.count) b_n, \(run.trustedCount) trusted", palette.text),
     ]
     for (text, style) in lines where y < inner.bottom && !text.isEmpty {
       buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: inner.width - 1)

@@ -75,6 +75,8 @@ public struct ExplorerState: Sendable {
   public var settings = SystemSettings()
   public var run = RunData()
   public var forecast: ForecastData?
+  /// C(t) and K(t) of what is shown, refreshed in the background as data arrives.
+  public var observables: ObservableCurves?
   public var forecastMessage: String?
   public var modelName = "embedded default"
   public var modelShape: (layers: Int, heads: Int) = (0, 0)

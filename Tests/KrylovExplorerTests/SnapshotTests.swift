@@ -1,0 +1,57 @@
+import Foundation
+import KrylovEngine
+import KrylovExplorer
+import KrylovTUI
+import Testing
+
+/// Compares `text` with `Snapshots/<name>.txt`; a missing snapshot, or RECORD_SNAPSHOTS=1,
+/// writes the file and fails, so a new baseline is always looked at before it is trusted.
+func expectSnapshot(_ text: String, named name: String, filePath: String = #filePath, sourceLocation: SourceLocation = #_sourceLocation) {
+  let url = URL(fileURLWithPath: filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name).txt")
+  let record = ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1"
+  guard !record, let expected = try? String(contentsOf: url, encoding: .utf8) else {
+    try? text.write(to: url, atomically: true, encoding: .utf8)
+    Issue.record("recorded snapshot \(name).txt; check it and run again", sourceLocation: sourceLocation)
+    return
+  }
+  #expect(text == expected, "frame differs from Snapshots/\(name).txt", sourceLocation: sourceLocation)
+}
+
+/// A fixed state: a finished run with known coefficients, some untrusted, no forecast.
+func fixedState() -> ExplorerState {
+  var s = ExplorerState()
+  s.settings.size = 8
+  s.settings.steps = 120
+  s.run.label = "mfim(J=1, g=-1.05, h=0.5) N=8 pbc, sz_total"
+  s.run.sector = "symmetry translations and reflections"
+  s.run.coefficients = (1...120).map { n in n < 25 ? 0.5 * Double(n) : 12 + 0.3 * sin(Double(n)) }
+  s.run.trustedCount = 100
+  s.run.estimatedBytes = 64 << 20
+  s.run.status = .finished("completed")
+  s.modelShape = (4, 4)
+  s.forecastMessage = "waiting"
+  s.observables = ObservableCurves(computed: s.run.trusted, others: [])
+  return s
+}
+
+@Suite("Whole-screen snapshots")
+struct SnapshotTests {
+  @Test("A finished run, before the forecast")
+  func finishedRun() {
+    var buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(fixedState(), theme: .builtIn, into: &buffer)
+    expectSnapshot(buffer.lines.joined(separator: "\n") + "\n", named: "finished-run")
+  }
+
+  @Test("The help overlay over it, with a head switched off and log y")
+  func helpOverlay() {
+    var s = fixedState()
+    _ = s.apply(.toggleLogY)
+    s.focus = .ablation
+    _ = s.apply(.toggleSelectedHead)
+    _ = s.apply(.toggleHelp)
+    var buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    expectSnapshot(buffer.lines.joined(separator: "\n") + "\n", named: "help-overlay")
+  }
+}
