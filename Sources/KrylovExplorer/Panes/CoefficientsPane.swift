@@ -20,7 +20,13 @@ enum CoefficientsPane {
       buffer.setString(x: inner.x + 1, y: inner.y, "press s to compute b_n for the system on the left", style: palette.inactive, maxWidth: inner.width - 1)
       return
     }
+    // The y range follows the coefficients and the transformer; a fit that runs away (as linear
+    // growth does past a finite chain's plateau) leaves through the top instead of flattening
+    // everything else.
+    let primary = series.filter { !$0.name.hasPrefix("fit") && $0.name != "linear AR" }
     var (xRange, yRange) = Chart.fittedRanges(series, logY: state.logY)
+    let (_, primaryY) = Chart.fittedRanges(primary.isEmpty ? series : primary, logY: state.logY)
+    yRange = primaryY.lowerBound...(state.logY ? primaryY.upperBound * 2 : primaryY.upperBound * 1.15)
     let span = xRange.upperBound - xRange.lowerBound
     let lo = xRange.lowerBound + state.panOffset * span
     xRange = lo...(lo + max(1, state.zoom * span))
