@@ -30,6 +30,13 @@ struct ExplorerStateTests {
     #expect(s.selectedSettingField == .size)
     _ = s.apply(.left)
     #expect(s.settings.size == 9)
+    // + and − change N from any row of the system pane, and zoom elsewhere.
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.zoomIn)
+    #expect(s.settings.size == 11)
+    s.focus = .coefficients
+    _ = s.apply(.zoomIn)
+    #expect(s.settings.size == 11 && s.zoom < 1)
   }
 
   @Test("Editing a number: typed text is validated, refused in place with the reason")

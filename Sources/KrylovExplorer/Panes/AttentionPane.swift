@@ -41,7 +41,15 @@ enum AttentionPane {
     }
     Heatmap(values: values, rows: matrixRows, columns: columns, gradient: palette.attention, scale: max(peak, 1e-9))
       .render(into: &buffer, area: map)
-    let scale = String(format: "n=1..%d  scale 0..%.2f", P, peak)
-    buffer.setString(x: rows[1].x, y: rows[1].y, scale, style: palette.graphText, maxWidth: rows[1].width)
+    // The colour scale: 0, a bar through the gradient, then the largest weight shown.
+    let label = String(format: "n=1..%d  0 ", P)
+    let end = String(format: " %.2f", peak)
+    let barWidth = max(0, min(16, rows[1].width - label.count - end.count))
+    buffer.setString(x: rows[1].x, y: rows[1].y, label, style: palette.graphText, maxWidth: rows[1].width)
+    for i in 0..<barWidth {
+      let color = palette.attention[barWidth > 1 ? i * 100 / (barWidth - 1) : 100]
+      buffer[rows[1].x + label.count + i, rows[1].y] = Cell("█", style: Style(foreground: color))
+    }
+    buffer.setString(x: rows[1].x + label.count + barWidth, y: rows[1].y, end, style: palette.graphText, maxWidth: max(0, rows[1].width - label.count - barWidth))
   }
 }

@@ -30,7 +30,7 @@ public enum Keymap {
     ("s", "start (or restart) the run with the system's settings"),
     ("x", "stop the run"),
     ("g", "log / linear y axis"),
-    ("+ / -", "zoom the coefficient chart in / out"),
+    ("+ / -", "system pane: N up / down; elsewhere: zoom the coefficient chart in / out"),
     ("space", "switch the selected head off / on"),
     ("a", "all heads on, full history"),
     ("r", "rank heads by their effect on the forecast error"),

@@ -35,10 +35,18 @@ extension ExplorerState {
     case .startRun: return [.startRun]
     case .stopRun: return [.stopRun]
     case .toggleLogY: logY.toggle()
-    case .zoomIn: zoom = max(0.05, zoom / 1.5)
-    case .zoomOut:
-      zoom = min(1, zoom * 1.5)
-      panOffset = min(panOffset, 1 - zoom)
+    case .zoomIn, .zoomOut:
+      // In the system pane + and − are the quick way to change N; elsewhere they zoom b_n.
+      if focus == .system {
+        settings.nudge(.size, by: action == .zoomIn ? 1 : -1)
+        return settingChanged(.size)
+      }
+      if action == .zoomIn {
+        zoom = max(0.05, zoom / 1.5)
+      } else {
+        zoom = min(1, zoom * 1.5)
+        panOffset = min(panOffset, 1 - zoom)
+      }
     case .cycleTheme: return [.cycleTheme]
     case .enableAllHeads:
       disabledHeads = []
