@@ -39,7 +39,17 @@ struct LanczosCommand: AsyncParsableCommand {
   @Flag(name: .shortAndLong, help: "No progress on standard error.")
   var quiet = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Infinite chain only: keep the K largest translation classes after each step, for longer approximate sequences (every value marked not trusted).",
+      valueName: "K"))
+  var truncate: Int?
+
   func validate() throws {
+    if let truncate {
+      guard truncate >= 1 else { throw ValidationError("--truncate must be at least 1 (got \(truncate))") }
+      guard system.size == .infinite else { throw ValidationError("--truncate applies to the infinite chain only (--n inf)") }
+    }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
     guard steps <= 1_000_000 else { throw ValidationError("--steps must be at most 1000000 (got \(steps))") }
   }
@@ -50,6 +60,7 @@ struct LanczosCommand: AsyncParsableCommand {
     do { plan = try RunPlan(chain: chain, steps: steps, symmetry: symmetry) } catch {
       throw ValidationError(error.description)
     }
+    if let keep = truncate { return try runTruncated(chain: chain, plan: plan, keep: keep) }
     let limit = memoryLimit?.bytes ?? RunPlan.defaultMemoryLimit
     do { try plan.checkMemory(limit: limit, symmetry: symmetry) } catch {
       printError("error: \(error)")
@@ -102,6 +113,59 @@ struct LanczosCommand: AsyncParsableCommand {
       throw ExitCode(1)
     }
     if !quiet { printError(summary(result)) }
+    if watcher.signalNumber != nil { throw ExitCode(130) }
+  }
+
+  /// The approximate infinite chain (`--truncate K`): same outputs, every value marked not
+  /// trusted, the truncation and the last step before any class was dropped reported.
+  private func runTruncated(chain: SpinChain, plan: RunPlan, keep: Int) throws {
+    let sink: DataSink
+    do { sink = try DataSink(path: output) } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    let cancel = CancellationFlag()
+    let watcher = InterruptWatcher { cancel.set() }
+    let note = "approximate: the \(keep) largest translation classes kept after each step; no value is trusted"
+    if format == .csv { sink.write(csvHeader(chain: chain) + "# \(note)\nn,b_n,trusted\n") }
+    if !quiet { printError("krylov: \(chain.label); \(note)") }
+    let start = Date()
+    var classes: [Int] = []
+    let result: TruncatedInfiniteLanczos.Result
+    do {
+      result = try TruncatedInfiniteLanczos(plan: plan, keep: keep).run(steps: steps, isCancelled: { cancel.isSet }) { step in
+        classes.append(step.classes)
+        if format == .csv { sink.write("\(step.n),\(formatCoefficient(step.b)),0\n") }
+      }
+    } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    let seconds = Date().timeIntervalSince(start)
+    switch format {
+    case .csv:
+      sink.write(
+        "# trusted: 0\n# approximate: true\n# truncation: \(keep)\n# exact_until: \(result.exactUntil)\n"
+          + "# stop: \(result.cancelled ? "cancelled" : "completed")\n# seconds: \(String(format: "%.3f", seconds))\n")
+    case .json:
+      let object: [String: Any] = [
+        "system": ["model": chain.model, "params": chain.parameters, "n": "inf", "bc": "none", "operator": chain.operatorName],
+        "steps": steps, "b": result.coefficients, "trusted": 0, "approximate": true, "truncation": keep,
+        "exact_until": result.exactUntil, "classes": classes, "stop": result.cancelled ? "cancelled" : "completed",
+        "timings": ["total_seconds": seconds],
+      ]
+      let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+      sink.write(String(decoding: data, as: UTF8.self) + "\n")
+    }
+    do { try sink.finish() } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    if !quiet {
+      printError(
+        "krylov: \(result.coefficients.count) approximate coefficients; no class dropped up to n = \(result.exactUntil)"
+          + String(format: " (%.2f s)", seconds))
+    }
     if watcher.signalNumber != nil { throw ExitCode(130) }
   }
 

@@ -203,4 +203,20 @@ struct CommandLineTests {
       #expect(r.out.contains(name))
     }
   }
+
+  @Test("lanczos --truncate: approximate infinite chain, every value marked not trusted")
+  func truncatedInfiniteChain() throws {
+    let r = try krylov(["lanczos", "--n", "inf", "--truncate", "50", "--steps", "15", "-q"])
+    #expect(r.status == 0, "\(r.err)")
+    let lines = r.out.split(separator: "\n").map(String.init)
+    #expect(lines.contains { $0.hasPrefix("# approximate: the 50 largest translation classes") })
+    let rows = lines.filter { $0.first?.isNumber == true }
+    #expect(rows.count == 15 && rows.allSatisfy { $0.hasSuffix(",0") })
+    #expect(lines.contains("# trusted: 0"))
+    let exactUntil = try #require(lines.first { $0.hasPrefix("# exact_until: ") }.flatMap { Int($0.dropFirst(15)) })
+    #expect(exactUntil >= 2 && exactUntil < 15)
+    let finite = try krylov(["lanczos", "--n", "8", "--truncate", "50"])
+    #expect(finite.status == 2)
+    #expect(finite.err.contains("infinite chain only"))
+  }
 }
