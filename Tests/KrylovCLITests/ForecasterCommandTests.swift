@@ -54,6 +54,23 @@ struct ForecasterCommandTests {
     #expect(again.err.contains("6 sequences in 'tiny', 6 already computed"))
   }
 
+  @Test("dataset show lists every sequence with its trusted length")
+  func datasetShow() throws {
+    let r = try krylov(["dataset", "show", fixture.data])
+    #expect(r.status == 0, "\(r.err)")
+    let lines = r.out.split(separator: "\n")
+    #expect(lines[1] == "label,size,computed,trusted,stop,seconds")
+    #expect(lines.count == 2 + 6)
+    // label (quoted, with commas), size, computed, trusted, stop, seconds
+    for line in lines.dropFirst(2) {
+      let fields = line.split(separator: "\"").last!.split(separator: ",").map(String.init)
+      #expect(fields.count == 5 && fields[1] == "80" && Int(fields[2])! <= 80 && fields[3] == "completed", "\(line)")
+    }
+    let missing = try krylov(["dataset", "show", fixture.directory.appendingPathComponent("nothing").path])
+    #expect(missing.status == 1)
+    #expect(missing.err.contains("no manifest.json"))
+  }
+
   @Test("a bad spec is refused with the reason", arguments: [
     (#"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "ising", "sizes": [4], "operators": ["sz_total"]}]}"#, "'ising' is not one of"),
     (#"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "mfim", "sizes": [4], "operators": ["sz_total"], "parameters": {"q": {"values": [1]}}}]}"#, "'q' is not a parameter of mfim"),
