@@ -31,8 +31,8 @@ struct ExplorerOptions: ParsableArguments {
   @Option(help: "A forecaster checkpoint (default: the embedded model).")
   var checkpoint: String?
 
-  @Option(help: "Theme: a name from Themes/ (e.g. nord, krylov-light) or a path to a btop-style .theme file.")
-  var theme: String = "krylov-dark"
+  @Option(help: "Theme: a name from Themes/ (e.g. nord, krylov-light) or a path to a btop-style .theme file (default: krylov-dark when found, else the built-in one).")
+  var theme: String?
 
   @Flag(help: "Draw charts with block glyphs instead of braille (for fonts without braille; also KRYLOV_GLYPHS=blocks).")
   var blocks = false
@@ -72,9 +72,12 @@ struct ExplorerOptions: ParsableArguments {
       problems.append("\(error)")
     }
     let catalog = ThemeCatalog()
-    let loaded = catalog.load(theme)
+    // The bundled dark theme by default, quietly falling back to the built-in one when the
+    // binary runs away from the Themes folder; a theme the user named is reported if missing.
+    let name = theme ?? (catalog.files["krylov-dark"] != nil ? "krylov-dark" : "Default")
+    let loaded = catalog.load(name)
     problems += loaded.problems
-    state.themeName = loaded.problems.isEmpty ? (theme as NSString).lastPathComponent.replacingOccurrences(of: ".theme", with: "") : "Default"
+    state.themeName = loaded.problems.isEmpty ? (name as NSString).lastPathComponent.replacingOccurrences(of: ".theme", with: "") : "Default"
     let controller = ExplorerController(state: state, forecaster: forecaster, modelName: checkpoint ?? "embedded default")
     if !problems.isEmpty { controller.showMessage(problems.joined(separator: "; ")) }
     return (controller, loaded.theme, catalog)
