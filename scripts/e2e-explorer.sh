@@ -29,7 +29,7 @@ wait_for "→" 30
 tmux send-keys -t "$session" '?'
 wait_for "start (or restart) the run" 10
 tmux send-keys -t "$session" Escape q
-for _ in $(seq 1 50); do [ -s "$out/status" ] && break; sleep 0.1; done
+for _ in $(seq 1 150); do [ -s "$out/status" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status" || fail "q did not exit with status 0"
 tmux kill-session -t "$session"
 
@@ -47,7 +47,7 @@ tmux resize-window -t "$session" -x 110 -y 32
 wait_for "coefficients b_n" 10
 shell_pid=$(tmux display-message -p -t "$session" "#{pane_pid}")
 pkill -TERM -P "$shell_pid" || fail "no explorer process to signal"
-for _ in $(seq 1 50); do [ -s "$out/status2" ] && break; sleep 0.1; done
+for _ in $(seq 1 150); do [ -s "$out/status2" ] && break; sleep 0.1; done
 grep -q "EXIT=143" "$out/status2" || fail "SIGTERM did not end the explorer with status 143"
 
 # 3. A terminal below the minimum size says so, and q still quits.
@@ -55,6 +55,6 @@ tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 60 -y 15 "$bin --n 6 --steps 20; echo EXIT=\$? > $out/status3; sleep 60"
 wait_for "terminal too small" 20
 tmux send-keys -t "$session" q
-for _ in $(seq 1 50); do [ -s "$out/status3" ] && break; sleep 0.1; done
+for _ in $(seq 1 150); do [ -s "$out/status3" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status3" || fail "q did not quit from the too-small screen"
 echo "e2e-explorer: ok"

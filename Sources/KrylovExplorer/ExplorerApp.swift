@@ -60,19 +60,21 @@ public enum ExplorerApp {
   public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog, mouse: Bool = true) -> Int32? {
     let terminal = NcursesTerminal()
     terminal.mouse = mouse
-    let stopFlag = StopFlag()
-    var sources: [DispatchSourceSignal] = []
+    // A plain signal handler that only stores the signal: a dispatch signal source would need a
+    // free worker thread, and a running Lanczos job can keep every one of them busy.
+    pendingSignal.store(0, ordering: .relaxed)
     for sig in [SIGTERM, SIGINT, SIGHUP] {
-      signal(sig, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler { stopFlag.set(sig) }
-      source.resume()
-      sources.append(source)
+      signal(sig) { pendingSignal.store($0, ordering: .relaxed) }
     }
+    // The run loop's thread takes them even if the process started with them blocked.
+    var set = sigset_t()
+    sigemptyset(&set)
+    for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, sig) }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
     terminal.open()
     defer {
       terminal.close()
-      for s in sources { s.cancel() }
+      for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig, SIG_DFL) }
     }
     var theme = initial
     controller.themes = catalog.names
@@ -84,7 +86,7 @@ public enum ExplorerApp {
     controller.startRun()
     var dirty = true
     var lastDraw = Date.distantPast
-    while !controller.state.quit && !stopFlag.isSet {
+    while !controller.state.quit && pendingSignal.load(ordering: .relaxed) == 0 {
       if controller.pump() { dirty = true }
       // Cap redraws at ~30 per second while data streams in.
       if dirty && Date().timeIntervalSince(lastDraw) > 0.03 {
@@ -124,14 +126,11 @@ public enum ExplorerApp {
       }
     }
     controller.perform(.stopRun)
-    return stopFlag.signal
+    let received = pendingSignal.load(ordering: .relaxed)
+    return received == 0 ? nil : received
   }
 }
 
-/// Raised from a signal handler's queue, read by the run loop.
-final class StopFlag: Sendable {
-  private let value = Atomic<Int32>(0)
-  func set(_ signal: Int32) { value.store(signal, ordering: .relaxed) }
-  var isSet: Bool { value.load(ordering: .relaxed) != 0 }
-  var signal: Int32? { isSet ? value.load(ordering: .relaxed) : nil }
-}
+/// The signal that asked the explorer to stop (0: none); written by the signal handler, which
+/// may only do lock-free stores, read by the run loop.
+let pendingSignal = Atomic<Int32>(0)

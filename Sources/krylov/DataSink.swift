@@ -1,4 +1,6 @@
 import Foundation
+import KrylovEngine
+import Synchronization
 
 /// Where a command's data goes: standard output, or a file that appears only when complete.
 ///
@@ -56,24 +58,49 @@ struct DataSinkError: Error, CustomStringConvertible {
 }
 
 /// Runs `handler` once on SIGINT or SIGTERM instead of dying, so work can stop cleanly.
+///
+/// The signal handler only stores the signal (all it may safely do); a dedicated thread, not a
+/// dispatch queue, notices it within 50 ms and runs `handler`: a running Lanczos job can keep
+/// every dispatch worker busy, which would delay a dispatch signal source indefinitely.
 final class InterruptWatcher: @unchecked Sendable {
-  private var sources: [DispatchSourceSignal] = []
-  private(set) var signalNumber: Int32?
+  private let done = CancellationFlag()
 
   init(handler: @escaping @Sendable () -> Void) {
+    interruptSignal.store(0, ordering: .relaxed)
     for sig in [SIGINT, SIGTERM] {
-      signal(sig, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler { [weak self] in
-        self?.signalNumber = sig
-        handler()
-      }
-      source.resume()
-      sources.append(source)
+      signal(sig) { interruptSignal.store($0, ordering: .relaxed) }
     }
+    let thread = Thread { [done] in
+      // This thread takes the signals even if the process started with them blocked (a parent
+      // can hand its mask down), since a blocked signal would never reach the handler.
+      unblockStopSignals()
+      while !done.isSet {
+        if interruptSignal.load(ordering: .relaxed) != 0 {
+          handler()
+          return
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    }
+    thread.start()
   }
 
-  deinit {
-    for s in sources { s.cancel() }
+  /// The signal received, if any.
+  var signalNumber: Int32? {
+    let s = interruptSignal.load(ordering: .relaxed)
+    return s == 0 ? nil : s
   }
+
+  deinit { done.set() }
 }
+
+/// Unblocks SIGINT, SIGTERM and SIGHUP for the calling thread.
+func unblockStopSignals() {
+  var set = sigset_t()
+  sigemptyset(&set)
+  for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
+  pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+/// The last SIGINT/SIGTERM received (0: none), stored by the signal handler.
+let interruptSignal = Atomic<Int32>(0)
