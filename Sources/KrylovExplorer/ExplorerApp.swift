@@ -125,7 +125,7 @@ public enum ExplorerApp {
         dirty = true
       }
     }
-    controller.perform(.stopRun)
+    controller.shutdown()
     let received = pendingSignal.load(ordering: .relaxed)
     return received == 0 ? nil : received
   }

@@ -60,6 +60,21 @@ public final class ExplorerController {
     }
   }
 
+  /// Stops everything before the process exits: cancels the run and waits (up to `timeout`
+  /// seconds) for it to end, then for the forecast and observable queues to drain. Exiting
+  /// while a worker is inside BLAS would let the library's exit-time clean-up pull its buffers
+  /// from under it.
+  public func shutdown(timeout: Double = 10) {
+    job?.cancel()
+    let deadline = Date().addingTimeInterval(timeout)
+    while job != nil && state.run.status.isActive && Date() < deadline {
+      pump()
+      Thread.sleep(forTimeInterval: 0.01)
+    }
+    forecastQueue.sync {}
+    observablesQueue.sync {}
+  }
+
   public func perform(_ effect: Effect) {
     switch effect {
     case .startRun: startRun()
