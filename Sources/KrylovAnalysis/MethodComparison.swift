@@ -13,9 +13,16 @@ public struct MethodForecasts: Sendable {
   public static let baselineNames = ["linear_fit", "log_corrected_fit", "best_fit", "linear_ar"]
 
   public init(prefix: [Double], horizon M: Int, forecaster: Forecaster, ablation: Ablation = .none) throws {
+    let values = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
+    self.init(prefix: prefix, horizon: M, transformer: values)
+  }
+
+  /// The baselines beside a transformer forecast already made (b_{k+1}..b_M), so a caller that
+  /// also wants the attention of that rollout runs it once.
+  public init(prefix: [Double], horizon M: Int, transformer values: [Double]) {
     self.prefix = prefix
     horizon = M
-    transformer = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
+    transformer = values
     let k = prefix.count
     var baselines: [(String, [Double])] = []
     let fits = AsymptoticFit.best(prefix: prefix)

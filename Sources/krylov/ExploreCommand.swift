@@ -108,9 +108,11 @@ struct ExploreCommand: ParsableCommand {
       throw ExitCode(1)
     }
     let (controller, theme, catalog) = try options.prepare()
-    if let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog, mouse: !noMouse) {
-      throw ExitCode(128 + signal)
-    }
+    let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog, mouse: !noMouse)
+    // The terminal is restored; leave without exit-time clean-up, which could free OpenBLAS
+    // buffers under a worker still finishing a forecast or an eigendecomposition.
+    fflush(nil)  // every open output stream
+    _exit(signal.map { 128 + $0 } ?? 0)
   }
 }
 

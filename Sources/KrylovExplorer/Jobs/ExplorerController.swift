@@ -60,19 +60,11 @@ public final class ExplorerController {
     }
   }
 
-  /// Stops everything before the process exits: cancels the run and waits (up to `timeout`
-  /// seconds) for it to end, then for the forecast and observable queues to drain. Exiting
-  /// while a worker is inside BLAS would let the library's exit-time clean-up pull its buffers
-  /// from under it.
-  public func shutdown(timeout: Double = 10) {
+  /// Stops the run before the app exits. Background work still in flight (a forecast, the
+  /// C(t) eigendecomposition of a long sequence) is not waited for: the app leaves through
+  /// `_exit`, which skips the libraries' exit-time clean-up that such work could trip over.
+  public func shutdown() {
     job?.cancel()
-    let deadline = Date().addingTimeInterval(timeout)
-    while job != nil && state.run.status.isActive && Date() < deadline {
-      pump()
-      Thread.sleep(forTimeInterval: 0.01)
-    }
-    forecastQueue.sync {}
-    observablesQueue.sync {}
   }
 
   public func perform(_ effect: Effect) {
@@ -226,9 +218,10 @@ public final class ExplorerController {
       let start = Date()
       do {
         let prefix = Array(trusted[0..<k])
-        let methods = try MethodForecasts(prefix: prefix, horizon: M, forecaster: forecaster, ablation: ablation)
+        let rollout = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation, captureAttention: true)
+        let methods = MethodForecasts(prefix: prefix, horizon: M, transformer: rollout.values)
         var data = ForecastData(methods: methods)
-        data.attention = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation, captureAttention: true).attention
+        data.attention = rollout.attention
         if trusted.count >= M {
           data.errors = try? MethodErrors(methods: methods, truth: trusted)
           if ablation.isNone {
