@@ -25,4 +25,18 @@ public protocol KrylovOperatorSpace: Sendable {
     perturbation: Double)
   /// One line saying which sector the space is.
   var sectorDescription: String { get }
+  /// How many leading entries of its block vector `n` (O_0 is vector 0) can occupy.
+  ///
+  /// A space that orders its basis by the step at which each element is first reached (the
+  /// infinite chain, classical chains) lets vector n live in a prefix that grows with n, so early
+  /// vectors cost only what they hold. `applyLiouvillian` then receives vector n's prefix and
+  /// writes vector n + 1's (`output.count`); entries beyond a prefix are zero by construction.
+  func vectorLength(step n: Int) -> Int
+}
+
+extension KrylovOperatorSpace {
+  /// The whole block: the basis is not ordered by reach.
+  public func vectorLength(step n: Int) -> Int {
+    blockDimensions[(initialBlock + n) % blockDimensions.count]
+  }
 }
