@@ -26,6 +26,12 @@ struct BenchCommand: AsyncParsableCommand {
   @Option(help: "Operator.")
   var op: OperatorName = .szTotal
 
+  @Option(help: ArgumentHelp("Reorthogonalization: auto, full or partial.", valueName: "mode"))
+  var reorth: ReorthogonalizationOption = .auto
+
+  @Option(help: ArgumentHelp("Storage of the Krylov vectors: auto, double or single.", valueName: "precision"))
+  var precision: PrecisionOption = .auto
+
   @Option(help: "Output format: csv or json (one record per size).")
   var format: OutputFormat = .csv
 
@@ -40,14 +46,15 @@ struct BenchCommand: AsyncParsableCommand {
     printError(String(format: "krylov bench: copy bandwidth %.2f GB/s (2 threads, 256 MiB each)", copies[0] / 1e9))
     var records: [[String: Any]] = []
     if format == .csv {
-      print("model,op,n,steps,computed,trusted,setup_s,run_s,coeff_per_s,peak_rss_MiB,traffic_GB,bandwidth_GBps,copy_GBps,fraction_of_copy")
+      print("model,op,n,steps,reorth,precision,reorth_steps,computed,trusted,setup_s,run_s,coeff_per_s,peak_rss_MiB,traffic_GB,bandwidth_GBps,copy_GBps,fraction_of_copy")
     }
     for n in sizes {
       let chain: SpinChain
       do { chain = try SpinChain(model: model, size: n, boundary: .pbc, operator: op) } catch {
         throw ValidationError(error.description)
       }
-      let plan = try RunPlan(chain: chain, steps: steps)
+      let plan = try RunPlan(
+        chain: chain, steps: steps, reorthogonalization: reorth.mode, precision: precision.precision)
       do { try plan.checkMemory(limit: RunPlan.defaultMemoryLimit) } catch {
         printError("error: \(error)")
         throw ExitCode(3)
@@ -56,10 +63,10 @@ struct BenchCommand: AsyncParsableCommand {
       let setupStart = Date()
       let space = try plan.buildSectorSpace()
       let setup = Date().timeIntervalSince(setupStart)
-      let driver = LanczosDriver(space: space, options: LanczosOptions(steps: steps))
+      let driver = LanczosDriver(space: space, options: plan.lanczosOptions)
       let result = driver.run()
       let peak = peakResidentBytes()
-      let traffic = KernelTraffic.bytes(space: space, result: result)
+      let traffic = KernelTraffic.bytes(space: space, result: result, precision: plan.precision)
       let bandwidth = traffic / result.totalSeconds
       copies.append(CopyBandwidth.measure())
       let copy = (copies[copies.count - 2] + copies[copies.count - 1]) / 2
@@ -72,13 +79,16 @@ struct BenchCommand: AsyncParsableCommand {
         "traffic_GB": traffic / 1e9, "bandwidth_GBps": bandwidth / 1e9, "copy_GBps": copy / 1e9,
         "fraction_of_copy": bandwidth / copy,
         "dimensions": space.blockDimensions,
+        "reorth": plan.reorthogonalization.rawValue, "precision": plan.precision.rawValue,
+        "reorthogonalized_steps": result.reorthogonalizedSteps,
       ]
       records.append(record)
       if format == .csv {
         print(
           String(
-            format: "%@,%@,%d,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f", model.rawValue, op.rawValue, n,
-            steps, result.coefficients.count, result.trustedCount, setup, result.totalSeconds,
+            format: "%@,%@,%d,%d,%@,%@,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f", model.rawValue, op.rawValue, n,
+            steps, plan.reorthogonalization.rawValue, plan.precision.rawValue, result.reorthogonalizedSteps,
+            result.coefficients.count, result.trustedCount, setup, result.totalSeconds,
             Double(result.coefficients.count) / result.totalSeconds, Double(peak) / 1048576, traffic / 1e9,
             bandwidth / 1e9, copy / 1e9, bandwidth / copy))
       }
@@ -128,25 +138,30 @@ enum CopyBandwidth {
 
 /// Bytes the Lanczos kernels must move, counted from the algorithm (each operand read once per use).
 enum KernelTraffic {
-  static func bytes(space: PauliSectorSpace, result: LanczosResult) -> Double {
+  /// Bytes the kernels must move for `result`, counted from the algorithm for both runs.
+  static func bytes(space: PauliSectorSpace, result: LanczosResult, precision: VectorPrecision) -> Double {
     let dims = space.blockDimensions
     let blocks = dims.count
     var stored = [Int](repeating: 0, count: blocks)
     stored[space.initialBlock] = 1
     var total = 0.0
+    let reorthogonalized = [Set(result.reorthogonalizedAt), Set(result.probeReorthogonalizedAt)]
     for n in 1...max(1, result.coefficients.count) where !result.coefficients.isEmpty {
       let source = (space.initialBlock + n - 1) % blocks
       let target = (space.initialBlock + n) % blocks
       let m = space.matrices[source]
-      // Sparse product: values and columns, row starts, the gathered input, the output.
-      let spmv = Double(m.nonzeros * 12 + m.rowCount * 8 + dims[source] * 8 + dims[target] * 8)
-      // Two Gram-Schmidt passes in three sweeps over the block's stored vectors.
-      let reorth = Double(3 * stored[target] * dims[target] * 8)
-      // Recurrence term, norm, store (two copies) and probe perturbation: about seven vector sweeps.
-      let vector = Double(7 * dims[target] * 8)
+      // Sparse product, both runs in one pass: the matrix and row starts once; each run's
+      // gathered input and output.
+      let spmv = Double(m.storageBytes) + 2 * Double(dims[source] * 8 + dims[target] * 8)
+      // Two Gram-Schmidt passes in three sweeps over the block's stored vectors, where done.
+      let head = precision == .double ? stored[target] : min(stored[target], VectorPrecision.doubleHead)
+      let storedBytes = Double(head * 8 + (stored[target] - head) * (precision == .double ? 8 : 4)) * Double(dims[target])
+      let reorth = reorthogonalized.reduce(0.0) { $0 + ($1.contains(n) ? 3 * storedBytes : 0) }
+      // Recurrence term, norm, store, rotation and probe perturbation: about seven vector sweeps per run.
+      let vector = 2 * Double(7 * dims[target] * 8)
       total += spmv + reorth + vector
       stored[target] += 1
     }
-    return 2 * total  // the run and its probe
+    return total
   }
 }

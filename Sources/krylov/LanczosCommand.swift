@@ -27,6 +27,15 @@ struct LanczosCommand: AsyncParsableCommand {
   @Option(help: "Symmetry sector: auto (largest symmetry of H and O) or none (full basis, for comparison).")
   var symmetry: SymmetryMode = .auto
 
+  @Option(
+    help: ArgumentHelp(
+      "Reorthogonalization: auto, full (every vector, twice) or partial (Simon's, when the estimated loss of orthogonality passes √ε).",
+      valueName: "mode"))
+  var reorth: ReorthogonalizationOption = .auto
+
+  @Option(help: ArgumentHelp("Storage of the Krylov vectors: auto, double or single.", valueName: "precision"))
+  var precision: PrecisionOption = .auto
+
   @Option(help: "Output format: csv or json.")
   var format: OutputFormat = .csv
 
@@ -57,7 +66,10 @@ struct LanczosCommand: AsyncParsableCommand {
   func run() async throws {
     let chain = try system.chain()
     let plan: RunPlan
-    do { plan = try RunPlan(chain: chain, steps: steps, symmetry: symmetry) } catch {
+    do {
+      plan = try RunPlan(
+        chain: chain, steps: steps, symmetry: symmetry, reorthogonalization: reorth.mode, precision: precision.precision)
+    } catch {
       throw ValidationError(error.description)
     }
     if let keep = truncate { return try runTruncated(chain: chain, plan: plan, keep: keep) }
@@ -72,7 +84,7 @@ struct LanczosCommand: AsyncParsableCommand {
       throw ExitCode(1)
     }
 
-    let job = LanczosJob(plan: plan, options: LanczosOptions(steps: steps))
+    let job = LanczosJob(plan: plan, options: plan.lanczosOptions)
     let watcher = InterruptWatcher { job.cancel() }
     let progress = ProgressLine(enabled: !quiet && standardErrorIsTerminal)
     if format == .csv { sink.write(csvHeader(chain: chain)) }
@@ -88,7 +100,9 @@ struct LanczosCommand: AsyncParsableCommand {
         dimensions = dims
         setupSeconds = setup
         if format == .csv { sink.write("# sector: \(sector)\nn,b_n,trusted\n") }
-        if !quiet { printError("krylov: \(chain.label); \(sector)") }
+        if !quiet {
+          printError("krylov: \(chain.label); \(sector); \(plan.reorthogonalization) reorthogonalization, \(plan.precision) storage")
+        }
       case .step(let step):
         if format == .csv { sink.write("\(step.n),\(formatCoefficient(step.b)),\(step.trusted ? 1 : 0)\n") }
         progress.update(step: step, steps: steps)
@@ -103,10 +117,11 @@ struct LanczosCommand: AsyncParsableCommand {
     progress.clear()
     guard let result = final else { throw ExitCode(1) }
     switch format {
-    case .csv: sink.write(csvTrailer(result))
+    case .csv: sink.write(csvTrailer(result, plan: plan))
     case .json:
       sink.write(
-        jsonDocument(chain: chain, sector: sectorLine, dimensions: dimensions, setup: setupSeconds, result: result))
+        jsonDocument(
+          chain: chain, sector: sectorLine, dimensions: dimensions, setup: setupSeconds, result: result, plan: plan))
     }
     do { try sink.finish() } catch {
       printError("error: \(error)")
@@ -184,7 +199,7 @@ struct LanczosCommand: AsyncParsableCommand {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  private func csvTrailer(_ r: LanczosResult) -> String {
+  private func csvTrailer(_ r: LanczosResult, plan: RunPlan) -> String {
     var lines = [
       "# trusted: \(r.trustedCount)", "# exhausted: \(r.exhausted)", "# conserved: \(r.conserved)",
       "# stop: \(r.stopReason.rawValue)",
@@ -193,11 +208,16 @@ struct LanczosCommand: AsyncParsableCommand {
       lines.append("# krylov_dimension: \(d)")
       lines.append("# exhaustion_trusted: \(r.exhaustionTrusted)")
     }
+    lines.append(
+      "# reorthogonalization: \(plan.reorthogonalization.rawValue) (at \(r.reorthogonalizedSteps) of \(r.coefficients.count) steps), \(plan.precision.rawValue) storage"
+    )
     lines.append("# seconds: \(String(format: "%.3f", r.totalSeconds))")
     return lines.joined(separator: "\n") + "\n"
   }
 
-  private func jsonDocument(chain: SpinChain, sector: String, dimensions: [Int], setup: Double, result r: LanczosResult)
+  private func jsonDocument(
+    chain: SpinChain, sector: String, dimensions: [Int], setup: Double, result r: LanczosResult, plan: RunPlan
+  )
     -> String
   {
     var systemObject: [String: Any] = [
@@ -222,6 +242,10 @@ struct LanczosCommand: AsyncParsableCommand {
       "exhaustion_trusted": r.exhaustionTrusted,
       "stop": r.stopReason.rawValue,
       "probe_deviation": r.probeDeviations,
+      "reorthogonalization": [
+        "mode": plan.reorthogonalization.rawValue, "precision": plan.precision.rawValue,
+        "reorthogonalized_steps": r.reorthogonalizedSteps,
+      ] as [String: Any],
       "timings": ["setup_seconds": setup, "total_seconds": r.totalSeconds, "step_seconds": r.stepSeconds],
     ]
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()

@@ -12,6 +12,18 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case csv, json
 }
 
+/// `--reorth`: the engine's choice by sector size, or one forced.
+enum ReorthogonalizationOption: String, ExpressibleByArgument, CaseIterable {
+  case auto, full, partial
+  var mode: Reorthogonalization? { Reorthogonalization(rawValue: rawValue) }
+}
+
+/// `--precision`: the engine's choice by sector size, or one forced.
+enum PrecisionOption: String, ExpressibleByArgument, CaseIterable {
+  case auto, double, single
+  var precision: VectorPrecision? { VectorPrecision(rawValue: rawValue) }
+}
+
 /// A chain size: a number of sites, or `inf` for the infinite chain.
 enum ChainSize: ExpressibleByArgument, Equatable {
   case finite(Int)

@@ -100,7 +100,7 @@ public struct DatasetBuilder {
       }
       if isCancelled() { break }
       let space = try plan.buildSpace()
-      let result = LanczosDriver(space: space, options: LanczosOptions(steps: system.steps)).run(isCancelled: isCancelled)
+      let result = LanczosDriver(space: space, options: plan.lanczosOptions).run(isCancelled: isCancelled)
       if result.stopReason == .cancelled { break }
       let entry = try write(system: system, chain: plan.chain, result: result)
       manifest.entries.append(entry)

@@ -32,11 +32,33 @@ public protocol KrylovOperatorSpace: Sendable {
   /// vectors cost only what they hold. `applyLiouvillian` then receives vector n's prefix and
   /// writes vector n + 1's (`output.count`); entries beyond a prefix are zero by construction.
   func vectorLength(step n: Int) -> Int
+  /// Part `part` of `parts` of applying L to both runs' vectors at once (the run's, exact, and
+  /// the probe's, perturbed). The driver calls every part concurrently. A space that can read
+  /// its Liouvillian once for both runs does so; the default gives each part one run.
+  /// `interleaved` holds both inputs entry by entry (run, probe, run, probe, ...), so one
+  /// random read fetches both.
+  func applyLiouvillianPair(
+    block: Int, inputs: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>),
+    interleaved: UnsafeBufferPointer<Double>,
+    outputs: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>),
+    perturbation: Double, part: Int, parts: Int)
 }
 
 extension KrylovOperatorSpace {
   /// The whole block: the basis is not ordered by reach.
   public func vectorLength(step n: Int) -> Int {
     blockDimensions[(initialBlock + n) % blockDimensions.count]
+  }
+
+  public func applyLiouvillianPair(
+    block: Int, inputs: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>),
+    interleaved: UnsafeBufferPointer<Double>,
+    outputs: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>),
+    perturbation: Double, part: Int, parts: Int
+  ) {
+    if part == 0 { applyLiouvillian(block: block, input: inputs.0, output: outputs.0, perturbation: 0) }
+    if part == parts - 1 {
+      applyLiouvillian(block: block, input: inputs.1, output: outputs.1, perturbation: perturbation)
+    }
   }
 }

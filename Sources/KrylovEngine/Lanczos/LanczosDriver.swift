@@ -15,8 +15,26 @@ public struct LanczosOptions: Sendable, Codable, Equatable {
   /// An untrusted b_n below this times max(b) is taken as a blurred exhaustion point: the run
   /// stops there and reports the exhaustion as not trusted.
   public var suspectedExhaustion: Double = 1e-5
+  /// Against which stored vectors, and when, each new vector is reorthogonalized.
+  public var reorthogonalization: Reorthogonalization = .full
+  /// How the stored Krylov vectors are kept.
+  public var precision: VectorPrecision = .double
 
-  public init(steps: Int) { self.steps = steps }
+  public init(steps: Int, reorthogonalization: Reorthogonalization = .full, precision: VectorPrecision = .double) {
+    self.steps = steps
+    self.reorthogonalization = reorthogonalization
+    self.precision = precision
+  }
+}
+
+/// When the recursion reorthogonalizes (docs/physics.md, "Reorthogonalization").
+public enum Reorthogonalization: String, Sendable, Codable, CaseIterable {
+  /// Every new vector, twice, against every stored vector of its block.
+  case full
+  /// Simon's partial reorthogonalization: the loss of orthogonality is estimated by its
+  /// recurrence, and a vector (and the next one) is reorthogonalized only when the estimate
+  /// passes √ε. Semi-orthogonality keeps the b_n at working accuracy.
+  case partial
 }
 
 /// One computed coefficient, delivered as soon as it exists.
@@ -51,6 +69,11 @@ public struct LanczosResult: Sendable, Equatable {
   public var probeDeviations: [Double]
   public var stepSeconds: [Double]
   public var totalSeconds: Double
+  /// Steps n at which the run's new vector O_n was reorthogonalized (all of them with `.full`).
+  public var reorthogonalizedAt: [Int] = []
+  /// The same for the probe run.
+  public var probeReorthogonalizedAt: [Int] = []
+  public var reorthogonalizedSteps: Int { reorthogonalizedAt.count }
 
   public var exhausted: Bool { stopReason == .exhausted || stopReason == .conserved }
   public var conserved: Bool { stopReason == .conserved }
@@ -76,22 +99,33 @@ public final class LanczosDriver: @unchecked Sendable {
   }
 
   /// Bytes the run holds beyond the space itself: both runs' Krylov vectors and work vectors.
-  public static func vectorBytes(blockDimensions: [Int], initialBlock: Int, steps: Int) -> Int {
-    Int(min(estimatedVectorBytes(blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps), 0x1p61))
+  public static func vectorBytes(
+    blockDimensions: [Int], initialBlock: Int, steps: Int, precision: VectorPrecision = .double
+  ) -> Int {
+    Int(
+      min(
+        estimatedVectorBytes(
+          blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps, precision: precision),
+        0x1p61))
   }
 
   /// `vectorBytes` in floating point, for estimates of requests far too large to run.
-  public static func estimatedVectorBytes(blockDimensions: [Int], initialBlock: Int, steps: Int) -> Double {
+  public static func estimatedVectorBytes(
+    blockDimensions: [Int], initialBlock: Int, steps: Int, precision: VectorPrecision = .double
+  ) -> Double {
     let blocks = blockDimensions.count
-    // Vector n lives in block (initialBlock + n) % blocks: count each block's share of the steps + 1 vectors.
-    let stored = blockDimensions.enumerated().reduce(0.0) { total, entry in
-      let (b, dim) = entry
-      let offset = (b - initialBlock + blocks) % blocks
-      let vectors = steps >= offset ? (steps - offset) / blocks + 1 : 0
-      return total + Double(dim) * Double(vectors)
+    guard blocks > 0 else { return 0 }
+    // Vector n lives in block (initialBlock + n) % blocks, at the block's full length.
+    var lengths = [[Int]](repeating: [], count: blocks)
+    for n in 0...max(steps, 0) {
+      let b = (initialBlock + n) % blocks
+      lengths[b].append(blockDimensions[b])
     }
-    let work = Double(blockDimensions.max() ?? 0) * 2
-    return 2 * (stored + work) * Double(MemoryLayout<Double>.size)
+    let stored = lengths.reduce(0.0) { $0 + KrylovVectorStore.bytes(lengths: $1, precision: precision) }
+    // The new vector and the two latest, in Double.
+    let work = Double(blockDimensions.max() ?? 0) * 3 * 8
+    let pair = Double(blockDimensions.max() ?? 0) * 2 * 8
+    return 2 * (stored + work) + pair
   }
 
   /// Runs to completion on the calling thread, reporting each coefficient through `onStep`.
@@ -103,10 +137,10 @@ public final class LanczosDriver: @unchecked Sendable {
   ) -> LanczosResult {
     let start = DispatchTime.now()
     openblas_set_num_threads(1)  // one core per run: the two runs fill the machine
-    let main = Recursion(space: space, steps: options.steps, perturbation: 0, seed: 0)
-    let probe = Recursion(
-      space: space, steps: options.steps, perturbation: options.probePerturbation, seed: 0x5EED)
+    let main = Recursion(space: space, options: options, perturbation: 0, seed: 0)
+    let probe = Recursion(space: space, options: options, perturbation: options.probePerturbation, seed: 0x5EED)
     let runs = [main, probe]
+    let pair = PairBuffer(count: 2 * (space.blockDimensions.max() ?? 1))
     var coefficients: [Double] = []
     var deviations: [Double] = []
     var seconds: [Double] = []
@@ -122,7 +156,24 @@ public final class LanczosDriver: @unchecked Sendable {
         break
       }
       let stepStart = DispatchTime.now()
-      DispatchQueue.concurrentPerform(iterations: 2) { i in runs[i].advance(to: n) }
+      // L for both runs in one pass over the Liouvillian, then the rest of each run on its core.
+      let source = (space.initialBlock + n - 1) % space.blockDimensions.count
+      let inputLength = space.vectorLength(step: n - 1)
+      DispatchQueue.concurrentPerform(iterations: 2) { part in
+        let (a, b) = (main.liouvillianInput(n), probe.liouvillianInput(n))
+        for i in inputLength * part / 2..<inputLength * (part + 1) / 2 {
+          pair[2 * i] = a[i]
+          pair[2 * i + 1] = b[i]
+        }
+      }
+      DispatchQueue.concurrentPerform(iterations: 2) { part in
+        space.applyLiouvillianPair(
+          block: source, inputs: (main.liouvillianInput(n), probe.liouvillianInput(n)),
+          interleaved: UnsafeBufferPointer(start: pair.base, count: 2 * inputLength),
+          outputs: (main.liouvillianOutput(n), probe.liouvillianOutput(n)), perturbation: options.probePerturbation,
+          part: part, parts: 2)
+      }
+      DispatchQueue.concurrentPerform(iterations: 2) { i in runs[i].completeStep(n) }
       let b = main.lastNorm
       let bProbe = probe.lastNorm
       // b_1 has no earlier coefficient to compare with: measure it against the Liouvillian's size.
@@ -159,126 +210,19 @@ public final class LanczosDriver: @unchecked Sendable {
     return LanczosResult(
       coefficients: coefficients, trustedCount: trusted, stopReason: reason, krylovDimension: dimension,
       exhaustionTrusted: exhaustionTrusted, probeDeviations: deviations, stepSeconds: seconds,
-      totalSeconds: total)
+      totalSeconds: total, reorthogonalizedAt: main.reorthogonalizedAt,
+      probeReorthogonalizedAt: probe.reorthogonalizedAt)
   }
 }
 
-/// One recursion's state: its Krylov vectors, one contiguous column-major matrix per block.
-final class Recursion: @unchecked Sendable {
-  let space: any KrylovOperatorSpace
-  let perturbation: Double
-  let dims: [Int]
-  let blockCount: Int
-  let firstBlock: Int
-  /// basis[b] holds capacity[b] columns of length dims[b].
-  var basis: [UnsafeMutablePointer<Double>]
-  var stored: [Int]
-  let work: UnsafeMutablePointer<Double>
-  let overlaps: UnsafeMutablePointer<Double>
-  let overlaps2: UnsafeMutablePointer<Double>
-  var previousB = 0.0
-  var lastNorm = 0.0
-  var rng: SplitMix64
-
-  static func capacities(blocks: Int, initialBlock: Int, steps: Int) -> [Int] {
-    var c = [Int](repeating: 0, count: blocks)
-    for n in 0...max(steps, 0) { c[(initialBlock + n) % blocks] += 1 }
-    return c
-  }
-
-  init(space: any KrylovOperatorSpace, steps: Int, perturbation: Double, seed: UInt64) {
-    self.space = space
-    self.perturbation = perturbation
-    self.dims = space.blockDimensions
-    self.blockCount = dims.count
-    self.firstBlock = space.initialBlock
-    let caps = Self.capacities(blocks: blockCount, initialBlock: firstBlock, steps: steps)
-    basis = zip(dims, caps).map { UnsafeMutablePointer<Double>.allocate(capacity: max(1, $0 * $1)) }
-    stored = Array(repeating: 0, count: blockCount)
-    let maxDim = dims.max() ?? 1
-    work = .allocate(capacity: max(1, maxDim))
-    overlaps = .allocate(capacity: max(1, caps.max() ?? 1))
-    overlaps2 = .allocate(capacity: max(1, caps.max() ?? 1))
-    rng = SplitMix64(seed: seed)
-    // O_0 = O / ||O||.
-    let v = space.initialVector
-    let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-    let column = basis[firstBlock]
-    for i in 0..<v.count { column[i] = v[i] / norm }
-    stored[firstBlock] = 1
-  }
-
-  deinit {
-    for p in basis { p.deallocate() }
-    work.deallocate()
-    overlaps.deallocate()
-    overlaps2.deallocate()
-  }
-
-  private func column(block b: Int, _ j: Int) -> UnsafeMutablePointer<Double> { basis[b] + j * dims[b] }
-
-  /// Computes A_n = L O_{n-1} + b_{n-1} O_{n-2}, reorthogonalized twice; leaves ||A_n|| in lastNorm.
-  ///
-  /// The sign is physics.md's recursion carried over to the real map L = i[H, .]: that map is
-  /// antisymmetric, and with R_n = i^n O_n the recursion for the self-adjoint [H, .] becomes
-  /// L R_{n-1} = b_n R_n - b_{n-1} R_{n-2}. The b_n are the same.
-  func advance(to n: Int) {
-    let source = (firstBlock + n - 1) % blockCount
-    let target = (firstBlock + n) % blockCount
-    let dim = dims[target]
-    let previous = column(block: source, stored[source] - 1)
-    space.applyLiouvillian(
-      block: source, input: UnsafeBufferPointer(start: previous, count: dims[source]),
-      output: UnsafeMutableBufferPointer(start: work, count: dim), perturbation: perturbation)
-    if perturbation > 0 {
-      for i in 0..<dim { work[i] *= 1 + perturbation * rng.nextSigned() }
-    }
-    if n >= 2 {
-      // O_{n-2} is the newest vector of the target block (blocks alternate, or there is one block).
-      let older = column(block: target, stored[target] - (blockCount == 1 ? 2 : 1))
-      cblas_daxpy(Int32(dim), previousB, older, 1, work, 1)
-    }
-    reorthogonalize(block: target)
-    lastNorm = dim > 0 ? cblas_dnrm2(Int32(dim), work, 1) : 0
-  }
-
-  /// Classical Gram-Schmidt, twice, against every stored vector of the block, in three sweeps:
-  /// c1 = V^T a; then a -= V c1 and c2 = V^T a on each cache-sized slab of rows while it is
-  /// hot; then a -= V c2. Every product goes through BLAS.
-  private func reorthogonalize(block b: Int) {
-    let k = stored[b]
-    let dim = dims[b]
-    guard k > 0, dim > 0 else { return }
-    let lda = Int32(dim)
-    let m = basis[b]
-    let a = work
-    let c1 = overlaps
-    let c2 = overlaps2
-    let kk = Int32(k)
-    cblas_dgemv(CblasColMajor, CblasTrans, lda, kk, 1, m, lda, a, 1, 0, c1, 1)
-    for j in 0..<k { c2[j] = 0 }
-    // About 256 KiB of V per slab, so it is still in cache for the second overlaps.
-    let slab = max(64, 32768 / k)
-    var start = 0
-    while start < dim {
-      let rows = Int32(min(slab, dim - start))
-      cblas_dgemv(CblasColMajor, CblasNoTrans, rows, kk, -1, m + start, lda, c1, 1, 1, a + start, 1)
-      cblas_dgemv(CblasColMajor, CblasTrans, rows, kk, 1, m + start, lda, a + start, 1, 1, c2, 1)
-      start += slab
-    }
-    cblas_dgemv(CblasColMajor, CblasNoTrans, lda, kk, -1, m, lda, c2, 1, 1, a, 1)
-  }
-
-  /// Stores O_n = A_n / b_n.
-  func accept(_ b: Double) {
-    let n = stored.reduce(0, +)  // vectors so far = index of the new one
-    let target = (firstBlock + n) % blockCount
-    let dest = column(block: target, stored[target])
-    let dim = dims[target]
-    let inverse = 1 / b
-    for i in 0..<dim { dest[i] = work[i] * inverse }
-    stored[target] += 1
-    previousB = b
+/// Both runs' inputs, interleaved, for the shared product (freed with the run).
+final class PairBuffer: @unchecked Sendable {
+  let base: UnsafeMutablePointer<Double>
+  init(count: Int) { base = .allocate(capacity: max(1, count)) }
+  deinit { base.deallocate() }
+  subscript(i: Int) -> Double {
+    get { base[i] }
+    set { base[i] = newValue }
   }
 }
 

@@ -47,8 +47,27 @@ public struct RunPlan: Sendable {
   public let blockDimensions: [Int]
   public let initialBlock: Int
   public let estimatedBytes: Int
+  /// How the run reorthogonalizes and stores its vectors: chosen from the sector's size unless asked.
+  public let reorthogonalization: Reorthogonalization
+  public let precision: VectorPrecision
 
-  public init(chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto) throws(SystemError) {
+  /// Blocks above this many entries run with partial reorthogonalization and Float storage.
+  ///
+  /// Measured (docs/benchmarks.md, "Reorthogonalization and storage"): with N ≤ 12 both choices
+  /// give the same trusted b_n to within 1e-13 relative, and full reorthogonalization in
+  /// Double costs a growing share of the time and most of the memory once blocks pass a few
+  /// hundred thousand entries.
+  public static let partialReorthogonalizationAbove = 300_000
+
+  /// The Lanczos settings this plan was sized for.
+  public var lanczosOptions: LanczosOptions {
+    LanczosOptions(steps: steps, reorthogonalization: reorthogonalization, precision: precision)
+  }
+
+  public init(
+    chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto,
+    reorthogonalization: Reorthogonalization? = nil, precision: VectorPrecision? = nil
+  ) throws(SystemError) {
     self.chain = chain
     self.steps = steps
     var h = try chain.hamiltonian()
@@ -72,8 +91,11 @@ public struct RunPlan: Sendable {
       let translates = Double(h.count * max(InfiniteChainSpace.width(h), 1))
       let tables = c * 9 * 2
       let matrices = 2 * (c * 8 + c * translates * 12)
+      let large = (blockDimensions.max() ?? 0) > Self.partialReorthogonalizationAbove
+      self.reorthogonalization = reorthogonalization ?? (large ? .partial : .full)
+      self.precision = precision ?? (large ? .single : .double)
       let vectors = LanczosDriver.estimatedVectorBytes(
-        blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
+        blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps, precision: self.precision)
       self.estimatedBytes = w <= 31 ? Self.clamp(tables + matrices + vectors + 64 * 1048576) : Int.max / 4
       return
     }
@@ -89,14 +111,19 @@ public struct RunPlan: Sendable {
     self.blockDimensions = parityBlocks ? [counts.even, counts.odd] : [counts.even + counts.odd]
     self.initialBlock = parityBlocks ? (parity ?? 0) : 0
     let orbits = Double(counts.even + counts.odd)
-    // Sector tables (10 bytes per orbit), the sparse matrices (rows * terms, bounded above;
-    // built in chunks and merged, so counted twice), and both runs' Krylov vectors. In floating
-    // point: the estimate of an absurd request must not overflow.
+    // Sector tables (10 bytes per orbit), the sparse matrices, and both runs' Krylov vectors.
+    // A string anticommutes with about half of H's terms: measured 0.497 × terms elements per
+    // row for mfim at N = 12, 6 bytes each plus 8 per row; the last block is built in chunks
+    // and merged, so half of it is counted again. In floating point: the estimate of an absurd
+    // request must not overflow.
     let terms = Double(max(1, h.count))
     let tables = orbits * 10 * 2
-    let matrices = 2 * (orbits * 8 + orbits * terms * 12)
+    let matrices = 1.5 * (orbits * 8 + orbits * terms * 0.55 * 6)
+    let large = (blockDimensions.max() ?? 0) > Self.partialReorthogonalizationAbove
+    self.reorthogonalization = reorthogonalization ?? (large ? .partial : .full)
+    self.precision = precision ?? (large ? .single : .double)
     let vectors = LanczosDriver.estimatedVectorBytes(
-      blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps)
+      blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps, precision: self.precision)
     self.estimatedBytes = Self.clamp(tables + matrices + vectors + 64 * 1048576)
   }
 
@@ -110,6 +137,8 @@ public struct RunPlan: Sendable {
 
   /// Throws when the estimate exceeds `limit`, naming the largest size that would fit.
   public func checkMemory(limit: Int, symmetry: SymmetryMode = .auto) throws(MemoryGuardError) {
+    let requestedReorthogonalization = reorthogonalization
+    let requestedPrecision = precision
     guard estimatedBytes > limit else { return }
     var fits: Int?
     if chain.infinite {
@@ -127,7 +156,10 @@ public struct RunPlan: Sendable {
       {
         smaller = rebuilt
       }
-      if let plan = try? RunPlan(chain: smaller, steps: steps, symmetry: symmetry), plan.estimatedBytes <= limit {
+      if let plan = try? RunPlan(
+        chain: smaller, steps: steps, symmetry: symmetry, reorthogonalization: requestedReorthogonalization,
+        precision: requestedPrecision), plan.estimatedBytes <= limit
+      {
         fits = n
         break
       }

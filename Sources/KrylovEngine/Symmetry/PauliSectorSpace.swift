@@ -1,99 +1,5 @@
 import Dispatch
 
-/// A sparse matrix in compressed rows: the Liouvillian between two sector blocks.
-public struct SparseRows: Sendable {
-  public var rowStart: [Int]
-  public var columns: [Int32]
-  public var values: [Double]
-
-  public init(rowStart: [Int], columns: [Int32], values: [Double]) {
-    self.rowStart = rowStart
-    self.columns = columns
-    self.values = values
-  }
-
-  /// Builds `rows` rows on all cores. `contributions(row, add)` calls `add(column, value)` once
-  /// per contribution; repeated columns are summed, exact zeros dropped, columns sorted.
-  static func build(
-    rows: Int, contributions: @Sendable @escaping (Int, (Int32, Double) -> Void) -> Void
-  ) -> SparseRows {
-    let chunks = max(1, min(32, rows / 2048))
-    let results = ChunkResults<SparseRows>(count: chunks)
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-      let lo = rows * c / chunks
-      let hi = rows * (c + 1) / chunks
-      var part = SparseRows(rowStart: [0], columns: [], values: [])
-      part.rowStart.reserveCapacity(hi - lo + 1)
-      var entries: [(Int32, Double)] = []
-      for row in lo..<hi {
-        entries.removeAll(keepingCapacity: true)
-        contributions(row) { column, value in
-          if let j = entries.firstIndex(where: { $0.0 == column }) {
-            entries[j].1 += value
-          } else {
-            entries.append((column, value))
-          }
-        }
-        entries.sort { $0.0 < $1.0 }
-        for (column, value) in entries where value != 0 {
-          part.columns.append(column)
-          part.values.append(value)
-        }
-        part.rowStart.append(part.columns.count)
-      }
-      results.set(c, part)
-    }
-    var merged = SparseRows(rowStart: [0], columns: [], values: [])
-    for c in 0..<chunks {
-      let part = results.get(c)!
-      let offset = merged.columns.count
-      merged.rowStart += part.rowStart.dropFirst().map { $0 + offset }
-      merged.columns += part.columns
-      merged.values += part.values
-    }
-    return merged
-  }
-
-  public var rowCount: Int { rowStart.count - 1 }
-  public var nonzeros: Int { values.count }
-  public var storageBytes: Int { rowStart.count * 8 + columns.count * 4 + values.count * 8 }
-
-  /// `output[r] = sum_k values[k] * input[columns[k]]` over the rows `rows`.
-  ///
-  /// With `perturbation` > 0, element `k` is scaled by `1 + perturbation * u_k`, with `u_k` in
-  /// [-1, 1) a hash of `k`: a fixed, reproducible nearby operator at no memory cost.
-  @inlinable
-  func multiply(
-    rows: Range<Int>, input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>,
-    perturbation: Double
-  ) {
-    rowStart.withUnsafeBufferPointer { start in
-      columns.withUnsafeBufferPointer { cols in
-        values.withUnsafeBufferPointer { vals in
-          if perturbation == 0 {
-            for r in rows {
-              var acc = 0.0
-              for k in start[r]..<start[r + 1] { acc += vals[k] * input[Int(cols[k])] }
-              output[r] = acc
-            }
-          } else {
-            let scale = perturbation * 0x1p-52
-            for r in rows {
-              var acc = 0.0
-              for k in start[r]..<start[r + 1] {
-                let h = (UInt64(k) &+ 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15
-                let u = Double(Int64(bitPattern: h) >> 11) * scale  // in [-perturbation, perturbation)
-                acc += vals[k] * (1 + u) * input[Int(cols[k])]
-              }
-              output[r] = acc
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 /// The Liouvillian `O -> i[H, O]` of a spin chain, restricted to one symmetry sector.
 ///
 /// In the orbit basis of `PauliSector` the matrix element between representatives is
@@ -160,7 +66,10 @@ public struct PauliSectorSpace: SparseOperatorSpace {
 
   public var sectorDescription: String {
     let blocks = sector.blockCount == 2 ? ", Y-parity blocks" : ""
-    return "symmetry \(sector.group)\(blocks); dimensions \(blockDimensions.map(String.init).joined(separator: " + "))"
+    let elements = matrices.reduce(0) { $0 + $1.nonzeros }
+    return
+      "symmetry \(sector.group)\(blocks); dimensions \(blockDimensions.map(String.init).joined(separator: " + ")); "
+      + "\(elements) Liouvillian elements (\(formatBytes(storageBytes)))"
   }
 }
 
@@ -176,6 +85,20 @@ extension SparseOperatorSpace {
     perturbation: Double
   ) {
     let m = matrices[block]
-    m.multiply(rows: 0..<m.rowCount, input: input, output: output, perturbation: perturbation)
+    m.multiply(rows: 0..<output.count, input: input, output: output, perturbation: perturbation)
+  }
+
+  /// One pass over the matrix for both runs: the matrix is read once instead of twice.
+  public func applyLiouvillianPair(
+    block: Int, inputs: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>),
+    interleaved: UnsafeBufferPointer<Double>,
+    outputs: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>),
+    perturbation: Double, part: Int, parts: Int
+  ) {
+    let m = matrices[block]
+    let rows = outputs.0.count
+    m.multiplyPair(
+      rows: rows * part / parts..<rows * (part + 1) / parts, interleaved: interleaved, outputs: outputs,
+      perturbation: perturbation)
   }
 }

@@ -108,7 +108,7 @@ public final class ExplorerController {
       state.run = run
       let id = runID
       let mailbox = self.mailbox
-      job = LanczosJob(plan: plan, options: LanczosOptions(steps: settings.steps)) { event in
+      job = LanczosJob(plan: plan, options: plan.lanczosOptions) { event in
         switch event {
         case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
         case .step(let step): mailbox.post(.runStep(runID: id, step))
