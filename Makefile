@@ -1,5 +1,5 @@
 # The two commands of the README, and the benchmarks.
-.PHONY: deps run test build release bench bench-forecaster datasets model model-card clean
+.PHONY: deps run test build release bench bench-forecaster datasets model model-card model-card-scale clean
 
 deps:
 	@scripts/install-deps.sh
@@ -36,6 +36,11 @@ model: datasets
 # The tables of docs/model-card.md.
 model-card: datasets
 	.build/release/krylov evaluate --data .data/eval --prefix 30 --horizon 200 --format markdown
+
+# Sizes only the partial-reorthogonalization engine reaches (N = 13, 14): several minutes.
+model-card-scale: release
+	.build/release/krylov dataset build --spec docs/datasets/scale-eval.json --out .data/scale-eval
+	.build/release/krylov evaluate --data .data/scale-eval --prefix 30 --horizon 200 --format markdown
 
 # Forecaster benchmark; the PyTorch comparison needs torch (pip install torch).
 bench-forecaster: release

@@ -7,7 +7,7 @@ struct InfiniteChainTests {
   func infinite(_ model: ModelName, _ op: OperatorName, steps: Int) throws -> LanczosResult {
     let chain = try SpinChain.infiniteChain(model: model, operator: op)
     let plan = try RunPlan(chain: chain, steps: steps)
-    return LanczosDriver(space: try plan.buildSpace(), options: LanczosOptions(steps: steps)).run()
+    return LanczosDriver(space: try plan.buildSpace(), options: plan.lanczosOptions).run()
   }
 
   // Light cone: with nearest-neighbour terms O_n spans at most n + w sites (w the operator's
@@ -58,9 +58,38 @@ struct InfiniteChainTests {
     #expect(throws: SystemError.notTranslationInvariant("z0")) { try SpinChain.infiniteChain(model: .mfim, operator: .z0) }
   }
 
-  @Test("too many steps are refused by the memory guard")
+  @Test("too many steps are refused by the memory guard, up front and while the classes are reached")
   func memoryGuard() throws {
-    let plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal), steps: 20)
+    let plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal), steps: 70)
     #expect(throws: MemoryGuardError.self) { try plan.checkMemory(limit: 16 << 30) }
+    // 24 steps pass the up-front estimate for 64 MB but not the build's own projection at 8 MB.
+    let small = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal), steps: 24)
+    #expect(small.estimatedBytes < 1 << 30)
+    #expect(throws: InfiniteChainSpace.BuildError.self) { _ = try small.buildSpace(memoryLimit: 8 << 20) }
+  }
+
+  /// The reached-class space against the plain dictionary algebra of the truncated mode with
+  /// nothing truncated: no sparse matrices, no reorthogonalization, no class ordering.
+  @Test("24 exact coefficients agree with dictionary algebra", arguments: [OperatorName.szTotal, .sxTotal, .zzTotal])
+  func agreesWithDictionaryAlgebra(op: OperatorName) throws {
+    let exact = try infinite(.mfim, op, steps: 24)
+    #expect(exact.trustedCount == 24)
+    let plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: op), steps: 24)
+    let reference = try TruncatedInfiniteLanczos(plan: plan, keep: Int.max).run(steps: 24)
+    #expect(reference.exactUntil == 24)
+    for k in 0..<24 {
+      let (x, y) = (exact.coefficients[k], reference.coefficients[k])
+      #expect(abs(x - y) <= 1e-12 * y, "b_\(k + 1)")
+    }
+  }
+
+  @Test("Krylov vectors occupy growing prefixes: the levels reached so far")
+  func prefixes() throws {
+    let plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal), steps: 16)
+    let space = try plan.buildSpace()
+    let lengths = (0...16).map { space.vectorLength(step: $0) }
+    #expect(lengths[0] == 1)
+    for n in 2...16 { #expect(lengths[n] > lengths[n - 2], "level \(n) adds classes") }
+    #expect(lengths[16] == space.blockDimensions[(space.initialBlock + 16) % 2])
   }
 }

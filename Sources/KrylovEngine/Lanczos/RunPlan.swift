@@ -23,7 +23,7 @@ public struct MemoryGuardError: Error, Sendable, CustomStringConvertible {
       "refusing to start: \(chain.label) with \(steps) steps needs \(need) "
       + "but the memory limit is \(formatBytes(limitBytes))"
     if chain.infinite {
-      text += "; each step multiplies the infinite chain's basis by about 4"
+      text += "; the infinite chain's classes grow geometrically with the steps"
     } else if let n = largestSizeThatFits {
       text += "; the largest N that fits is \(n)"
     } else {
@@ -79,24 +79,30 @@ public struct RunPlan: Sendable {
     self.hamiltonian = h
     self.initialOperator = o
     if chain.infinite {
-      // Classes of width ≤ w, split by Y parity and (about) halved by the mirror when it applies.
-      let w = InfiniteChainSpace.width(o) + steps * max(InfiniteChainSpace.width(h) - 1, 0)
-      let classes = w <= 31 ? InfiniteChainSpace.classCount(maxWidth: w) : Int.max / 4
+      // The reached classes, counted by a breadth-first pilot to 18 levels (milliseconds) and
+      // extrapolated with the growth of its last levels.
+      let reach = ClassReach(hamiltonianCell: h, operatorCell: o)
+      let projection: (levels: [Double], productsPerClass: Double)
+      do { projection = try reach.projectedLevels(steps: steps) } catch {
+        projection = ([Double.infinity], 0)
+      }
       self.group = .trivial(size: chain.size)
-      self.parityBlocks = h.isReal && o.yParity != nil
-      self.blockDimensions = parityBlocks ? [classes / 2, classes / 2] : [classes]
-      self.initialBlock = parityBlocks ? (o.yParity ?? 0) : 0
-      // In floating point: the estimate of an absurd request must not overflow.
-      let c = Double(classes)
-      let translates = Double(h.count * max(InfiniteChainSpace.width(h), 1))
-      let tables = c * 9 * 2
-      let matrices = 2 * (c * 8 + c * translates * 12)
+      self.parityBlocks = reach.blocks == 2
+      var perBlock = [Double](repeating: 0, count: reach.blocks)
+      for (k, count) in projection.levels.enumerated() { perBlock[k % reach.blocks] += count }
+      let initial = reach.blocks == 2 ? (o.yParity ?? 0) : 0
+      // Level k lies in block (initial + k) % blocks.
+      self.blockDimensions = (0..<reach.blocks).map {
+        Int(min(perBlock[($0 - initial + reach.blocks) % reach.blocks], Double(Int.max / 4)))
+      }
+      self.initialBlock = initial
       let large = (blockDimensions.max() ?? 0) > Self.partialReorthogonalizationAbove
       self.reorthogonalization = reorthogonalization ?? (large ? .partial : .full)
       self.precision = precision ?? (large ? .single : .double)
-      let vectors = LanczosDriver.estimatedVectorBytes(
-        blockDimensions: blockDimensions, initialBlock: initialBlock, steps: steps, precision: self.precision)
-      self.estimatedBytes = w <= 31 ? Self.clamp(tables + matrices + vectors + 64 * 1048576) : Int.max / 4
+      self.estimatedBytes = Self.clamp(
+        ClassReach.estimatedBytes(
+          levels: projection.levels, productsPerClass: projection.productsPerClass, blocks: reach.blocks,
+          steps: steps, precision: self.precision) + 64 * 1_048_576)
       return
     }
     let group: SymmetryGroup =
@@ -170,9 +176,14 @@ public struct RunPlan: Sendable {
   }
 
   /// Enumerates the sector (or the infinite chain's classes) and builds its Liouvillian.
-  public func buildSpace() throws -> any KrylovOperatorSpace {
+  ///
+  /// The infinite chain's classes are only known as they are reached: its build stops as soon
+  /// as the run, projected from the levels so far, would exceed `memoryLimit`.
+  public func buildSpace(memoryLimit: Int = RunPlan.defaultMemoryLimit) throws -> any KrylovOperatorSpace {
     if chain.infinite {
-      return try InfiniteChainSpace(hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps)
+      return try InfiniteChainSpace(
+        hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps, memoryLimit: memoryLimit,
+        precision: precision)
     }
     return try buildSectorSpace()
   }

@@ -144,13 +144,19 @@ public struct SparseRows: Sendable {
     perturbation: Double
   ) {
     let scale = perturbation * 0x1p-52
+    let limit = Int32(clamping: input.count)
     withElements { start, cols, value in
       for r in rows {
         var acc = 0.0
+        // Columns are sorted; those past the input's prefix multiply zeros.
         if perturbation == 0 {
-          for k in start[r]..<start[r + 1] { acc += value(k) * input[Int(cols[k])] }
+          for k in start[r]..<start[r + 1] {
+            if cols[k] >= limit { break }
+            acc += value(k) * input[Int(cols[k])]
+          }
         } else {
           for k in start[r]..<start[r + 1] {
+            if cols[k] >= limit { break }
             acc += value(k) * Self.perturbationFactor(k, scale: scale) * input[Int(cols[k])]
           }
         }
@@ -169,11 +175,13 @@ public struct SparseRows: Sendable {
   ) {
     let scale = perturbation * 0x1p-52
     let x = interleaved.baseAddress!
+    let limit = Int32(clamping: interleaved.count / 2)
     withElements { start, cols, value in
       for r in rows {
         var accA = 0.0
         var accB = 0.0
         for k in start[r]..<start[r + 1] {
+          if cols[k] >= limit { break }
           let c = 2 * Int(cols[k])
           let v = value(k)
           accA += v * x[c]
