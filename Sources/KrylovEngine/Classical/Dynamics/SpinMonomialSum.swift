@@ -17,13 +17,17 @@ public struct SpinMonomialSum: Sendable {
   public let factors: [Int32]
   public let factorStarts: [Int32]
 
-  // The local field, grouped by site: entries `fieldStarts[j]..<fieldStarts[j+1]`, each the
-  // derivative of one term with respect to one of its factors on site j.
-  let fieldComponent: [Int32]
-  let fieldCoefficient: [Double]
-  let fieldOtherStarts: [Int32]
-  let fieldOthers: [Int32]
-  let fieldStarts: [Int32]
+  // The local field by (site, component) slot 3·site + a: a constant part (from terms on that
+  // site alone), linear entries (two-site terms: coefficient × one other component), and
+  // general entries (coefficient × a product of other components).
+  let fieldConstant: [Double]
+  let linearStarts: [Int32]
+  let linearCoefficient: [Double]
+  let linearIndex: [Int32]
+  let productStarts: [Int32]
+  let productCoefficient: [Double]
+  let productOtherStarts: [Int32]
+  let productOthers: [Int32]
 
   /// The classical function of `sum` on a chain of `siteCount` sites.
   public init(_ sum: PauliSum, siteCount: Int) {
@@ -54,32 +58,46 @@ public struct SpinMonomialSum: Sendable {
     self.factors = factors
     self.factorStarts = factorStarts
 
-    var perSite: [[(component: Int, coefficient: Double, others: [Int32])]] = Array(repeating: [], count: siteCount)
+    // Derivatives of each term with respect to each of its factors, by slot.
+    var perSlot: [[(coefficient: Double, others: [Int32])]] = Array(repeating: [], count: 3 * siteCount)
     for (k, list) in termFactors.enumerated() {
       for (i, factor) in list.enumerated() {
         let others = list.enumerated().filter { $0.offset != i }.map { Int32(3 * $0.element.site + $0.element.component) }
-        perSite[factor.site].append((factor.component, coefficients[k], others))
+        perSlot[3 * factor.site + factor.component].append((coefficients[k], others))
       }
     }
-    var component: [Int32] = []
-    var coefficient: [Double] = []
-    var otherStarts: [Int32] = [0]
-    var others: [Int32] = []
-    var starts: [Int32] = [0]
-    for entries in perSite {
+    var constant = [Double](repeating: 0, count: 3 * siteCount)
+    var linearStarts: [Int32] = [0]
+    var linearCoefficient: [Double] = []
+    var linearIndex: [Int32] = []
+    var productStarts: [Int32] = [0]
+    var productCoefficient: [Double] = []
+    var productOtherStarts: [Int32] = [0]
+    var productOthers: [Int32] = []
+    for (slot, entries) in perSlot.enumerated() {
       for entry in entries {
-        component.append(Int32(entry.component))
-        coefficient.append(entry.coefficient)
-        others.append(contentsOf: entry.others)
-        otherStarts.append(Int32(others.count))
+        switch entry.others.count {
+        case 0: constant[slot] += entry.coefficient
+        case 1:
+          linearCoefficient.append(entry.coefficient)
+          linearIndex.append(entry.others[0])
+        default:
+          productCoefficient.append(entry.coefficient)
+          productOthers.append(contentsOf: entry.others)
+          productOtherStarts.append(Int32(productOthers.count))
+        }
       }
-      starts.append(Int32(component.count))
+      linearStarts.append(Int32(linearCoefficient.count))
+      productStarts.append(Int32(productCoefficient.count))
     }
-    fieldComponent = component
-    fieldCoefficient = coefficient
-    fieldOtherStarts = otherStarts
-    fieldOthers = others
-    fieldStarts = starts
+    fieldConstant = constant
+    self.linearStarts = linearStarts
+    self.linearCoefficient = linearCoefficient
+    self.linearIndex = linearIndex
+    self.productStarts = productStarts
+    self.productCoefficient = productCoefficient
+    self.productOtherStarts = productOtherStarts
+    self.productOthers = productOthers
   }
 
   /// The built-in or custom Hamiltonian of `chain`, read classically.
@@ -122,15 +140,22 @@ public struct SpinMonomialSum: Sendable {
     try coefficients.withUnsafeBufferPointer { c in
       try factors.withUnsafeBufferPointer { f in
         try factorStarts.withUnsafeBufferPointer { fs in
-          try fieldComponent.withUnsafeBufferPointer { fc in
-            try fieldCoefficient.withUnsafeBufferPointer { fk in
-              try fieldOtherStarts.withUnsafeBufferPointer { fos in
-                try fieldOthers.withUnsafeBufferPointer { fo in
-                  try fieldStarts.withUnsafeBufferPointer { fst in
-                    try body(
-                      SpinMonomialKernel(
-                        coefficients: c, factors: f, factorStarts: fs, fieldComponent: fc, fieldCoefficient: fk,
-                        fieldOtherStarts: fos, fieldOthers: fo, fieldStarts: fst))
+          try fieldConstant.withUnsafeBufferPointer { k in
+            try linearStarts.withUnsafeBufferPointer { ls in
+              try linearCoefficient.withUnsafeBufferPointer { lc in
+                try linearIndex.withUnsafeBufferPointer { li in
+                  try productStarts.withUnsafeBufferPointer { ps in
+                    try productCoefficient.withUnsafeBufferPointer { pc in
+                      try productOtherStarts.withUnsafeBufferPointer { pos in
+                        try productOthers.withUnsafeBufferPointer { po in
+                          try body(
+                            SpinMonomialKernel(
+                              coefficients: c, factors: f, factorStarts: fs, fieldConstant: k, linearStarts: ls,
+                              linearCoefficient: lc, linearIndex: li, productStarts: ps, productCoefficient: pc,
+                              productOtherStarts: pos, productOthers: po))
+                        }
+                      }
+                    }
                   }
                 }
               }
@@ -182,11 +207,14 @@ public struct SpinMonomialKernel {
   let coefficients: UnsafeBufferPointer<Double>
   let factors: UnsafeBufferPointer<Int32>
   let factorStarts: UnsafeBufferPointer<Int32>
-  let fieldComponent: UnsafeBufferPointer<Int32>
-  let fieldCoefficient: UnsafeBufferPointer<Double>
-  let fieldOtherStarts: UnsafeBufferPointer<Int32>
-  let fieldOthers: UnsafeBufferPointer<Int32>
-  let fieldStarts: UnsafeBufferPointer<Int32>
+  let fieldConstant: UnsafeBufferPointer<Double>
+  let linearStarts: UnsafeBufferPointer<Int32>
+  let linearCoefficient: UnsafeBufferPointer<Double>
+  let linearIndex: UnsafeBufferPointer<Int32>
+  let productStarts: UnsafeBufferPointer<Int32>
+  let productCoefficient: UnsafeBufferPointer<Double>
+  let productOtherStarts: UnsafeBufferPointer<Int32>
+  let productOthers: UnsafeBufferPointer<Int32>
 
   /// The value at a phase-space point.
   public func value(_ state: UnsafePointer<Double>) -> Double {
@@ -199,20 +227,57 @@ public struct SpinMonomialKernel {
     return total
   }
 
-  /// The local field at `site`.
-  public func field(of site: Int, in state: UnsafePointer<Double>) -> (Double, Double, Double) {
-    var fx = 0.0
-    var fy = 0.0
-    var fz = 0.0
-    for e in Int(fieldStarts[site])..<Int(fieldStarts[site + 1]) {
-      var product = fieldCoefficient[e]
-      for i in Int(fieldOtherStarts[e])..<Int(fieldOtherStarts[e + 1]) { product *= state[Int(fieldOthers[i])] }
-      switch fieldComponent[e] {
-      case 0: fx += product
-      case 1: fy += product
-      default: fz += product
-      }
+  /// One component (slot 3·site + a) of the local field.
+  @inline(__always)
+  func fieldComponent(_ slot: Int, _ state: UnsafePointer<Double>) -> Double {
+    var f = fieldConstant[slot]
+    for e in Int(linearStarts[slot])..<Int(linearStarts[slot + 1]) {
+      f += linearCoefficient[e] * state[Int(linearIndex[e])]
     }
-    return (fx, fy, fz)
+    for e in Int(productStarts[slot])..<Int(productStarts[slot + 1]) {
+      var product = productCoefficient[e]
+      for i in Int(productOtherStarts[e])..<Int(productOtherStarts[e + 1]) { product *= state[Int(productOthers[i])] }
+      f += product
+    }
+    return f
+  }
+
+  /// The local field at `site`.
+  @inline(__always)
+  public func field(of site: Int, in state: UnsafePointer<Double>) -> (Double, Double, Double) {
+    (fieldComponent(3 * site, state), fieldComponent(3 * site + 1, state), fieldComponent(3 * site + 2, state))
+  }
+
+  // MARK: Four samples at once (SIMD lanes), the same operations in the same order per lane.
+
+  /// The value at four phase-space points, one per lane (`state[slot]` holds slot 3·site + a).
+  public func value(_ state: UnsafePointer<SIMD4<Double>>) -> SIMD4<Double> {
+    var total = SIMD4<Double>(repeating: 0)
+    for k in 0..<coefficients.count {
+      var product = SIMD4<Double>(repeating: coefficients[k])
+      for i in Int(factorStarts[k])..<Int(factorStarts[k + 1]) { product *= state[Int(factors[i])] }
+      total += product
+    }
+    return total
+  }
+
+  @inline(__always)
+  func fieldComponent(_ slot: Int, _ state: UnsafePointer<SIMD4<Double>>) -> SIMD4<Double> {
+    var f = SIMD4<Double>(repeating: fieldConstant[slot])
+    for e in Int(linearStarts[slot])..<Int(linearStarts[slot + 1]) {
+      f += linearCoefficient[e] * state[Int(linearIndex[e])]
+    }
+    for e in Int(productStarts[slot])..<Int(productStarts[slot + 1]) {
+      var product = SIMD4<Double>(repeating: productCoefficient[e])
+      for i in Int(productOtherStarts[e])..<Int(productOtherStarts[e + 1]) { product *= state[Int(productOthers[i])] }
+      f += product
+    }
+    return f
+  }
+
+  /// The local field at `site` for four points.
+  @inline(__always)
+  public func field(of site: Int, in state: UnsafePointer<SIMD4<Double>>) -> (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>) {
+    (fieldComponent(3 * site, state), fieldComponent(3 * site + 1, state), fieldComponent(3 * site + 2, state))
   }
 }
