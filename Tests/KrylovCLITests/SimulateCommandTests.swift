@@ -82,7 +82,7 @@ struct SimulateCommandTests {
     process.arguments = ["simulate", "--n", "16", "--samples", "1000000000", "--seed", "1", "-q", "--output", path]
     process.standardError = Pipe()
     try process.run()
-    Thread.sleep(forTimeInterval: 2)
+    Thread.sleep(forTimeInterval: 3)
     process.interrupt()
     process.waitUntilExit()
     #expect(process.terminationStatus == 130)
