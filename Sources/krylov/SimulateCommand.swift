@@ -13,7 +13,8 @@ struct SimulateCommand: AsyncParsableCommand {
       sphere (infinite temperature), each trajectory follows dS_j/dt = ∇_j H × S_j, and \
       C(t) = ⟨O(t) O(0)⟩ / ⟨O O⟩ is averaged over the samples, with its standard error. Only \
       classical spins are simulated: quantum dynamics is not (for a quantum chain, C(t) comes \
-      from 'krylov lanczos' followed by 'krylov observe').
+      from 'krylov lanczos' followed by 'krylov observe'). The chain must be finite: --n inf \
+      is refused (for t <= 3, a ring of 16 sites behaves like the infinite chain).
 
       Integrator: sites are coloured so that no term of H holds two sites of one colour; the \
       spins of one colour turn exactly about their frozen local fields, and the colour flows \

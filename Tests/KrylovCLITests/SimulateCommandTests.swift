@@ -79,7 +79,7 @@ struct SimulateCommandTests {
     let path = dir.appendingPathComponent("c.csv").path
     let process = Process()
     process.executableURL = try binaryURL()
-    process.arguments = ["simulate", "--n", "16", "--samples", "1000000000", "--seed", "1", "-q", "--output", path]
+    process.arguments = ["simulate", "--n", "8", "--samples", "1000000000", "--seed", "1", "-q", "--output", path]
     process.standardError = Pipe()
     try process.run()
     Thread.sleep(forTimeInterval: 3)
