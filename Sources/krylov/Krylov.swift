@@ -19,12 +19,13 @@ struct Krylov: AsyncParsableCommand {
         krylov lanczos --model mfim --n 8 --op sz_total --steps 300
         krylov lanczos --n 10 --format json --output b.json
         krylov observe --input b.json --tmax 10 --dt 0.1
+        krylov simulate --spins classical --n 16 --samples 100000 --tmax 3   # classical MD
         krylov forecast --input b.json --prefix 30 --horizon 200
         krylov models
       """,
     version: "0.2.0",
     subcommands: [
-      ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
+      ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, SimulateCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
       ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
       BenchCommand.self, BenchForecasterCommand.self, BenchExplorerCommand.self,
     ],
