@@ -112,6 +112,10 @@ struct LanczosCommand: AsyncParsableCommand {
         progress.clear()
         printError("error: \(message)")
         throw ExitCode(1)
+      case .refused(let message):
+        progress.clear()
+        printError("error: \(message)")
+        throw ExitCode(3)
       }
     }
     progress.clear()

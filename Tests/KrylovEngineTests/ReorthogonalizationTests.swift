@@ -85,12 +85,12 @@ struct ReorthogonalizationTests {
 
   @Test("large sectors choose partial reorthogonalization and Float storage; small ones full and Double")
   func automaticChoice() throws {
-    let small = try RunPlan(chain: SpinChain(model: .mfim, size: 10, boundary: .pbc, operator: .szTotal), steps: 300)
+    let small = try RunPlan(chain: SpinChain(model: .mfim, size: 8, boundary: .pbc, operator: .szTotal), steps: 300)
     #expect(small.reorthogonalization == .full && small.precision == .double)
-    let large = try RunPlan(chain: SpinChain(model: .mfim, size: 13, boundary: .pbc, operator: .szTotal), steps: 300)
+    let large = try RunPlan(chain: SpinChain(model: .mfim, size: 12, boundary: .pbc, operator: .szTotal), steps: 300)
     #expect(large.reorthogonalization == .partial && large.precision == .single)
     #expect(large.estimatedBytes < (try RunPlan(
-      chain: SpinChain(model: .mfim, size: 13, boundary: .pbc, operator: .szTotal), steps: 300,
+      chain: SpinChain(model: .mfim, size: 12, boundary: .pbc, operator: .szTotal), steps: 300,
       reorthogonalization: .full, precision: .double)).estimatedBytes)
   }
 }

@@ -116,7 +116,7 @@ struct RunControlTests {
       case .started: started = true
       case .step(let s): seen.append(s.n)
       case .finished(let r): finished = r
-      case .failed(let m): Issue.record("failed: \(m)")
+      case .failed(let m), .refused(let m): Issue.record("failed: \(m)")
       }
     }
     #expect(started)

@@ -27,7 +27,7 @@ struct ExplorerControllerTests {
     #expect(s.run.coefficients.count == 80)
     // The streamed values are the engine's own: compare with a direct run.
     let plan = try RunPlan(chain: try state.settings.chain(), steps: 80)
-    let direct = LanczosDriver(space: try plan.buildSpace(), options: LanczosOptions(steps: 80)).run()
+    let direct = LanczosDriver(space: try plan.buildSpace(), options: plan.lanczosOptions).run()
     #expect(s.run.coefficients == direct.coefficients)
     let forecast = try #require(s.forecast)
     #expect(forecast.methods.transformer.count == 60)

@@ -99,7 +99,7 @@ public struct DatasetBuilder {
         continue
       }
       if isCancelled() { break }
-      let space = try plan.buildSpace()
+      let space = try plan.buildSpace(memoryLimit: memoryLimit)
       let result = LanczosDriver(space: space, options: plan.lanczosOptions).run(isCancelled: isCancelled)
       if result.stopReason == .cancelled { break }
       let entry = try write(system: system, chain: plan.chain, result: result)

@@ -141,6 +141,16 @@ public final class LanczosDriver: @unchecked Sendable {
     let probe = Recursion(space: space, options: options, perturbation: options.probePerturbation, seed: 0x5EED)
     let runs = [main, probe]
     let pair = PairBuffer(count: 2 * (space.blockDimensions.max() ?? 1))
+    // Below a few tens of thousands of entries a step takes tens of microseconds, about what
+    // handing work to a second thread costs: small sectors run both halves on this thread.
+    let parallel = (space.blockDimensions.max() ?? 0) >= 32_768
+    let inParallel = { (parts: Int, body: @Sendable (Int) -> Void) in
+      if parallel {
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+      } else {
+        for part in 0..<parts { body(part) }
+      }
+    }
     var coefficients: [Double] = []
     var deviations: [Double] = []
     var seconds: [Double] = []
@@ -159,21 +169,21 @@ public final class LanczosDriver: @unchecked Sendable {
       // L for both runs in one pass over the Liouvillian, then the rest of each run on its core.
       let source = (space.initialBlock + n - 1) % space.blockDimensions.count
       let inputLength = space.vectorLength(step: n - 1)
-      DispatchQueue.concurrentPerform(iterations: 2) { part in
+      inParallel(2) { part in
         let (a, b) = (main.liouvillianInput(n), probe.liouvillianInput(n))
         for i in inputLength * part / 2..<inputLength * (part + 1) / 2 {
           pair[2 * i] = a[i]
           pair[2 * i + 1] = b[i]
         }
       }
-      DispatchQueue.concurrentPerform(iterations: 2) { part in
+      inParallel(2) { part in
         space.applyLiouvillianPair(
           block: source, inputs: (main.liouvillianInput(n), probe.liouvillianInput(n)),
           interleaved: UnsafeBufferPointer(start: pair.base, count: 2 * inputLength),
           outputs: (main.liouvillianOutput(n), probe.liouvillianOutput(n)), perturbation: options.probePerturbation,
           part: part, parts: 2)
       }
-      DispatchQueue.concurrentPerform(iterations: 2) { i in runs[i].completeStep(n) }
+      inParallel(2) { i in runs[i].completeStep(n) }
       let b = main.lastNorm
       let bProbe = probe.lastNorm
       // b_1 has no earlier coefficient to compare with: measure it against the Liouvillian's size.

@@ -11,6 +11,8 @@ public enum LanczosEvent: Sendable {
   case finished(LanczosResult)
   /// The run could not start.
   case failed(String)
+  /// The run was refused because it would not fit in memory (found while building its space).
+  case refused(String)
 }
 
 /// A Lanczos run on its own thread, streaming each coefficient as an event; cancellable.
@@ -37,7 +39,11 @@ public final class LanczosJob: Sendable {
       let setupStart = Date()
       let space: any KrylovOperatorSpace
       do { space = try plan.buildSpace() } catch {
-        emit(.failed("\(error)"))
+        if case InfiniteChainSpace.BuildError.memory = error {
+          emit(.refused("\(error)"))
+        } else {
+          emit(.failed("\(error)"))
+        }
         continuation.finish()
         return
       }

@@ -53,11 +53,10 @@ public struct RunPlan: Sendable {
 
   /// Blocks above this many entries run with partial reorthogonalization and Float storage.
   ///
-  /// Measured (docs/benchmarks.md, "Reorthogonalization and storage"): with N ≤ 12 both choices
-  /// give the same trusted b_n to within 1e-13 relative, and full reorthogonalization in
-  /// Double costs a growing share of the time and most of the memory once blocks pass a few
-  /// hundred thousand entries.
-  public static let partialReorthogonalizationAbove = 300_000
+  /// Measured (docs/benchmarks.md): for N = 8 to 12 both choices give the same trusted b_n to
+  /// within 1e-13 relative and the same trusted counts; from N = 10 (27,000 entries per block)
+  /// partial reorthogonalization is 3 to 4 times faster, and Float storage halves the memory.
+  public static let partialReorthogonalizationAbove = 20_000
 
   /// The Lanczos settings this plan was sized for.
   public var lanczosOptions: LanczosOptions {

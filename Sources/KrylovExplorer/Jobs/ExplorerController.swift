@@ -113,7 +113,7 @@ public final class ExplorerController {
         case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
         case .step(let step): mailbox.post(.runStep(runID: id, step))
         case .finished(let result): mailbox.post(.runFinished(runID: id, result))
-        case .failed(let why): mailbox.post(.runFailed(runID: id, why))
+        case .failed(let why), .refused(let why): mailbox.post(.runFailed(runID: id, why))
         }
       }
     } catch {
