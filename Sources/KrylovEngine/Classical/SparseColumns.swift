@@ -1,0 +1,60 @@
+/// A sparse matrix stored by columns: column j lists the rows that basis element j feeds.
+///
+/// The classical Liouvillian is built this way because the enumeration produces it this way
+/// (one basis element at a time, its image under L), and a product by columns reads only the
+/// input's leading entries: exactly the prefix a Krylov vector occupies.
+public struct SparseColumns: Sendable {
+  public var columnStart: [Int] = [0]
+  public var rows: [UInt32] = []
+  public var values: [Double] = []
+
+  public init() {}
+
+  public var columnCount: Int { columnStart.count - 1 }
+  public var nonzeros: Int { values.count }
+  public var storageBytes: Int { columnStart.count * 8 + rows.count * 4 + values.count * 8 }
+
+  /// Appends another matrix's columns after these (its rows are already global).
+  mutating func append(_ other: SparseColumns) {
+    let base = rows.count
+    columnStart.reserveCapacity(columnStart.count + other.columnCount)
+    for j in 1..<other.columnStart.count { columnStart.append(other.columnStart[j] + base) }
+    rows += other.rows
+    values += other.values
+  }
+
+  /// `output = A input`, reading the first `input.count` columns and writing every entry of
+  /// `output`; contributions to rows beyond `output.count` are dropped (there are none when
+  /// the lengths are the Krylov prefixes).
+  ///
+  /// With `perturbation` > 0, element e is scaled by `1 + perturbation * u_e`, with u_e in
+  /// [-1, 1) a hash of e, as `SparseRows.multiply` does: the driver's probe.
+  func multiply(
+    input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>, perturbation: Double
+  ) {
+    let limit = output.count
+    for i in 0..<limit { output[i] = 0 }
+    let columns = min(input.count, columnCount)
+    columnStart.withUnsafeBufferPointer { start in
+      rows.withUnsafeBufferPointer { rowIndex in
+        values.withUnsafeBufferPointer { vals in
+          let scale = perturbation * 0x1p-52
+          for j in 0..<columns {
+            let x = input[j]
+            if x == 0 { continue }
+            for e in start[j]..<start[j + 1] {
+              let r = Int(rowIndex[e])
+              guard r < limit else { continue }
+              var v = vals[e]
+              if perturbation != 0 {
+                let h = (UInt64(e) &+ 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15
+                v *= 1 + Double(Int64(bitPattern: h) >> 11) * scale
+              }
+              output[r] += v * x
+            }
+          }
+        }
+      }
+    }
+  }
+}
