@@ -110,9 +110,11 @@ enum ClassicalBasisBuilder {
   /// - Parameters:
   ///   - initial: the operator's coefficients on canonical keys (merged, nonzero).
   ///   - parityBlocks: whether L flips a parity, so levels alternate between two blocks.
+  ///   - levelCap: stop early once a level holds more elements than this (a pilot run for the
+  ///     memory estimate); the basis then has fewer levels than asked.
   static func build<E: ClassicalLiouvillianExpander>(
     expander: E, initial: [(key: UInt128, value: Double)], levels: Int, parityBlocks: Bool,
-    cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    levelCap: Int = .max, cores: Int = ProcessInfo.processInfo.activeProcessorCount
   ) -> ClassicalBasis {
     let start = DispatchTime.now()
     let blockCount = parityBlocks ? 2 : 1
@@ -144,6 +146,7 @@ enum ClassicalBasisBuilder {
     levelEnds.append(current.count)
 
     for n in 0..<levels {
+      if current.count > levelCap { break }
       let sourceBlock = levelBlocks[n]
       let targetBlock = (sourceBlock + 1) % blockCount
       let lookIn: [ShardedKeyIndex] = (parityBlocks ? [n - 1] : [n - 1, n]).compactMap { tables[$0] }

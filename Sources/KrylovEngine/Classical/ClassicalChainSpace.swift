@@ -70,9 +70,10 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
   ///     Pauli letters read as spin components.
   ///   - operator: likewise (the operator density on the infinite chain).
   ///   - levels: breadth-first levels to enumerate: `steps` for b_1 ... b_steps.
+  ///   - levelCap: stop enumerating once a level exceeds this many elements (a pilot run).
   public init(
     hamiltonian h: PauliSum, operator o: PauliSum, geometry: ClassicalGeometry, levels: Int,
-    cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    levelCap: Int = .max, cores: Int = ProcessInfo.processInfo.activeProcessorCount
   ) throws {
     let hTerms = SpinMonomial.terms(of: h)
     let oTerms = SpinMonomial.terms(of: o)
@@ -89,19 +90,19 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
       reflection = Self.mirrorSymmetric(h, width: width) && Self.mirrorSymmetric(o, width: width)
       let expander = InfiniteChainExpander(tables: tables, cell: hTerms, reflection: reflection)
       basis = try Self.enumerate(expander: expander, tables: tables, operator: oTerms, levels: levels,
-        parityBlocks: parityBlocks, cores: cores)
+        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores)
     case .finite(let size, _, let group):
       reflection = group.hasReflections
       let expander = FiniteChainExpander(tables: tables, terms: hTerms, size: size, group: group)
       basis = try Self.enumerate(expander: expander, tables: tables, operator: oTerms, levels: levels,
-        parityBlocks: parityBlocks, cores: cores)
+        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores)
     }
   }
 
   /// The operator's coefficients on canonical keys, then the breadth-first build.
   private static func enumerate<E: ClassicalLiouvillianExpander>(
     expander: E, tables: SphericalHarmonicTables, operator oTerms: [SpinMonomial], levels: Int, parityBlocks: Bool,
-    cores: Int
+    levelCap: Int, cores: Int
   ) throws -> ClassicalBasis {
     var initial: [UInt128: Double] = [:]
     var order: [UInt128] = []
@@ -121,7 +122,8 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
     let pairs = order.compactMap { key in initial[key].flatMap { abs($0) > 0 ? (key: key, value: $0) : nil } }
     guard !pairs.isEmpty else { throw BuildError.zeroOperator }
     return ClassicalBasisBuilder.build(
-      expander: expander, initial: pairs, levels: levels, parityBlocks: parityBlocks, cores: cores)
+      expander: expander, initial: pairs, levels: levels, parityBlocks: parityBlocks, levelCap: levelCap,
+      cores: cores)
   }
 
   // MARK: - KrylovOperatorSpace
