@@ -18,8 +18,10 @@ public struct ClassicalBasis: Sendable {
   /// For level n: how many elements of its block have level ≤ n (the length of Krylov vector n).
   public var levelEnds: [Int]
   public var blockDimensions: [Int]
+  /// Nonzeros of the columns of each level 0..<levels.
+  public var levelNonzeros: [Int]
   /// `columns[b]` maps block b into block (b + 1) % blockCount; column j is block-b element j.
-  public var columns: [SparseColumns]
+  public var columns: [SegmentedColumns]
   public var initialBlock: Int
   public var initialVector: [Double]
   /// Wall time of the enumeration and the Liouvillian's columns.
@@ -120,7 +122,8 @@ enum ClassicalBasisBuilder {
     let blockCount = parityBlocks ? 2 : 1
     let shardBits = cores <= 1 ? 0 : (cores <= 2 ? 1 : (cores <= 4 ? 2 : 3))
     var blockTotals = [Int](repeating: 0, count: blockCount)
-    var columns = [SparseColumns](repeating: SparseColumns(), count: blockCount)
+    var columns = [SegmentedColumns](repeating: SegmentedColumns(), count: blockCount)
+    var levelNonzeros: [Int] = []
     var levelSizes: [Int] = []
     var levelBlocks: [Int] = []
     var levelEnds: [Int] = []
@@ -153,6 +156,8 @@ enum ClassicalBasisBuilder {
       let levelKeys = current
       let chunkCount = max(1, min(levelKeys.count / 256, 16 * cores))
       let chunks = (0..<chunkCount).map { _ in Chunk() }
+      // Reserve what the previous level needed per column, plus a margin: no regrowing copies.
+      let expectedPerColumn = n == 0 ? 8.0 : 1.15 * Double(levelNonzeros[n - 1]) / Double(max(1, levelSizes[n - 1]))
 
       // Phase 1: images of this level, rows of known elements resolved, new keys set aside.
       DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
@@ -160,34 +165,79 @@ enum ClassicalBasisBuilder {
         var merger = ColumnMerger()
         let lo = levelKeys.count * c / chunkCount
         let hi = levelKeys.count * (c + 1) / chunkCount
-        chunk.columns.columnStart.reserveCapacity(hi - lo + 1)
+        // Local arrays, handed to the chunk at the end: no shared state in the loop.
+        var columnStart: [Int] = [0]
+        columnStart.reserveCapacity(hi - lo + 1)
+        var rows: [UInt32] = []
+        var values: [Double] = []
+        rows.reserveCapacity(Int(Double(hi - lo) * expectedPerColumn))
+        values.reserveCapacity(Int(Double(hi - lo) * expectedPerColumn))
+        var pendingEntry: [Int] = []
+        var pendingKey: [UInt128] = []
+        var pendingHash: [UInt64] = []
+        var batchKeys: [UInt128] = []
+        var batchValues: [Double] = []
+        var batchHashes: [UInt64] = []
+        var batchRows: [UInt32] = []
+        var batchFirst: [UInt128] = []
         for i in lo..<hi {
           expander.expand(levelKeys[i]) { key, value in merger.add(key, value) }
+          // The column's distinct keys, looked up as a batch (see KeyIndexTable.find(batch:)).
+          batchKeys.removeAll(keepingCapacity: true)
+          batchValues.removeAll(keepingCapacity: true)
           merger.drain { key, value in
-            let h = KeyIndexTable.hash(key)
-            var row: UInt32?
-            for table in lookIn {
-              row = table.find(key, hash: h)
-              if row != nil { break }
-            }
-            if let row {
-              chunk.columns.rows.append(row)
-            } else {
-              chunk.pendingEntry.append(chunk.columns.rows.count)
-              chunk.pendingKey.append(key)
-              chunk.pendingHash.append(h)
-              chunk.columns.rows.append(0)
-            }
-            chunk.columns.values.append(value)
+            batchKeys.append(key)
+            batchValues.append(value)
           }
-          chunk.columns.columnStart.append(chunk.columns.rows.count)
+          let count = batchKeys.count
+          if batchHashes.count < count {
+            batchHashes = [UInt64](repeating: 0, count: 2 * count)
+            batchRows = [UInt32](repeating: 0, count: 2 * count)
+            batchFirst = [UInt128](repeating: 0, count: 2 * count)
+          }
+          for j in 0..<count { batchHashes[j] = KeyIndexTable.hash(batchKeys[j]) }
+          for j in 0..<count { batchRows[j] = .max }
+          for table in lookIn {
+            batchKeys.withUnsafeBufferPointer { queries in
+              batchHashes.withUnsafeBufferPointer { hashes in
+                batchRows.withUnsafeMutableBufferPointer { results in
+                  batchFirst.withUnsafeMutableBufferPointer { first in
+                    table.find(
+                      batch: UnsafeBufferPointer(rebasing: queries[0..<count]),
+                      hashes: UnsafeBufferPointer(rebasing: hashes[0..<count]), results: results, firstKeys: first,
+                      onlyMissing: table !== lookIn[0])
+                  }
+                }
+              }
+            }
+          }
+          for j in 0..<count {
+            if batchRows[j] != .max {
+              rows.append(batchRows[j])
+            } else {
+              pendingEntry.append(rows.count)
+              pendingKey.append(batchKeys[j])
+              pendingHash.append(batchHashes[j])
+              rows.append(0)
+            }
+            values.append(batchValues[j])
+          }
+          columnStart.append(rows.count)
         }
-        chunk.pendingLocal = .allocate(capacity: chunk.pendingKey.count)
+        chunk.columns = SparseColumns(columnStart: columnStart, rows: rows, values: values)
+        chunk.pendingEntry = pendingEntry
+        chunk.pendingKey = pendingKey
+        chunk.pendingHash = pendingHash
+        chunk.pendingLocal = .allocate(capacity: pendingKey.count)
       }
 
       // Phase 2: each shard numbers its new keys, reading the chunks in order (deterministic).
       let pendingTotal = chunks.reduce(0) { $0 + $1.pendingKey.count }
-      let next = ShardedKeyIndex(shardBits: shardBits, expected: pendingTotal / 2)
+      // Sized for the level's growth so far (pending keys repeat each new key several times);
+      // the tables grow if that is short.
+      let growth = n == 0 ? 4.0 : 1.2 * Double(levelSizes[n]) / Double(max(1, levelSizes[n - 1]))
+      let next = ShardedKeyIndex(
+        shardBits: shardBits, expected: min(pendingTotal, Int(Double(levelKeys.count) * max(growth, 1)) + 16))
       let shardCount = 1 << shardBits
       let shardKeys = ChunkResults<[UInt128]>(count: shardCount)
       DispatchQueue.concurrentPerform(iterations: shardCount) { s in
@@ -224,7 +274,8 @@ enum ClassicalBasisBuilder {
           }
         }
       }
-      for chunk in chunks { columns[sourceBlock].append(chunk.columns) }
+      for chunk in chunks where chunk.columns.columnCount > 0 { columns[sourceBlock].segments.append(chunk.columns) }
+      levelNonzeros.append(chunks.reduce(0) { $0 + $1.columns.nonzeros })
 
       current = (0..<shardCount).flatMap { shardKeys.get($0)! }
       tables[n + 1] = next
@@ -237,6 +288,6 @@ enum ClassicalBasisBuilder {
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     return ClassicalBasis(
       levelSizes: levelSizes, levelBlocks: levelBlocks, levelEnds: levelEnds, blockDimensions: blockTotals,
-      columns: columns, initialBlock: 0, initialVector: vector, buildSeconds: seconds)
+      levelNonzeros: levelNonzeros, columns: columns, initialBlock: 0, initialVector: vector, buildSeconds: seconds)
   }
 }

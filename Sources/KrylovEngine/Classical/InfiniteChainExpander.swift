@@ -61,22 +61,25 @@ struct InfiniteChainExpander: ClassicalLiouvillianExpander {
         k[j] = Int(h)
         j += 1
       }
-      var used = 0
+      var forwardLength = 0
       for j in 0..<window {
         length[j] = wordLength[k[j]]
-        offset[j] = used
-        used += length[j]
+        offset[j] = forwardLength
+        forwardLength += length[j]
       }
-      offset[window] = used
-      precondition(used <= 128, "classical chain: a product outgrew its 128-bit key")
-      var reverse: UInt128 = 0
-      var reverseUsed = 0
+      offset[window] = forwardLength
+      precondition(forwardLength <= 128, "classical chain: a product outgrew its 128-bit key")
+      var reversedBits: UInt128 = 0
+      var reversedLength = 0
       for j in stride(from: window - 1, through: 0, by: -1) {
-        reverseOffset[j] = reverseUsed
-        reverse = (reverse << length[j]) | wordBits[k[j]]
-        reverseUsed += length[j]
+        reverseOffset[j] = reversedLength
+        reversedBits = (reversedBits << length[j]) | wordBits[k[j]]
+        reversedLength += length[j]
       }
-      reverse = reverse << (128 - reverseUsed)
+      // Constants from here on: the nested function below captures them by value.
+      let reverse = reversedBits << (128 - reversedLength)
+      let reverseUsed = reversedLength
+      let used = forwardLength
       let forward = key >> pad
       let mirrorKey = Self.standard(reverse)
       let orbitIn = reflection && mirrorKey != key ? 2.0 : 1.0

@@ -5,24 +5,24 @@
 /// probing with the load kept at most one half; key 0 marks an empty slot (no basis element
 /// has key 0: that is the constant function).
 final class KeyIndexTable: @unchecked Sendable {
-  private(set) var keys: UnsafeMutableBufferPointer<UInt128>
-  private(set) var values: UnsafeMutableBufferPointer<UInt32>
-  private(set) var count = 0
-  private var mask: Int
+  // Unchecked: one writer at a time by construction (see the type's comment), and the dynamic
+  // exclusivity checks cost more than the probes.
+  @exclusivity(unchecked) private(set) var keys: UnsafeMutableBufferPointer<UInt128>
+  @exclusivity(unchecked) private(set) var values: UnsafeMutableBufferPointer<UInt32>
+  @exclusivity(unchecked) private(set) var count = 0
+  @exclusivity(unchecked) private(set) var mask: Int
 
   init(expected: Int) {
     var capacity = 16
     while capacity < 2 * max(expected, 1) { capacity <<= 1 }
-    keys = .allocate(capacity: capacity)
-    keys.initialize(repeating: 0)
-    values = .allocate(capacity: capacity)
-    values.initialize(repeating: 0)
+    keys = HugePageMemory.allocateZeroed(UInt128.self, count: capacity)
+    values = HugePageMemory.allocateZeroed(UInt32.self, count: capacity)
     mask = capacity - 1
   }
 
   deinit {
-    keys.deallocate()
-    values.deallocate()
+    HugePageMemory.deallocate(keys)
+    HugePageMemory.deallocate(values)
   }
 
   /// Bytes held by the slots.
@@ -79,17 +79,15 @@ final class KeyIndexTable: @unchecked Sendable {
     let oldKeys = keys
     let oldValues = values
     let capacity = oldKeys.count * 2
-    keys = .allocate(capacity: capacity)
-    keys.initialize(repeating: 0)
-    values = .allocate(capacity: capacity)
-    values.initialize(repeating: 0)
+    keys = HugePageMemory.allocateZeroed(UInt128.self, count: capacity)
+    values = HugePageMemory.allocateZeroed(UInt32.self, count: capacity)
     mask = capacity - 1
     count = 0
     for i in 0..<oldKeys.count where oldKeys[i] != 0 {
       insert(oldKeys[i], value: oldValues[i], hash: Self.hash(oldKeys[i]))
     }
-    oldKeys.deallocate()
-    oldValues.deallocate()
+    HugePageMemory.deallocate(oldKeys)
+    HugePageMemory.deallocate(oldValues)
   }
 }
 
@@ -109,6 +107,42 @@ final class ShardedKeyIndex: @unchecked Sendable {
 
   @inlinable
   func find(_ key: UInt128, hash: UInt64) -> UInt32? { shards[shard(ofHash: hash)].find(key, hash: hash) }
+
+  /// Looks up a batch: `results[i]` = index of `queries[i]`, or `UInt32.max` if absent. With
+  /// `onlyMissing`, entries already found (not `.max`) are left alone.
+  ///
+  /// The first probe of every key is loaded in one pass before any is examined: the loads are
+  /// independent, so the processor overlaps their cache misses (the tables are far larger than
+  /// the cache, and these misses are most of the enumeration's time).
+  func find(
+    batch queries: UnsafeBufferPointer<UInt128>, hashes: UnsafeBufferPointer<UInt64>,
+    results: UnsafeMutableBufferPointer<UInt32>, firstKeys: UnsafeMutableBufferPointer<UInt128>, onlyMissing: Bool
+  ) {
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: max(queries.count, 1)) { open in
+      var m = 0
+      for i in 0..<queries.count where !onlyMissing || results[i] == .max {
+        open[m] = i
+        m += 1
+      }
+      for t in 0..<m {
+        let i = open[t]
+        let table = shards[shard(ofHash: hashes[i])]
+        let slot = Int(truncatingIfNeeded: hashes[i]) & table.mask
+        firstKeys[i] = table.keys[slot]
+        results[i] = table.values[slot]
+      }
+      for t in 0..<m {
+        let i = open[t]
+        let key = queries[i]
+        if firstKeys[i] == key { continue }
+        if firstKeys[i] == 0 {
+          results[i] = .max
+          continue
+        }
+        results[i] = shards[shard(ofHash: hashes[i])].find(key, hash: hashes[i]) ?? .max
+      }
+    }
+  }
 
   var count: Int { shards.reduce(0) { $0 + $1.count } }
   var storageBytes: Int { shards.reduce(0) { $0 + $1.storageBytes } }

@@ -10,18 +10,15 @@ public struct SparseColumns: Sendable {
 
   public init() {}
 
+  init(columnStart: [Int], rows: [UInt32], values: [Double]) {
+    self.columnStart = columnStart
+    self.rows = rows
+    self.values = values
+  }
+
   public var columnCount: Int { columnStart.count - 1 }
   public var nonzeros: Int { values.count }
   public var storageBytes: Int { columnStart.count * 8 + rows.count * 4 + values.count * 8 }
-
-  /// Appends another matrix's columns after these (its rows are already global).
-  mutating func append(_ other: SparseColumns) {
-    let base = rows.count
-    columnStart.reserveCapacity(columnStart.count + other.columnCount)
-    for j in 1..<other.columnStart.count { columnStart.append(other.columnStart[j] + base) }
-    rows += other.rows
-    values += other.values
-  }
 
   /// `output = A input`, reading the first `input.count` columns and writing every entry of
   /// `output`; contributions to rows beyond `output.count` are dropped (there are none when
@@ -32,8 +29,17 @@ public struct SparseColumns: Sendable {
   func multiply(
     input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>, perturbation: Double
   ) {
+    for i in 0..<output.count { output[i] = 0 }
+    accumulate(input: input, output: output, perturbation: perturbation, entryOffset: 0)
+  }
+
+  /// `output += A input` (see `multiply`); `entryOffset` numbers this matrix's elements after
+  /// those of the segments before it, for the probe's perturbation.
+  func accumulate(
+    input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>, perturbation: Double,
+    entryOffset: Int
+  ) {
     let limit = output.count
-    for i in 0..<limit { output[i] = 0 }
     let columns = min(input.count, columnCount)
     columnStart.withUnsafeBufferPointer { start in
       rows.withUnsafeBufferPointer { rowIndex in
@@ -47,7 +53,7 @@ public struct SparseColumns: Sendable {
               guard r < limit else { continue }
               var v = vals[e]
               if perturbation != 0 {
-                let h = (UInt64(e) &+ 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15
+                let h = (UInt64(e + entryOffset) &+ 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15
                 v *= 1 + Double(Int64(bitPattern: h) >> 11) * scale
               }
               output[r] += v * x
@@ -55,6 +61,36 @@ public struct SparseColumns: Sendable {
           }
         }
       }
+    }
+  }
+}
+
+/// A block's columns as the segments they were built in (one per chunk of each level), in
+/// column order: appending a level costs no copy, and the product walks the segments in turn.
+public struct SegmentedColumns: Sendable {
+  public var segments: [SparseColumns] = []
+
+  public init() {}
+
+  public var columnCount: Int { segments.reduce(0) { $0 + $1.columnCount } }
+  public var nonzeros: Int { segments.reduce(0) { $0 + $1.nonzeros } }
+  public var storageBytes: Int { segments.reduce(0) { $0 + $1.storageBytes } }
+
+  /// `output = A input` over the first `input.count` columns, as `SparseColumns.multiply`.
+  func multiply(
+    input: UnsafeBufferPointer<Double>, output: UnsafeMutableBufferPointer<Double>, perturbation: Double
+  ) {
+    for i in 0..<output.count { output[i] = 0 }
+    var column = 0
+    var entries = 0
+    for segment in segments {
+      guard column < input.count else { break }
+      let count = min(segment.columnCount, input.count - column)
+      segment.accumulate(
+        input: UnsafeBufferPointer(rebasing: input[column..<(column + count)]), output: output,
+        perturbation: perturbation, entryOffset: entries)
+      column += segment.columnCount
+      entries += segment.nonzeros
     }
   }
 }
