@@ -6,6 +6,7 @@ extension Boundary: ExpressibleByArgument {}
 extension ModelName: ExpressibleByArgument {}
 extension OperatorName: ExpressibleByArgument {}
 extension SymmetryMode: ExpressibleByArgument {}
+extension SpinKind: ExpressibleByArgument {}
 
 /// Output formats shared by the data-producing commands.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -88,6 +89,9 @@ struct MemorySize: ExpressibleByArgument {
 
 /// The options that choose a spin chain and an operator.
 struct SystemOptions: ParsableArguments {
+  @Option(help: "Spins: quantum (Pauli operators) or classical (unit vectors, Poisson brackets).")
+  var spins: SpinKind = .quantum
+
   @Option(help: "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")) (see 'krylov models').")
   var model: ModelName = .mfim
 
@@ -133,16 +137,19 @@ struct SystemOptions: ParsableArguments {
       throw ValidationError("--translate-operator needs a custom --operator")
     }
     do {
+      var chain: SpinChain
       switch size {
       case .finite(let n):
-        return try SpinChain(
+        chain = try SpinChain(
           model: model, parameters: params, hamiltonianText: hamiltonian, size: n, boundary: bc, operator: op,
           operatorText: operatorText, translateOperator: translateOperator)
       case .infinite:
-        return try SpinChain.infiniteChain(
+        chain = try SpinChain.infiniteChain(
           model: model, parameters: params, hamiltonianText: hamiltonian, operator: op, operatorText: operatorText,
           translateOperator: translateOperator)
       }
+      chain.spins = spins
+      return chain
     } catch {
       throw ValidationError(error.description)
     }

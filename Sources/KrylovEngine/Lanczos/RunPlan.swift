@@ -16,13 +16,17 @@ public struct MemoryGuardError: Error, Sendable, CustomStringConvertible {
   public var steps: Int
   /// The largest chain size (same model, operator and steps) that fits, if any.
   public var largestSizeThatFits: Int?
+  /// Growth of the classical basis per step, from the pilot enumeration.
+  public var classicalGrowth: Double?
 
   public var description: String {
     let need = estimatedBytes >= Int.max / 4 ? "more than \(formatBytes(Int.max / 4))" : "about \(formatBytes(estimatedBytes))"
     var text =
       "refusing to start: \(chain.label) with \(steps) steps needs \(need) "
       + "but the memory limit is \(formatBytes(limitBytes))"
-    if chain.infinite {
+    if let g = classicalGrowth, chain.infinite {
+      text += String(format: "; each step multiplies the classical basis by about %.1f", g)
+    } else if chain.infinite {
       text += "; the infinite chain's classes grow geometrically with the steps"
     } else if let n = largestSizeThatFits {
       text += "; the largest N that fits is \(n)"
@@ -50,6 +54,10 @@ public struct RunPlan: Sendable {
   /// How the run reorthogonalizes and stores its vectors: chosen from the sector's size unless asked.
   public let reorthogonalization: Reorthogonalization
   public let precision: VectorPrecision
+  /// For classical spins: where the chain lives (nil for quantum spins).
+  public let classicalGeometry: ClassicalGeometry?
+  /// For classical spins: the pilot's projection of the basis (nil for quantum spins).
+  public let classicalEstimate: ClassicalRunEstimate?
 
   /// Blocks above this many entries run with partial reorthogonalization and Float storage.
   ///
@@ -77,6 +85,32 @@ public struct RunPlan: Sendable {
     }
     self.hamiltonian = h
     self.initialOperator = o
+    if chain.spins == .classical {
+      // Finite chains keep the site permutations that fix H and O, as quantum sectors do.
+      let group: SymmetryGroup =
+        chain.infinite || symmetry == .none
+        ? .trivial(size: chain.size)
+        : .detect(hamiltonian: h, operator: o, size: chain.size, boundary: chain.boundary)
+      let geometry: ClassicalGeometry =
+        chain.infinite ? .infinite : .finite(size: chain.size, boundary: chain.boundary, group: group)
+      let estimate: ClassicalRunEstimate
+      do { estimate = try ClassicalRunEstimate(hamiltonian: h, operator: o, geometry: geometry, steps: steps) } catch {
+        throw .classicalChain("\(error)")
+      }
+      self.group = group
+      self.parityBlocks = h.isReal && o.yParity != nil
+      self.blockDimensions = estimate.blockDimensions
+      self.initialBlock = 0
+      self.estimatedBytes = Self.clamp(estimate.bytes)
+      self.classicalGeometry = geometry
+      self.classicalEstimate = estimate
+      // A couple of dozen steps: full reorthogonalization in Double costs little beside the basis.
+      self.reorthogonalization = reorthogonalization ?? .full
+      self.precision = precision ?? .double
+      return
+    }
+    self.classicalGeometry = nil
+    self.classicalEstimate = nil
     if chain.infinite {
       // The reached classes, counted by a breadth-first pilot to 18 levels (milliseconds) and
       // extrapolated with the growth of its last levels.
@@ -148,7 +182,8 @@ public struct RunPlan: Sendable {
     var fits: Int?
     if chain.infinite {
       throw MemoryGuardError(
-        estimatedBytes: estimatedBytes, limitBytes: limit, chain: chain, steps: steps, largestSizeThatFits: nil)
+        estimatedBytes: estimatedBytes, limitBytes: limit, chain: chain, steps: steps, largestSizeThatFits: nil,
+        classicalGrowth: classicalEstimate?.growthFactor)
     }
     var n = chain.size - 1
     while n >= (chain.boundary == .pbc ? 3 : 2) {
@@ -160,6 +195,7 @@ public struct RunPlan: Sendable {
         let rebuilt = try? SpinChain(model: name, parameters: chain.parameters, size: n, boundary: chain.boundary, operator: op)
       {
         smaller = rebuilt
+        smaller.spins = chain.spins
       }
       if let plan = try? RunPlan(
         chain: smaller, steps: steps, symmetry: symmetry, reorthogonalization: requestedReorthogonalization,
@@ -179,6 +215,9 @@ public struct RunPlan: Sendable {
   /// The infinite chain's classes are only known as they are reached: its build stops as soon
   /// as the run, projected from the levels so far, would exceed `memoryLimit`.
   public func buildSpace(memoryLimit: Int = RunPlan.defaultMemoryLimit) throws -> any KrylovOperatorSpace {
+    if let geometry = classicalGeometry {
+      return try ClassicalChainSpace(hamiltonian: hamiltonian, operator: initialOperator, geometry: geometry, levels: steps)
+    }
     if chain.infinite {
       return try InfiniteChainSpace(
         hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps, memoryLimit: memoryLimit,

@@ -54,6 +54,12 @@ public enum OperatorName: String, CaseIterable, Sendable, Codable {
   }
 }
 
+/// Quantum spins (Pauli operators, physics.md §2) or classical spins (unit vectors with the
+/// Poisson bracket, physics.md §6). The same models and operators describe both.
+public enum SpinKind: String, CaseIterable, Sendable, Codable {
+  case quantum, classical
+}
+
 /// What went wrong when a system description was turned into operators.
 public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   case sizeOutOfRange(Int, minimum: Int, maximum: Int)
@@ -65,6 +71,7 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   case zeroOperator(what: String)
   case noModel
   case notTranslationInvariant(String)
+  case classicalChain(String)
 
   public var description: String {
     switch self {
@@ -80,6 +87,7 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
       "the \(what) term \(term) is longer than the open chain of \(n) sites"
     case .zeroOperator(let what): "the \(what) is zero: every term cancelled"
     case .noModel: "no Hamiltonian: choose a model or give a custom Hamiltonian"
+    case .classicalChain(let reason): "cannot set up the classical chain: \(reason)"
     case .notTranslationInvariant(let what):
       "the infinite chain needs a translation-invariant operator, not \(what): use sz_total, sx_total, zz_total, or a custom operator with --translate-operator"
     }
@@ -107,6 +115,9 @@ public struct SpinChain: Sendable, Codable, Hashable {
   /// The infinite chain (thermodynamic limit); `size` is then only the open chain the unit
   /// cells are read from.
   public var infinite: Bool = false
+  /// Quantum (the default) or classical spins: the Pauli letters of `hamiltonian()` and
+  /// `initialOperator()` then read as spin components S^x, S^y, S^z.
+  public var spins: SpinKind = .quantum
 
   /// Sites of the open chain that unit cells are read from for the infinite chain.
   public static let cellSourceSize = 12
@@ -215,8 +226,9 @@ public struct SpinChain: Sendable, Codable, Hashable {
       params = hamiltonianText ?? ""
     }
     let op = operatorText.map { "custom(\($0))" } ?? operatorName
-    if infinite { return "\(model)(\(params)) N=inf, \(op)" }
-    return "\(model)(\(params)) N=\(size) \(boundary.rawValue), \(op)"
+    let kind = spins == .classical ? "classical " : ""
+    if infinite { return "\(kind)\(model)(\(params)) N=inf, \(op)" }
+    return "\(kind)\(model)(\(params)) N=\(size) \(boundary.rawValue), \(op)"
   }
 
   // MARK: - Operators
