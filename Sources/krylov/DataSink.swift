@@ -6,6 +6,8 @@ import Synchronization
 ///
 /// File output is written to a temporary file beside the target and renamed over it at the end
 /// (also after Ctrl-C, with what was computed), so an existing file is never left half-written.
+/// Anything that is not a regular file (`/dev/null`, a named pipe, a terminal) is written to
+/// directly: renaming over it would replace the device with a file.
 final class DataSink {
   private let handle: FileHandle
   private let temporaryPath: String?
@@ -27,6 +29,16 @@ final class DataSink {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
       throw DataSinkError("cannot write \(path): it is a directory")
     }
+    var status = stat()
+    if stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG {
+      guard let h = FileHandle(forWritingAtPath: path) else {
+        throw DataSinkError("cannot write \(path): permission denied")
+      }
+      handle = h
+      temporaryPath = nil
+      finalPath = nil
+      return
+    }
     let temporary = directory + "/." + url.lastPathComponent + ".partial-\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: nil),
       let h = FileHandle(forWritingAtPath: temporary)
@@ -44,7 +56,10 @@ final class DataSink {
 
   /// Moves the finished file into place.
   func finish() throws {
-    guard let temporaryPath, let finalPath else { return }
+    guard let temporaryPath, let finalPath else {
+      if handle !== FileHandle.standardOutput { try handle.close() }
+      return
+    }
     try handle.close()
     if rename(temporaryPath, finalPath) != 0 {
       throw DataSinkError("cannot move the output into \(finalPath): \(String(cString: strerror(errno)))")

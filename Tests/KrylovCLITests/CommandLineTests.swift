@@ -130,6 +130,25 @@ struct CommandLineTests {
     #expect(missing.status != 0 && missing.err.contains("does not exist"))
   }
 
+  @Test("--output to a named pipe writes into it and leaves it a pipe (no rename over special files)")
+  func outputToPipe() throws {
+    let dir = try temporaryDirectory()
+    let path = dir.appendingPathComponent("pipe").path
+    #expect(mkfifo(path, 0o600) == 0)
+    let received = LockedText()
+    let reader = Thread {
+      if let h = FileHandle(forReadingAtPath: path) { received.set(String(decoding: h.readDataToEndOfFile(), as: UTF8.self)) }
+    }
+    reader.start()
+    let r = try krylov(["lanczos", "--n", "6", "--steps", "10", "-q", "--output", path])
+    #expect(r.status == 0)
+    for _ in 0..<100 where received.get() == nil { Thread.sleep(forTimeInterval: 0.05) }
+    let rows = (received.get() ?? "").split(separator: "\n").filter { $0.first?.isNumber == true }
+    #expect(rows.count == 10)
+    var status = stat()
+    #expect(stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO)
+  }
+
   @Test("observe reads lanczos output and a bare n,b_n file alike")
   func observe() throws {
     let dir = try temporaryDirectory()
@@ -219,4 +238,12 @@ struct CommandLineTests {
     #expect(finite.status == 2)
     #expect(finite.err.contains("infinite chain only"))
   }
+}
+
+/// A string one thread sets and another polls.
+final class LockedText: @unchecked Sendable {
+  private var value: String?
+  private let lock = NSLock()
+  func set(_ v: String) { lock.withLock { value = v } }
+  func get() -> String? { lock.withLock { value } }
 }
