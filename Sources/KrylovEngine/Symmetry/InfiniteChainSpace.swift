@@ -78,7 +78,7 @@ public struct InfiniteChainSpace: SparseOperatorSpace {
     matrices = built.matrices
     initialBlock = built.initialBlock
     initialVector = built.initialVector
-    maxWidth = built.classes.flatMap { $0 }.map { Self.width($0) }.max() ?? 1
+    maxWidth = built.classes.map { $0.reduce(1) { max($0, Self.width($1)) } }.max() ?? 1
   }
 
   public var blockDimensions: [Int] { classes.map(\.count) }
