@@ -7,11 +7,14 @@ import KrylovTUI
 
 /// The options that set up the explorer (shared with `render`).
 struct ExplorerOptions: ParsableArguments {
+  @Option(help: "Spins: quantum (Pauli operators) or classical (unit vectors; 18 steps and prefix 10 unless given).")
+  var spins: SpinKind = .quantum
+
   @Option(help: "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
   var model: ModelName = .mfim
 
-  @Option(name: .customLong("n"), help: "Number of sites N, or 'inf'.")
-  var size: ChainSize = .finite(10)
+  @Option(name: .customLong("n"), help: "Number of sites N, or 'inf' (default: 10; inf for classical spins).")
+  var size: ChainSize?
 
   @Option(help: "Boundary conditions: pbc or obc.")
   var bc: Boundary = .pbc
@@ -22,11 +25,11 @@ struct ExplorerOptions: ParsableArguments {
   @Option(name: .customLong("param"), help: ArgumentHelp("A model parameter, e.g. g=-1.05 (repeatable).", valueName: "name=value"))
   var parameters: [ParameterAssignment] = []
 
-  @Option(help: "Coefficients to compute.")
-  var steps: Int = 200
+  @Option(help: "Coefficients to compute (default: 200; 18 for classical spins).")
+  var steps: Int?
 
-  @Option(help: "Forecast prefix length k.")
-  var prefix: Int = 30
+  @Option(help: "Forecast prefix length k (default: 30; 10 for classical spins).")
+  var prefix: Int?
 
   @Option(help: "A forecaster checkpoint (default: the embedded model).")
   var checkpoint: String?
@@ -38,8 +41,8 @@ struct ExplorerOptions: ParsableArguments {
   var blocks = false
 
   func validate() throws {
-    guard steps >= 1 && steps <= 100_000 else { throw ValidationError("--steps must be between 1 and 100000 (got \(steps))") }
-    guard prefix >= 10 else { throw ValidationError("--prefix must be at least 10 (got \(prefix))") }
+    if let steps, !(1...100_000).contains(steps) { throw ValidationError("--steps must be between 1 and 100000 (got \(steps))") }
+    if let prefix, prefix < 10 { throw ValidationError("--prefix must be at least 10 (got \(prefix))") }
   }
 
   /// The initial state and the forecaster; problems that do not stop the app become messages.
@@ -54,14 +57,16 @@ struct ExplorerOptions: ParsableArguments {
       }
       state.settings.parameters[p.name] = p.value
     }
-    switch size {
+    switch size ?? (spins == .classical ? .infinite : .finite(10)) {
     case .finite(let n): state.settings.size = n
     case .infinite: state.settings.infinite = true
     }
     state.settings.boundary = bc
     state.settings.operatorName = op
-    state.settings.steps = steps
-    state.settings.prefix = prefix
+    let classical = spins == .classical
+    state.settings.spins = spins
+    state.settings.steps = steps ?? (classical ? SystemSettings.classicalSteps : 200)
+    state.settings.prefix = prefix ?? (classical ? SystemSettings.classicalPrefix : 30)
     state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
     let forecaster: Forecaster?
     var problems: [String] = []

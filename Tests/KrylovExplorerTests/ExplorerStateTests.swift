@@ -20,13 +20,15 @@ struct ExplorerStateTests {
   @Test("Arrows move through the system fields and change them; changes ask for a run")
   func systemFields() {
     var s = ExplorerState()
+    #expect(s.selectedSettingField == .spins)
+    _ = s.apply(.down)
     #expect(s.selectedSettingField == .model)
     _ = s.apply(.right)
     #expect(s.settings.model == .tfim)
     #expect(s.settings.parameters.keys.sorted() == ["J", "g"])
     #expect(s.message == "settings changed: press s to run")
     let sizeIndex = s.settings.fields.firstIndex(of: .size)!
-    for _ in 0..<sizeIndex { _ = s.apply(.down) }
+    for _ in 1..<sizeIndex { _ = s.apply(.down) }
     #expect(s.selectedSettingField == .size)
     _ = s.apply(.left)
     #expect(s.settings.size == 9)
@@ -183,5 +185,26 @@ struct ExplorerFrameTests {
     let text = buffer.lines.joined(separator: "\n")
     #expect(text.contains("start (or restart) the run"))
     #expect(text.contains("Tab / Shift-Tab"))
+  }
+}
+
+@Suite("Quantum and classical spins in the system pane")
+struct SpinSwitchTests {
+  @Test("the spins row switches the chain to classical spins, with classical steps, prefix and the infinite chain")
+  func toggle() throws {
+    var settings = SystemSettings()
+    #expect(settings.fields.first == .spins)
+    #expect(try settings.chain().spins == .quantum)
+    settings.nudge(.spins, by: 1)
+    #expect(settings.text(for: .spins) == "classical")
+    #expect(settings.steps == SystemSettings.classicalSteps && settings.prefix == SystemSettings.classicalPrefix)
+    let chain = try settings.chain()
+    #expect(chain.spins == .classical && chain.infinite)
+    // A classical run plans a classical space: b_1 = |g| for mfim / sz_total (physics.md §6).
+    let plan = try RunPlan(chain: chain, steps: 4)
+    let result = LanczosDriver(space: try plan.buildSpace(), options: plan.lanczosOptions).run()
+    #expect(abs(result.coefficients[0] - 1.05) < 1e-12)
+    settings.nudge(.spins, by: -1)
+    #expect(try settings.chain().spins == .quantum && settings.steps == 200 && !settings.infinite)
   }
 }

@@ -3,6 +3,8 @@ import KrylovEngine
 
 /// The system the user has chosen: what a run computes, and the forecast's prefix.
 public struct SystemSettings: Equatable, Sendable {
+  /// Quantum (Pauli operators) or classical (unit vectors) spins, physics.md §6.
+  public var spins: SpinKind = .quantum
   public var model: ModelName = .mfim
   public var parameters: [String: Double] = [:]
   public var size = 10
@@ -28,16 +30,42 @@ public struct SystemSettings: Equatable, Sendable {
   public func chain() throws(SystemError) -> SpinChain {
     // Custom texts replace the model (its parameters then do not apply) or the operator.
     let custom = hamiltonianText != nil
+    var chain: SpinChain
     if infinite {
-      return try SpinChain.infiniteChain(
+      chain = try SpinChain.infiniteChain(
         model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText,
         operator: operatorText == nil ? operatorName : nil, operatorText: operatorText, translateOperator: operatorText != nil)
+    } else {
+      chain = try SpinChain(
+        model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText, size: size,
+        boundary: boundary, operator: operatorText == nil ? operatorName : nil, operatorText: operatorText,
+        translateOperator: operatorText != nil)
     }
-    return try SpinChain(
-      model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText, size: size,
-      boundary: boundary, operator: operatorText == nil ? operatorName : nil, operatorText: operatorText,
-      translateOperator: operatorText != nil)
+    chain.spins = spins
+    return chain
   }
+
+  /// Switches between quantum and classical spins. A classical chain's basis grows about 2.2
+  /// times per step, so a couple of dozen coefficients is all that exists (physics.md §6): the
+  /// switch sets the steps and the prefix to each kind's defaults, and classical runs start on
+  /// the infinite chain.
+  public mutating func toggleSpins() {
+    spins = spins == .quantum ? .classical : .quantum
+    switch spins {
+    case .classical:
+      steps = Self.classicalSteps
+      prefix = Self.classicalPrefix
+      infinite = true
+    case .quantum:
+      steps = 200
+      prefix = 30
+      infinite = false
+    }
+  }
+
+  /// Classical defaults: 18 exact coefficients take seconds; the forecast starts from 10.
+  public static let classicalSteps = 18
+  public static let classicalPrefix = 10
 
   /// The forecast horizon M: as far as the run goes, and at least 50 beyond the prefix.
   public var horizon: Int { max(steps, prefix + 50) }
@@ -45,6 +73,7 @@ public struct SystemSettings: Equatable, Sendable {
 
 /// One editable row of the system pane.
 public enum SettingField: Hashable, Sendable {
+  case spins
   case model
   case parameter(String)
   case size
@@ -57,6 +86,7 @@ public enum SettingField: Hashable, Sendable {
 
   public var label: String {
     switch self {
+    case .spins: "spins"
     case .model: "model"
     case .parameter(let name): name
     case .size: "N"
@@ -81,13 +111,14 @@ public enum SettingField: Hashable, Sendable {
 extension SystemSettings {
   /// The rows of the system pane, in order.
   public var fields: [SettingField] {
-    [.model] + model.parameters.map { .parameter($0.name) }
+    [.spins, .model] + model.parameters.map { .parameter($0.name) }
       + [.size, .boundary, .operatorName, .steps, .prefix, .hamiltonianText, .operatorText]
   }
 
   /// The value of a field as shown.
   public func text(for field: SettingField) -> String {
     switch field {
+    case .spins: spins.rawValue
     case .model: model.rawValue
     case .parameter(let name): formatNumber(parameters[name] ?? 0)
     case .size: infinite ? "inf" : "\(size)"
@@ -109,6 +140,7 @@ extension SystemSettings {
       return all[(i + direction + all.count) % all.count]
     }
     switch field {
+    case .spins: toggleSpins()
     case .model:
       model = cycle(model)
       resetParameters()
