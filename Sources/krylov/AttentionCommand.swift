@@ -53,11 +53,7 @@ struct AttentionCommand: ParsableCommand {
     let maps = forecast.attention!
     let layers = layer.map { [$0] } ?? Array(0..<config.layers)
     let heads = head.map { [$0] } ?? Array(0..<config.heads)
-    let sink: DataSink
-    do { sink = try DataSink(path: output) } catch {
-      printError("error: \(error)")
-      throw ExitCode(1)
-    }
+    let sink = try DataSink.openOrExit(output)
     switch format {
     case .json:
       let attention = layers.map { l in

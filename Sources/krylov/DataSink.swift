@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import KrylovEngine
 import Synchronization
@@ -48,6 +49,14 @@ final class DataSink {
     handle = h
     temporaryPath = temporary
     finalPath = path
+  }
+
+  /// Opens `path` (or standard output when nil), or reports why not and exits with status 1.
+  static func openOrExit(_ path: String?) throws -> DataSink {
+    do { return try DataSink(path: path) } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
   }
 
   func write(_ text: String) {

@@ -46,11 +46,7 @@ struct ForecastCommand: ParsableCommand {
     } else {
       printError("krylov: the input has \(b.count) trusted coefficients, fewer than M = \(M): no errors reported")
     }
-    let sink: DataSink
-    do { sink = try DataSink(path: output) } catch {
-      printError("error: \(error)")
-      throw ExitCode(1)
-    }
+    let sink = try DataSink.openOrExit(output)
     switch format {
     case .json:
       var object: [String: Any] = [

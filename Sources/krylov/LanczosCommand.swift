@@ -84,11 +84,7 @@ struct LanczosCommand: AsyncParsableCommand {
       printError("error: \(error)")
       throw ExitCode(3)
     }
-    let sink: DataSink
-    do { sink = try DataSink(path: output) } catch {
-      printError("error: \(error)")
-      throw ExitCode(1)
-    }
+    let sink = try DataSink.openOrExit(output)
 
     let job = LanczosJob(plan: plan, options: plan.lanczosOptions)
     let watcher = InterruptWatcher { job.cancel() }
@@ -144,11 +140,7 @@ struct LanczosCommand: AsyncParsableCommand {
   /// The approximate infinite chain (`--truncate K`): same outputs, every value marked not
   /// trusted, the truncation and the last step before any class was dropped reported.
   private func runTruncated(chain: SpinChain, plan: RunPlan, keep: Int) throws {
-    let sink: DataSink
-    do { sink = try DataSink(path: output) } catch {
-      printError("error: \(error)")
-      throw ExitCode(1)
-    }
+    let sink = try DataSink.openOrExit(output)
     let cancel = CancellationFlag()
     let watcher = InterruptWatcher { cancel.set() }
     let note = "approximate: the \(keep) largest translation classes kept after each step; no value is trusted"

@@ -65,11 +65,7 @@ struct ObserveCommand: AsyncParsableCommand {
     let converged: Double? =
       exhausted ? nil : try? KrylovChainDynamics.convergenceTime(coefficients: b, times: times, tolerance: 1e-6)
 
-    let sink: DataSink
-    do { sink = try DataSink(path: output) } catch {
-      printError("error: \(error)")
-      throw ExitCode(1)
-    }
+    let sink = try DataSink.openOrExit(output)
     switch format {
     case .csv:
       var text = "# krylov observe\n# input: \(input)\n# coefficients: \(b.count)\n# exhausted: \(exhausted)\n"

@@ -114,11 +114,7 @@ struct SimulateCommand: AsyncParsableCommand {
     let simulation = ClassicalAutocorrelation(
       hamiltonian: hamiltonian, observable: observable, samples: samples, dt: dt, steps: steps, seed: seed,
       substeps: substeps)
-    let sink: DataSink
-    do { sink = try DataSink(path: output) } catch {
-      printError("error: \(error)")
-      throw ExitCode(1)
-    }
+    let sink = try DataSink.openOrExit(output)
 
     let cancel = CancellationFlag()
     let watcher = InterruptWatcher { cancel.set() }
