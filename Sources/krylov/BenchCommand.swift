@@ -154,7 +154,7 @@ enum KernelTraffic {
       // gathered input and output.
       let spmv = Double(m.storageBytes) + 2 * Double(dims[source] * 8 + dims[target] * 8)
       // Two Gram-Schmidt passes in three sweeps over the block's stored vectors, where done.
-      let head = precision == .double ? stored[target] : min(stored[target], VectorPrecision.doubleHead)
+      let head = precision.vectorsInDouble(of: stored[target])
       let storedBytes = Double(head * 8 + (stored[target] - head) * (precision == .double ? 8 : 4)) * Double(dims[target])
       let reorth = reorthogonalized.reduce(0.0) { $0 + ($1.contains(n) ? 3 * storedBytes : 0) }
       // Recurrence term, norm, store, rotation and probe perturbation: about seven vector sweeps per run.

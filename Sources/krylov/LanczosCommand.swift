@@ -8,9 +8,11 @@ struct LanczosCommand: AsyncParsableCommand {
     abstract: "Compute Lanczos coefficients b_n exactly, streaming each as it is computed.",
     discussion: """
       The recursion runs inside the operator's symmetry sector (translations and reflections \
-      that fix H and O, and the time-reversal parity of Pauli strings) with full \
-      reorthogonalization. A perturbed probe run goes alongside; a coefficient is trusted \
-      (to 1e-10 relative) while the two agree to 1e-11. Untrusted coefficients are still \
+      that fix H and O, and the time-reversal parity of Pauli strings), with full \
+      reorthogonalization for small sectors and partial reorthogonalization with Float \
+      storage for large ones (--reorth, --precision). The infinite chain (--n inf) is exact \
+      over the translation classes actually reached. A perturbed probe run goes alongside; a \
+      coefficient is trusted (to 1e-10 relative) while the two agree to 1e-11. Untrusted coefficients are still \
       printed, marked 0 in the CSV 'trusted' column and beyond 'trusted' in JSON.
 
       With --spins classical the chain is classical (unit-vector spins, Poisson brackets; the \

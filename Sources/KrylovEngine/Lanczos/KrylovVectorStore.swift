@@ -16,6 +16,11 @@ public enum VectorPrecision: String, Sendable, Codable, CaseIterable {
 
   /// Vectors per block kept in Double under `.single`.
   public static let doubleHead = 32
+
+  /// How many of a block's first `count` vectors are kept in Double.
+  public func vectorsInDouble(of count: Int) -> Int {
+    self == .double ? count : min(count, Self.doubleHead)
+  }
 }
 
 /// The stored Krylov vectors of one block: vector j occupies a prefix of `lengths[j]` entries.
@@ -25,9 +30,8 @@ public enum VectorPrecision: String, Sendable, Codable, CaseIterable {
 /// the vectors read three times. Full-length Double vectors go through BLAS; prefixes and Float
 /// vectors through SIMD loops that widen to Double and accumulate in Double.
 final class KrylovVectorStore: @unchecked Sendable {
-  let precision: VectorPrecision
   let dimension: Int
-  /// The first `head` vectors, in Double; the rest in `precision`.
+  /// The first `head` vectors, in Double; the rest in Float.
   private let head: Int
   private let headRaw: UnsafeMutableRawPointer
   private let headCapacity: Int
@@ -42,9 +46,8 @@ final class KrylovVectorStore: @unchecked Sendable {
   ///   - dimension: the block's dimension (the longest a vector can be).
   ///   - lengths: the length of every vector the block will hold, in order.
   init(precision: VectorPrecision, dimension: Int, lengths planned: [Int]) {
-    self.precision = precision
     self.dimension = dimension
-    head = precision == .double ? planned.count : min(planned.count, VectorPrecision.doubleHead)
+    head = precision.vectorsInDouble(of: planned.count)
     headCapacity = max(1, planned.prefix(head).reduce(0, +))
     capacity = max(1, planned.dropFirst(head).reduce(0, +))
     headRaw = .allocate(byteCount: headCapacity * 8, alignment: 64)
@@ -58,7 +61,7 @@ final class KrylovVectorStore: @unchecked Sendable {
 
   /// Bytes the vectors of `lengths` take under `precision`.
   static func bytes(lengths: [Int], precision: VectorPrecision) -> Double {
-    let head = precision == .double ? lengths.count : min(lengths.count, VectorPrecision.doubleHead)
+    let head = precision.vectorsInDouble(of: lengths.count)
     let headEntries = lengths.prefix(head).reduce(0.0) { $0 + Double($1) }
     let rest = lengths.dropFirst(head).reduce(0.0) { $0 + Double($1) }
     return headEntries * 8 + rest * Double(precision.bytes)
@@ -174,19 +177,15 @@ final class KrylovVectorStore: @unchecked Sendable {
     }
   }
 
-  /// Bytes held.
-  var storageBytes: Int { headCapacity * 8 + (precision == .double ? 0 : capacity * precision.bytes) }
 }
 
 /// A stored scalar the Gram–Schmidt loops read four at a time, widened to Double.
 protocol WidenableScalar {
-  static var byteCount: Int { get }
   static func widen4(_ p: UnsafePointer<Self>) -> SIMD4<Double>
   static func widen(_ x: Self) -> Double
 }
 
 extension Double: WidenableScalar {
-  static var byteCount: Int { 8 }
   @inline(__always) static func widen4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
   }
@@ -194,7 +193,6 @@ extension Double: WidenableScalar {
 }
 
 extension Float: WidenableScalar {
-  static var byteCount: Int { 4 }
   @inline(__always) static func widen4(_ p: UnsafePointer<Float>) -> SIMD4<Double> {
     SIMD4<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self))
   }

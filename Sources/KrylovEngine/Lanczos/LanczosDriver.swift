@@ -79,7 +79,7 @@ public struct LanczosResult: Sendable, Equatable {
   public var conserved: Bool { stopReason == .conserved }
 }
 
-/// The Lanczos recursion of physics.md §2 with full reorthogonalization, run twice in lockstep.
+/// The Lanczos recursion of physics.md §2, reorthogonalized as `LanczosOptions` says, run twice in lockstep.
 ///
 /// The second ("probe") run is the same recursion on a copy of the Liouvillian whose elements
 /// are perturbed by a relative 1e-14 and whose every new vector is perturbed likewise: far

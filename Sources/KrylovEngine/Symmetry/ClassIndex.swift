@@ -76,7 +76,4 @@ final class ClassIndex: @unchecked Sendable {
     oldZ.deallocate()
     oldV.deallocate()
   }
-
-  /// Bytes held.
-  var storageBytes: Int { capacity * 20 }
 }

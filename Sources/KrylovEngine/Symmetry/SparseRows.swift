@@ -29,92 +29,20 @@ public struct SparseRows: Sendable {
     rows: Int, contributions: @Sendable @escaping (Int, (Int32, Double) -> Void) -> Void
   ) -> SparseRows {
     let chunks = max(1, min(32, rows / 2048))
-    let results = ChunkResults<SparseRows>(count: chunks)
+    let results = ChunkResults<SparseRowsAppender>(count: chunks)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
-      let lo = rows * c / chunks
-      let hi = rows * (c + 1) / chunks
-      var part = SparseRows(rowStart: [0], columns: [], values: [])
-      part.rowStart.reserveCapacity(hi - lo + 1)
+      var part = SparseRowsAppender()
       var entries: [(Int32, Double)] = []
-      for row in lo..<hi {
+      for row in rows * c / chunks..<rows * (c + 1) / chunks {
         entries.removeAll(keepingCapacity: true)
-        contributions(row) { column, value in
-          if let j = entries.firstIndex(where: { $0.0 == column }) {
-            entries[j].1 += value
-          } else {
-            entries.append((column, value))
-          }
-        }
-        entries.sort { $0.0 < $1.0 }
-        for (column, value) in entries where value != 0 {
-          part.columns.append(column)
-          part.values.append(value)
-        }
-        part.rowStart.append(part.columns.count)
+        contributions(row) { column, value in entries.append((column, value)) }
+        part.append(row: &entries)
       }
-      part.compact()
       results.set(c, part)
     }
-    var merged = SparseRows(rowStart: [0], columns: [], values: [])
-    let parts = (0..<chunks).map { results.get($0)! }
-    merged.rowStart.reserveCapacity(rows + 1)
-    merged.columns.reserveCapacity(parts.reduce(0) { $0 + $1.columns.count })
-    for part in parts {
-      let offset = merged.columns.count
-      merged.rowStart += part.rowStart.dropFirst().map { $0 + offset }
-      merged.columns += part.columns
-    }
-    // One table for all chunks, if the union still fits 2-byte indices.
-    var union: [Double: UInt16] = [:]
-    var table: [Double] = []
-    var compactable = parts.allSatisfy { !$0.table.isEmpty || $0.columns.isEmpty }
-    if compactable {
-      for part in parts {
-        for v in part.table where union[v] == nil {
-          guard table.count < 65_536 else {
-            compactable = false
-            break
-          }
-          union[v] = UInt16(table.count)
-          table.append(v)
-        }
-        if !compactable { break }
-      }
-    }
-    if compactable {
-      merged.table = table
-      merged.index.reserveCapacity(merged.columns.count)
-      for part in parts {
-        let remap = part.table.map { union[$0]! }
-        merged.index += part.index.map { remap[Int($0)] }
-      }
-    } else {
-      merged.values.reserveCapacity(merged.columns.count)
-      for part in parts { merged.values += part.expandedValues }
-    }
-    return merged
-  }
-
-  /// Replaces `values` by `index` + `table` when there are at most 65,536 distinct values.
-  mutating func compact() {
-    var seen: [Double: UInt16] = [:]
-    var table: [Double] = []
-    var index: [UInt16] = []
-    index.reserveCapacity(values.count)
-    for v in values {
-      if let i = seen[v] {
-        index.append(i)
-      } else {
-        guard table.count < 65_536 else { return }
-        seen[v] = UInt16(table.count)
-        index.append(UInt16(table.count))
-        table.append(v)
-      }
-    }
-    if values.isEmpty { table = [0] }
-    self.table = table
-    self.index = index
-    values = []
+    var merged = SparseRowsAppender()
+    for c in 0..<chunks { merged.append(contentsOf: results.get(c)!) }
+    return merged.finish()
   }
 
   var isCompact: Bool { !table.isEmpty }
@@ -213,5 +141,92 @@ public struct SparseRows: Sendable {
         }
       }
     }
+  }
+}
+
+/// Sparse rows appended one at a time, compacted as they come (see `SparseRows`).
+struct SparseRowsAppender: Sendable {
+  private var rowStart: [Int] = [0]
+  private var columns: [Int32] = []
+  private var index: [UInt16] = []
+  private var values: [Double] = []
+  private var table: [Double] = []
+  private var lookup: [UInt64: UInt16] = [:]
+  /// A direct-mapped cache in front of `lookup`: the few distinct values repeat constantly.
+  private var cacheKeys = [UInt64](repeating: 0, count: 256)
+  private var cacheValues = [UInt16](repeating: UInt16.max, count: 256)
+  private var compact = true
+
+  var rowCount: Int { rowStart.count - 1 }
+  var elementCount: Int { columns.count }
+
+  /// Sums repeated columns, drops exact zeros, sorts, appends.
+  mutating func append(row entries: inout [(Int32, Double)]) {
+    entries.sort { $0.0 < $1.0 }
+    var i = 0
+    while i < entries.count {
+      let col = entries[i].0
+      var v = entries[i].1
+      i += 1
+      while i < entries.count && entries[i].0 == col {
+        v += entries[i].1
+        i += 1
+      }
+      guard v != 0 else { continue }
+      columns.append(col)
+      appendValue(v)
+    }
+    rowStart.append(columns.count)
+  }
+
+  private mutating func appendValue(_ v: Double) {
+    guard compact else {
+      values.append(v)
+      return
+    }
+    let bits = v.bitPattern
+    let slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> 56)
+    if cacheValues[slot] != UInt16.max && cacheKeys[slot] == bits {
+      index.append(cacheValues[slot])
+      return
+    }
+    let t: UInt16
+    if let known = lookup[bits] {
+      t = known
+    } else if table.count < 65_536 {
+      t = UInt16(table.count)
+      lookup[bits] = t
+      table.append(v)
+    } else {
+      compact = false
+      values = index.map { table[Int($0)] }
+      values.append(v)
+      index = []
+      return
+    }
+    cacheKeys[slot] = bits
+    cacheValues[slot] = t
+    index.append(t)
+  }
+
+  /// Appends every row of `other`, after these.
+  mutating func append(contentsOf other: SparseRowsAppender) {
+    let offset = columns.count
+    rowStart += other.rowStart.dropFirst().map { $0 + offset }
+    columns += other.columns
+    if other.compact {
+      for t in other.index { appendValue(other.table[Int(t)]) }
+    } else {
+      for v in other.values { appendValue(v) }
+    }
+  }
+
+  func finish() -> SparseRows {
+    var rows = SparseRows(rowStart: rowStart, columns: columns, values: compact ? [] : values)
+    if compact {
+      rows.index = index
+      rows.table = table.isEmpty ? [0] : table
+    }
+    return rows
   }
 }
