@@ -41,7 +41,7 @@ let package = Package(
     .target(
       name: "KrylovForecaster",
       dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
-      resources: [.copy("Resources/default-model.safetensors")]
+      resources: [.copy("Resources/default-model.safetensors"), .copy("Resources/classical-model.safetensors")]
     ),
 
     // Forecasts beside their baselines and the truth: shared by the CLI and the explorer.

@@ -66,8 +66,9 @@ struct AblateCommand: ParsableCommand {
   }
 
   func run() throws {
-    let b = try inputOptions.load()
-    let forecaster = try modelOptions.load()
+    let input = try inputOptions.load()
+    let b = input.trusted
+    let forecaster = try modelOptions.load(for: input.domain)
     let k = inputOptions.prefix
     let M = inputOptions.horizon
     let prefix = Array(b[0..<k])
@@ -124,7 +125,7 @@ struct AblateCommand: ParsableCommand {
     let baseError = results[0].error
     switch format {
     case .csv:
-      print("# krylov ablate: prefix k = \(k), horizon M = \(M), model: \(modelOptions.model ?? "embedded default")")
+      print("# krylov ablate: prefix k = \(k), horizon M = \(M), model: \(modelOptions.name(for: input.domain))")
       print("ablation,change_vs_unablated" + (truth != nil ? ",error,unablated_error,error_ratio" : ""))
       for r in results {
         var row = "\"\(r.label)\"," + String(format: "%.6g", r.change)

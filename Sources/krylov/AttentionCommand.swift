@@ -33,8 +33,9 @@ struct AttentionCommand: ParsableCommand {
   var output: String?
 
   func run() throws {
-    let b = try inputOptions.load()
-    let forecaster = try modelOptions.load()
+    let input = try inputOptions.load()
+    let b = input.trusted
+    let forecaster = try modelOptions.load(for: input.domain)
     let config = forecaster.config
     if let layer, !(0..<config.layers ~= layer) {
       throw ValidationError("--layer \(layer) does not exist: the model has layers 0..<\(config.layers)")

@@ -13,9 +13,16 @@ struct EvaluateCommand: ParsableCommand {
       the first k, then the relative RMS error on b_{k+1..M} and the largest |ΔC(t)| over the \
       window where the true C(t) is converged, for the transformer, each asymptotic fit and \
       the linear AR model. Aggregates (geometric means over systems) are given separately \
-      for chaotic (mfim, j1j2) and integrable (tfim, xxz) systems and by size, with the ratio \
-      of the best asymptotic fit's error to the transformer's. Sequences too short for M are \
-      listed as skipped.
+      for chaotic (mfim, j1j2) and integrable (tfim, xxz) quantum systems, for classical \
+      systems, and by size, with the ratio of the best asymptotic fit's error to the \
+      transformer's. Sequences too short for M are listed as skipped.
+
+      Each sequence is forecast by the embedded model for its kind of spins (quantum or \
+      classical) unless --model names a checkpoint. For classical systems C(t) is also scored \
+      against molecular dynamics (--md-samples trajectories on the chain, or on a ring of 16 \
+      sites for the infinite chain, t from 0 to --md-tmax): the column "vs MD" is the largest \
+      |ΔC(t)| against the simulation, and the row "exact b_1..b_M" is the floor that the \
+      simulation's noise and the truncation at M leave.
 
       --format markdown prints the tables of docs/model-card.md.
       """
@@ -37,44 +44,86 @@ struct EvaluateCommand: ParsableCommand {
   @Option(help: "Output format: csv (per system), json, markdown.")
   var format: Format = .markdown
 
+  @Option(help: "Molecular-dynamics samples per classical system (0: no simulation).")
+  var mdSamples: Int = 100_000
+
+  @Option(help: "End of the simulated time window for classical systems.")
+  var mdTmax: Double = 3
+
+  @Option(help: "Seed of the molecular dynamics.")
+  var mdSeed: UInt64 = 1
+
   func validate() throws {
     guard prefix >= 1 else { throw ValidationError("--prefix must be at least 1") }
     guard horizon > prefix else { throw ValidationError("--horizon (\(horizon)) must be larger than --prefix (\(prefix))") }
     guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
+    guard mdSamples == 0 || mdSamples >= 2 else { throw ValidationError("--md-samples must be 0 or at least 2") }
+    guard mdTmax > 0, mdTmax <= 100 else { throw ValidationError("--md-tmax must be in (0, 100] (got \(mdTmax))") }
   }
 
   struct Row {
     var label: String
+    var spins: SpinKind
     var model: String
     var size: String
     var errors: MethodErrors
+    /// Classical systems: max |ΔC(t)| against molecular dynamics, by method, and "exact".
+    var simulated: [String: Double]? = nil
+    var simulationStandardError: Double? = nil
   }
 
+  static let exactRow = "exact b_1..b_M"
+
   func run() throws {
-    let forecaster = try modelOptions.load()
+    var forecasters: [DefaultModel.Domain: Forecaster] = [:]
     var rows: [Row] = []
     var skipped: [String] = []
+    let cancel = CancellationFlag()
+    let watcher = InterruptWatcher { cancel.set() }
     do {
       for directory in data {
         let manifest = try DatasetManifest.load(directory: directory)
         for entry in manifest.entries {
+          if cancel.isSet { break }
           let b = try manifest.trustedCoefficients(of: entry, directory: directory)
           guard b.count >= horizon else {
             skipped.append("\(entry.label) (\(b.count) trusted)")
             continue
           }
-          let methods = try MethodForecasts(prefix: Array(b[0..<prefix]), horizon: horizon, forecaster: forecaster)
-          rows.append(Row(label: entry.label, model: entry.model, size: entry.size, errors: try MethodErrors(methods: methods, truth: b)))
+          let domain = DefaultModel.Domain(entry.spinKind)
+          if forecasters[domain] == nil { forecasters[domain] = try modelOptions.load(for: domain) }
+          let methods = try MethodForecasts(prefix: Array(b[0..<prefix]), horizon: horizon, forecaster: forecasters[domain]!)
+          var row = Row(
+            label: entry.label, spins: entry.spinKind, model: entry.model, size: entry.size,
+            errors: try MethodErrors(methods: methods, truth: b))
+          if entry.spinKind == .classical && mdSamples > 0 {
+            let simulation = try SimulatedComparison(
+              chain: try chain(of: entry), samples: mdSamples, tmax: mdTmax, seed: mdSeed, isCancelled: { cancel.isSet })
+            if simulation.estimate.cancelled { break }
+            var errors: [String: Double] = [Self.exactRow: try simulation.maxError(coefficients: Array(b[0..<horizon]))]
+            for (name, values) in methods.all { errors[name] = try simulation.maxError(coefficients: methods.prefix + values) }
+            row.simulated = errors
+            row.simulationStandardError = simulation.largestStandardError
+          }
+          rows.append(row)
+          if row.simulated != nil { printError("krylov: [\(rows.count)] \(entry.label): simulated") }
         }
       }
     } catch {
       printError("error: \(error)")
       throw ExitCode(1)
     }
+    if watcher.signalNumber != nil {
+      printError("krylov: interrupted; the tables cover the \(rows.count) systems done")
+    }
     let methodNames = ["transformer"] + MethodForecasts.baselineNames
     let classes: [(String, (Row) -> Bool)] = [
-      ("chaotic (mfim, j1j2)", { $0.model == "mfim" || $0.model == "j1j2" }),
-      ("integrable (tfim, xxz)", { $0.model == "tfim" || $0.model == "xxz" }),
+      ("chaotic (mfim, j1j2)", { $0.spins == .quantum && ($0.model == "mfim" || $0.model == "j1j2") }),
+      ("integrable (tfim, xxz)", { $0.spins == .quantum && ($0.model == "tfim" || $0.model == "xxz") }),
+      ("classical, all models", { $0.spins == .classical }),
+      ("classical mfim", { $0.spins == .classical && $0.model == "mfim" }),
+      ("classical tfim", { $0.spins == .classical && $0.model == "tfim" }),
+      ("classical xxz, j1j2", { $0.spins == .classical && ($0.model == "xxz" || $0.model == "j1j2") }),
     ]
     let sizes = Array(Set(rows.map(\.size))).sorted { (Int($0) ?? .max) < (Int($1) ?? .max) }
 
@@ -91,24 +140,56 @@ struct EvaluateCommand: ParsableCommand {
       return out
     }
 
+    /// Geometric means of the errors against molecular dynamics, when every row has them.
+    func simulatedSummary(_ subset: [Row]) -> [String: Double]? {
+      let all = subset.compactMap(\.simulated)
+      guard all.count == subset.count, !all.isEmpty else { return nil }
+      var out: [String: Double] = [:]
+      for m in methodNames + [Self.exactRow] { out[m] = geometricMean(all.map { $0[m] ?? .nan }) }
+      out["best asymptotic fit"] = geometricMean(all.map { min($0["linear_fit"] ?? .infinity, $0["log_corrected_fit"] ?? .infinity) })
+      return out
+    }
+
     switch format {
     case .csv:
-      print("system,model,size," + methodNames.map { "\($0)_b_rel_rms,\($0)_c_max_abs" }.joined(separator: ",") + ",c_window_end")
+      let simulatedColumns = methodNames + ["exact"]
+      print(
+        "system,spins,model,size," + methodNames.map { "\($0)_b_rel_rms,\($0)_c_max_abs" }.joined(separator: ",")
+          + ",c_window_end," + simulatedColumns.map { "\($0)_c_max_abs_vs_md" }.joined(separator: ",") + ",md_largest_stderr")
       for r in rows {
         let cells = methodNames.map { String(format: "%.6g,%.6g", r.errors.coefficients[$0] ?? .nan, r.errors.autocorrelation[$0] ?? .nan) }
-        print("\"\(r.label)\",\(r.model),\(r.size)," + cells.joined(separator: ",") + String(format: ",%.4g", r.errors.windowEnd))
+        let md = simulatedColumns.map { name in
+          (r.simulated?[name == "exact" ? Self.exactRow : name]).map { String(format: "%.6g", $0) } ?? ""
+        }
+        print(
+          "\"\(r.label)\",\(r.spins.rawValue),\(r.model),\(r.size)," + cells.joined(separator: ",")
+            + String(format: ",%.4g,", r.errors.windowEnd) + md.joined(separator: ",") + ","
+            + (r.simulationStandardError.map { String(format: "%.4g", $0) } ?? ""))
       }
     case .json:
       let systems: [[String: Any]] = rows.map { r in
-        ["system": r.label, "model": r.model, "size": r.size, "errors": errorsObject(r.errors)]
+        var object: [String: Any] = [
+          "system": r.label, "spins": r.spins.rawValue, "model": r.model, "size": r.size, "errors": errorsObject(r.errors),
+        ]
+        if let simulated = r.simulated {
+          object["c_max_abs_vs_md"] = simulated.mapValues(jsonNumber)
+          object["md_largest_stderr"] = jsonNumber(r.simulationStandardError ?? .nan)
+        }
+        return object
       }
       var groups: [String: Any] = [:]
       for (name, test) in classes {
         let subset = rows.filter(test)
         guard !subset.isEmpty else { continue }
-        groups[name] = summary(subset).mapValues { ["b_relative_rms": jsonNumber($0.0), "c_max_abs": jsonNumber($0.1)] }
+        var group: [String: Any] = summary(subset).mapValues { ["b_relative_rms": jsonNumber($0.0), "c_max_abs": jsonNumber($0.1)] }
+        if let md = simulatedSummary(subset) { group["c_max_abs_vs_md"] = md.mapValues(jsonNumber) }
+        groups[name] = group
       }
-      print(jsonText(["prefix": prefix, "horizon": horizon, "systems": systems, "aggregates": groups, "skipped": skipped]))
+      print(
+        jsonText([
+          "prefix": prefix, "horizon": horizon, "systems": systems, "aggregates": groups, "skipped": skipped,
+          "md": ["samples": mdSamples, "tmax": mdTmax, "seed": mdSeed, "ring_sites": 16] as [String: Any],
+        ]))
     case .markdown:
       print("Prefix k = \(prefix), horizon M = \(horizon); errors are geometric means over systems: relative RMS on b_{k+1..M}, max |ΔC(t)| over each system's converged window.\n")
       for (name, test) in classes {
@@ -119,16 +200,48 @@ struct EvaluateCommand: ParsableCommand {
           let t = s["transformer"]!
           let fit = s["best asymptotic fit"]!
           print("**\(name)\(size.map { ", N = \($0)" } ?? ", all sizes")**: \(subset.count) systems\n")
-          print("| method | b_n rel. RMS | max abs ΔC(t) |")
-          print("|---|---|---|")
-          for m in methodNames + ["best asymptotic fit"] {
-            let v = s[m]!
-            print(String(format: "| %@ | %.4g | %.4g |", m, v.0, v.1))
+          if let md = simulatedSummary(subset) {
+            let noise = geometricMean(subset.compactMap(\.simulationStandardError))
+            print(
+              String(
+                format: "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on the chain or a ring of 16 sites; largest standard error %.2g (geometric mean).\n",
+                mdSamples, mdTmax, noise))
+            print("| method | b_n rel. RMS | max abs ΔC(t) | max abs ΔC(t) vs MD |")
+            print("|---|---|---|---|")
+            for m in methodNames + ["best asymptotic fit"] {
+              let v = s[m]!
+              print(String(format: "| %@ | %.4g | %.4g | %.4g |", m, v.0, v.1, md[m]!))
+            }
+            print(String(format: "| %@ | | | %.4g |", Self.exactRow, md[Self.exactRow]!))
+            print(
+              String(
+                format: "| ratio best fit / transformer | %.3g× | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1,
+                md["best asymptotic fit"]! / md["transformer"]!))
+          } else {
+            print("| method | b_n rel. RMS | max abs ΔC(t) |")
+            print("|---|---|---|")
+            for m in methodNames + ["best asymptotic fit"] {
+              let v = s[m]!
+              print(String(format: "| %@ | %.4g | %.4g |", m, v.0, v.1))
+            }
+            print(String(format: "| ratio best fit / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
           }
-          print(String(format: "| ratio best fit / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
         }
       }
       if !skipped.isEmpty { print("Skipped (fewer than M trusted coefficients): " + skipped.joined(separator: "; ") + "\n") }
     }
+  }
+
+  /// The chain a dataset entry describes (molecular dynamics puts an infinite chain on a ring).
+  private func chain(of entry: DatasetEntry) throws -> SpinChain {
+    guard let model = ModelName(rawValue: entry.model), let op = OperatorName(rawValue: entry.operatorName),
+      let boundary = Boundary(rawValue: entry.boundary)
+    else { throw DatasetError("\(entry.label): not a built-in model and operator") }
+    var chain =
+      entry.size == "inf"
+      ? try SpinChain.infiniteChain(model: model, parameters: entry.parameters, operator: op)
+      : try SpinChain(model: model, parameters: entry.parameters, size: Int(entry.size) ?? 0, boundary: boundary, operator: op)
+    chain.spins = entry.spinKind
+    return chain
   }
 }

@@ -31,8 +31,9 @@ struct ForecastCommand: ParsableCommand {
   var output: String?
 
   func run() throws {
-    let b = try inputOptions.load()
-    let forecaster = try modelOptions.load()
+    let input = try inputOptions.load()
+    let b = input.trusted
+    let forecaster = try modelOptions.load(for: input.domain)
     let k = inputOptions.prefix
     let M = inputOptions.horizon
     let methods: MethodForecasts
@@ -52,14 +53,14 @@ struct ForecastCommand: ParsableCommand {
       var object: [String: Any] = [
         "prefix": k, "horizon": M, "n": Array((k + 1)...M), "forecast": methods.transformer,
         "baselines": Dictionary(uniqueKeysWithValues: methods.baselines.map { ($0.name, $0.values) }),
-        "model": modelOptions.model ?? "embedded default",
+        "model": modelOptions.name(for: input.domain),
       ]
       if let form = methods.bestFitForm { object["best_fit_form"] = form }
       if let errors { object["errors"] = errorsObject(errors) }
       sink.write(jsonText(object) + "\n")
     case .csv:
       let names = methods.all.map(\.name)
-      sink.write("# krylov forecast: prefix k = \(k), horizon M = \(M), model: \(modelOptions.model ?? "embedded default")\n")
+      sink.write("# krylov forecast: prefix k = \(k), horizon M = \(M), model: \(modelOptions.name(for: input.domain))\n")
       if let form = methods.bestFitForm { sink.write("# best_fit_form: \(form)\n") }
       sink.write("n," + names.joined(separator: ",") + (b.count >= M ? ",truth" : "") + "\n")
       for i in 0..<(M - k) {

@@ -4,20 +4,39 @@ import KrylovEngine
 import KrylovAnalysis
 import KrylovForecaster
 
-/// `--model FILE`, or the embedded default.
+/// `--model FILE`, or the embedded model for the sequence's kind of spins.
 struct ModelOptions: ParsableArguments {
-  @Option(help: "A checkpoint written by 'krylov train' (default: the embedded model).")
+  @Option(
+    help: """
+      A checkpoint written by 'krylov train' (default: the embedded model for the input's spins, \
+      quantum or classical).
+      """)
   var model: String?
 
-  func load() throws -> Forecaster {
+  func load(for domain: DefaultModel.Domain = .quantum) throws -> Forecaster {
     do {
       if let model { return try Checkpoint.load(path: model) }
-      return try DefaultModel.load()
+      return try DefaultModel.load(domain)
     } catch {
       printError("error: \(error)")
       throw ExitCode(1)
     }
   }
+
+  /// The model's name in output headers.
+  func name(for domain: DefaultModel.Domain) -> String { model ?? domain.displayName }
+}
+
+extension DefaultModel.Domain {
+  /// The embedded model for a chain's kind of spins.
+  init(_ spins: SpinKind) { self = spins == .classical ? .classical : .quantum }
+}
+
+/// An input file's trusted coefficients and which embedded model suits them.
+struct InputSequence {
+  var trusted: [Double]
+  /// Classical when the file says its chain has classical spins (files from 'krylov lanczos' do).
+  var domain: DefaultModel.Domain
 }
 
 /// The input sequence, prefix length and horizon shared by the forecasting commands.
@@ -37,8 +56,8 @@ struct ForecastInputOptions: ParsableArguments {
     guard horizon <= 100_000 else { throw ValidationError("--horizon must be at most 100000 (got \(horizon))") }
   }
 
-  /// The trusted coefficients of the file; the prefix must lie within them.
-  func load() throws -> [Double] {
+  /// The trusted coefficients of the file (the prefix must lie within them) and its spins.
+  func load() throws -> InputSequence {
     let sequence: CoefficientSequence
     do { sequence = try CoefficientFile.read(path: input) } catch {
       printError("error: \(error)")
@@ -51,7 +70,7 @@ struct ForecastInputOptions: ParsableArguments {
           + (sequence.coefficients.count > trusted.count ? " (of \(sequence.coefficients.count) computed)" : ""))
       throw ExitCode(1)
     }
-    return trusted
+    return InputSequence(trusted: trusted, domain: sequence.system["spins"] == "classical" ? .classical : .quantum)
   }
 }
 

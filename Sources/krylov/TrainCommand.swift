@@ -16,10 +16,14 @@ struct TrainCommand: ParsableCommand {
       and the weights with the lowest rollout error are the ones written. Ctrl-C stops and \
       still writes the best weights so far.
 
+      --initial-weights continues from a trained checkpoint instead of a fresh initialization \
+      (fine-tuning; "default" names the embedded model). The model's shape then comes from \
+      that checkpoint, and a --config that asks for another shape is refused.
+
       A JSON --config may set any of: layers, heads, channels, scaleWindow, stepGain, and \
       steps, batchSize, sequenceLength, learningRate, warmupSteps, weightDecay, \
-      gradientClip, inputNoise, validationFraction, evaluationInterval, rolloutPrefix; \
-      flags override it.
+      gradientClip, inputNoise, validationFraction, evaluationInterval, rolloutPrefix \
+      (prefix length of the validation rollouts); flags override it.
       """
   )
 
@@ -31,6 +35,9 @@ struct TrainCommand: ParsableCommand {
 
   @Option(help: "JSON file with model and training settings.")
   var config: String?
+
+  @Option(help: "Start from this checkpoint's weights (\"default\": the embedded model) instead of a fresh initialization.")
+  var initialWeights: String?
 
   @Option(help: "Random seed (initialization, split, batches, noise).")
   var seed: UInt64?
@@ -68,6 +75,7 @@ struct TrainCommand: ParsableCommand {
   func run() throws {
     var modelConfig = ForecasterConfig()
     var options = TrainingOptions()
+    var configSetsShape = false
     if let config {
       guard let bytes = FileManager.default.contents(atPath: config) else {
         printError("error: \(config): cannot read the configuration")
@@ -78,6 +86,7 @@ struct TrainCommand: ParsableCommand {
         printError("error: \(config): not a valid configuration (\(error))")
         throw ExitCode(1)
       }
+      configSetsShape = s.layers != nil || s.heads != nil || s.channels != nil || s.scaleWindow != nil || s.stepGain != nil
       modelConfig = ForecasterConfig(
         layers: s.layers ?? modelConfig.layers, heads: s.heads ?? modelConfig.heads,
         channels: s.channels ?? modelConfig.channels, scaleWindow: s.scaleWindow ?? modelConfig.scaleWindow,
@@ -103,9 +112,27 @@ struct TrainCommand: ParsableCommand {
       printError("error: invalid model configuration: \(problem)")
       throw ExitCode(1)
     }
+    var initial: Forecaster?
+    if let initialWeights {
+      do {
+        initial = try initialWeights == "default" ? DefaultModel.load() : Checkpoint.load(path: initialWeights)
+      } catch {
+        printError("error: --initial-weights: \(error)")
+        throw ExitCode(1)
+      }
+      if configSetsShape, initial!.config != modelConfig {
+        printError(
+          "error: --initial-weights \(initialWeights) has layers \(initial!.config.layers), heads \(initial!.config.heads), "
+            + "channels \(initial!.config.channels) (scale window \(initial!.config.scaleWindow), step gain \(initial!.config.stepGain)); "
+            + "the configuration asks for another shape")
+        throw ExitCode(1)
+      }
+      modelConfig = initial!.config
+    }
 
     var sequences: [TrainingSequence] = []
     var datasetNames: [String] = []
+    var spinKinds = Set<String>()
     for directory in data {
       do {
         let manifest = try DatasetManifest.load(directory: directory)
@@ -113,6 +140,7 @@ struct TrainCommand: ParsableCommand {
         for entry in manifest.entries {
           let b = try manifest.trustedCoefficients(of: entry, directory: directory)
           sequences.append(TrainingSequence(values: b, group: entry.group, label: entry.label))
+          spinKinds.insert(entry.spinKind.rawValue)
         }
       } catch {
         printError("error: \(error)")
@@ -137,6 +165,7 @@ struct TrainCommand: ParsableCommand {
     let cancel = CancellationFlag()
     let watcher = InterruptWatcher { cancel.set() }
     let result = trainer.run(
+      initial: initial?.model,
       progress: { p in
         guard !quiet else { return }
         let eta = p.elapsedSeconds / Double(p.step) * Double(p.totalSteps - p.step)
@@ -154,7 +183,8 @@ struct TrainCommand: ParsableCommand {
        "validation_rollout_error": $0.validationRolloutError, "tokens_per_second": $0.tokensPerSecond]
     }
     let manifest: [String: Any] = [
-      "datasets": datasetNames, "training_systems": result.trainingSystems.count,
+      "datasets": datasetNames, "spins": spinKinds.sorted(), "initial_weights": initialWeights ?? "none",
+      "training_systems": result.trainingSystems.count,
       "validation_systems": result.validationSystems, "best_step": result.bestStep,
       "best_validation_rollout_error": jsonNumber(result.bestRolloutError),
       "options": (try? JSONSerialization.jsonObject(with: encoder.encode(options))) ?? [:],

@@ -177,6 +177,36 @@ struct ModelTests {
     #expect(last.loss < 0.5 * first.loss, "loss \(first.loss) → \(last.loss)")
     #expect(result.bestRolloutError.isFinite)
   }
+
+  @Test("Training from initial weights starts from them, not from a fresh initialization")
+  func initialWeights() throws {
+    let config = ForecasterConfig(layers: 1, heads: 2, channels: 8, scaleWindow: 5)
+    let sequences = (1...6).map { i in
+      TrainingSequence(values: (1...30).map { Double($0) * (0.5 + 0.1 * Double(i)) }, group: "\(i)", label: "\(i)")
+    }
+    var options = TrainingOptions()
+    options.steps = 2
+    options.batchSize = 2
+    options.sequenceLength = 20
+    options.evaluationInterval = 1
+    options.warmupSteps = 1
+    options.learningRate = 1e-9
+    options.rolloutPrefix = 10
+    let initial = Transformer<Float>(config: config)
+    initial.initialize(seed: 99)
+    let trainer = try Trainer(config: config, options: options, sequences: sequences)
+    let continued = trainer.run(initial: initial).model
+    let fresh = trainer.run().model
+    var fromInitial: Float = 0
+    var fromFresh: Float = 0
+    for i in 0..<initial.params.count {
+      fromInitial = max(fromInitial, abs(continued.params[i] - initial.params[i]))
+      fromFresh = max(fromFresh, abs(fresh.params[i] - initial.params[i]))
+    }
+    // A learning rate of 1e-9 over two steps moves no weight by more than ~1e-8.
+    #expect(fromInitial < 1e-6, "continued run moved a weight by \(fromInitial)")
+    #expect(fromFresh > 1e-2, "a fresh initialization should differ from seed 99's")
+  }
 }
 
 @Suite("Checkpoints")

@@ -2,8 +2,13 @@ import Foundation
 
 /// One computed sequence in a dataset's manifest.
 public struct DatasetEntry: Codable, Sendable, Equatable {
+  /// The kind of spins, read with the default for older manifests.
+  public var spinKind: SpinKind { spins.flatMap(SpinKind.init(rawValue:)) ?? .quantum }
+
   public var file: String
   public var key: String
+  /// "quantum" or "classical" (absent in manifests written before classical chains: quantum).
+  public var spins: String?
   public var group: String
   public var label: String
   public var model: String
@@ -136,14 +141,14 @@ public struct DatasetBuilder {
 
   private func write(system: DatasetSystem, chain: SpinChain, result: LanczosResult) throws -> DatasetEntry {
     let entry = DatasetEntry(
-      file: "sequences/\(system.fileName)", key: system.key, group: system.group, label: chain.label,
+      file: "sequences/\(system.fileName)", key: system.key, spins: system.spins.rawValue, group: system.group, label: chain.label,
       model: system.model.rawValue, parameters: system.fullParameters, size: system.size.description,
       boundary: system.boundary.rawValue, operatorName: system.operatorName.rawValue, steps: system.steps,
       computed: result.coefficients.count, trusted: result.trustedCount, exhausted: result.exhausted,
       stop: result.stopReason.rawValue, seconds: result.totalSeconds)
     let entryObject = try JSONSerialization.jsonObject(with: JSONEncoder().encode(entry))
     var systemObject: [String: Any] = [
-      "model": entry.model, "n": entry.size, "bc": entry.boundary, "operator": entry.operatorName,
+      "spins": system.spins.rawValue, "model": entry.model, "n": entry.size, "bc": entry.boundary, "operator": entry.operatorName,
     ]
     for (k, v) in entry.parameters { systemObject[k] = v }
     let object: [String: Any] = [

@@ -10,7 +10,8 @@ import Foundation
 /// ```
 /// A parameter is a `range` (drawn uniformly, seeded, rounded to 4 decimals) or a list of
 /// `values` (drawn from, or, when no group parameter is a range and `samples` is absent,
-/// combined exhaustively). Missing parameters take the model's defaults.
+/// combined exhaustively). Missing parameters take the model's defaults. A group's `spins` is
+/// `quantum` (the default) or `classical` (physics.md §6).
 public struct DatasetSpec: Codable, Sendable, Equatable {
   public var name: String
   public var seed: UInt64
@@ -18,6 +19,8 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
   public var groups: [Group]
 
   public struct Group: Codable, Sendable, Equatable {
+    /// "quantum" (when absent) or "classical".
+    public var spins: String?
     public var model: String
     public var sizes: [Size]
     public var boundaries: [String]?
@@ -82,6 +85,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     guard !groups.isEmpty else { throw fail("no groups: nothing to compute") }
     for (i, g) in groups.enumerated() {
       let at = "groups[\(i)]"
+      if let s = g.spins, SpinKind(rawValue: s) == nil { throw fail("\(at).spins: '\(s)' is not quantum or classical") }
       guard let model = ModelName(rawValue: g.model) else {
         throw fail("\(at).model '\(g.model)' is not one of \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
       }
@@ -146,7 +150,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
             for size in g.sizes {
               out.append(
                 DatasetSystem(
-                  model: model, parameters: params, size: size, boundary: Boundary(rawValue: bc)!,
+                  spins: SpinKind(rawValue: g.spins ?? "quantum")!, model: model, parameters: params, size: size, boundary: Boundary(rawValue: bc)!,
                   operatorName: OperatorName(rawValue: op)!, steps: g.steps ?? steps))
             }
           }
@@ -159,6 +163,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
 
 /// One system of a dataset.
 public struct DatasetSystem: Sendable, Equatable {
+  public var spins: SpinKind = .quantum
   public var model: ModelName
   public var parameters: [String: Double]
   public var size: DatasetSpec.Size
@@ -178,11 +183,14 @@ public struct DatasetSystem: Sendable, Equatable {
   }
 
   /// The physics without the size: systems sharing it stay on one side of a validation split.
-  public var group: String { "\(model.rawValue)[\(parameterText)] \(operatorName.rawValue) \(boundary.rawValue)" }
+  public var group: String { "\(spinsPrefix)\(model.rawValue)[\(parameterText)] \(operatorName.rawValue) \(boundary.rawValue)" }
+
+  /// Empty for quantum chains, so their keys (and cached files) are what they always were.
+  private var spinsPrefix: String { spins == .classical ? "classical " : "" }
 
   /// The full description: the cache key.
   public var key: String {
-    "\(model.rawValue)[\(parameterText)] N=\(size) \(size == .infinite ? "inf" : boundary.rawValue) \(operatorName.rawValue) steps=\(steps)"
+    "\(spinsPrefix)\(model.rawValue)[\(parameterText)] N=\(size) \(size == .infinite ? "inf" : boundary.rawValue) \(operatorName.rawValue) steps=\(steps)"
   }
 
   /// A stable file name for the cache (FNV-1a of the key).
@@ -196,12 +204,15 @@ public struct DatasetSystem: Sendable, Equatable {
   }
 
   public func chain() throws(SystemError) -> SpinChain {
-    switch size {
-    case .finite(let n):
-      try SpinChain(model: model, parameters: parameters, size: n, boundary: boundary, operator: operatorName)
-    case .infinite:
-      try SpinChain.infiniteChain(model: model, parameters: parameters, operator: operatorName)
-    }
+    var chain =
+      switch size {
+      case .finite(let n):
+        try SpinChain(model: model, parameters: parameters, size: n, boundary: boundary, operator: operatorName)
+      case .infinite:
+        try SpinChain.infiniteChain(model: model, parameters: parameters, operator: operatorName)
+      }
+    chain.spins = spins
+    return chain
   }
 }
 

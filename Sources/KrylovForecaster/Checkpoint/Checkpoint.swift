@@ -93,19 +93,40 @@ public enum Checkpoint {
   }
 }
 
-/// The model shipped inside the package, used whenever no checkpoint is named.
+/// The models shipped inside the package, used whenever no checkpoint is named: one trained on
+/// quantum chains' sequences, one fine-tuned on classical chains' (docs/model-card.md). The
+/// forecaster sees only numbers; the caller picks the domain from the sequence's metadata.
 public enum DefaultModel {
-  public static let resourceName = "default-model"
+  public enum Domain: String, Sendable, CaseIterable {
+    case quantum, classical
 
-  /// Loads the embedded default checkpoint.
-  public static func load() throws(CheckpointError) -> Forecaster {
-    guard let url = Bundle.module.url(forResource: resourceName, withExtension: "safetensors") else {
-      throw CheckpointError(message: "the embedded default model is missing from this build")
+    var resourceName: String {
+      switch self {
+      case .quantum: "default-model"
+      case .classical: "classical-model"
+      }
+    }
+
+    /// How the model is named to users.
+    public var displayName: String {
+      switch self {
+      case .quantum: "embedded default"
+      case .classical: "embedded classical"
+      }
+    }
+  }
+
+  public static let resourceName = Domain.quantum.resourceName
+
+  /// Loads the embedded checkpoint for sequences of `domain`.
+  public static func load(_ domain: Domain = .quantum) throws(CheckpointError) -> Forecaster {
+    guard let url = Bundle.module.url(forResource: domain.resourceName, withExtension: "safetensors") else {
+      throw CheckpointError(message: "the \(domain.displayName) model is missing from this build")
     }
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw CheckpointError(message: "the embedded default model cannot be read: \(error.localizedDescription)")
+      throw CheckpointError(message: "the \(domain.displayName) model cannot be read: \(error.localizedDescription)")
     }
-    return try Checkpoint.decode(data, source: "embedded default model")
+    return try Checkpoint.decode(data, source: "\(domain.displayName) model")
   }
 }

@@ -94,12 +94,21 @@ public final class Trainer {
   }
 
   /// Runs the training; `progress` is called at every evaluation, `isCancelled` polled every step.
+  ///
+  /// With `initial` weights (of the same configuration) training continues from them instead of
+  /// a seeded initialization: fine-tuning a trained model on a related, smaller set of sequences.
   public func run(
+    initial: Transformer<Float>? = nil,
     progress: (TrainingProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
   ) -> TrainingResult {
     Parallelism.configure()
     let model = Transformer<Float>(config: config)
-    model.initialize(seed: options.seed)
+    if let initial {
+      precondition(initial.config == config, "initial weights must have the trained configuration")
+      _ = model.params.update(fromContentsOf: initial.params)
+    } else {
+      model.initialize(seed: options.seed)
+    }
     let best = Transformer<Float>(config: config)
     _ = best.params.update(fromContentsOf: model.params)
     var optimizer = AdamW<Float>(count: model.layout.count, weightDecay: Float(options.weightDecay))
