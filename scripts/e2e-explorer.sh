@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of the explorer in a real terminal (tmux): it opens on the default model,
-# computes, forecasts, reacts to keys, quits with q and with SIGTERM, and restores the terminal.
+# computes, forecasts, reacts to keys, quits with q and with SIGTERM, and restores the terminal;
+# a classical run gets its molecular-dynamics C(t).
 set -euo pipefail
 bin="${1:-.build/release/krylov}"
 session="krylov-e2e-$$"
@@ -57,4 +58,16 @@ wait_for "terminal too small" 20
 tmux send-keys -t "$session" q
 for _ in $(seq 1 150); do [ -s "$out/status3" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status3" || fail "q did not quit from the too-small screen"
+
+# 4. A classical run is followed by its molecular-dynamics C(t); m hides and shows it.
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 120 -y 36 "$bin --spins classical --n 6 --steps 8; echo EXIT=\$? > $out/status4; sleep 60"
+wait_for "done (completed)" 60
+wait_for "MD N=6 pbc, 20k ±2σ" 60
+wait_for "MD vs computed" 10
+tmux send-keys -t "$session" m
+wait_for "MD hidden (m)" 10
+tmux send-keys -t "$session" m q
+for _ in $(seq 1 150); do [ -s "$out/status4" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status4" || fail "q did not quit the classical explorer"
 echo "e2e-explorer: ok"

@@ -1,3 +1,4 @@
+import Foundation
 import KrylovEngine
 import KrylovExplorer
 import KrylovForecaster
@@ -77,5 +78,105 @@ struct ExplorerControllerTests {
     controller.handle(.stopRun)
     controller.waitUntilIdle(timeout: 60)
     #expect(controller.state.run.status == .cancelled)
+  }
+}
+
+@Suite("Explorer controller: molecular dynamics after a classical run")
+struct SimulationControllerTests {
+  /// A classical chain small enough for a debug-build test: N = 6 ring, 8 coefficients.
+  func classicalState(size: Int = 6, steps: Int = 8) -> ExplorerState {
+    var state = ExplorerState()
+    state.settings.nudge(.spins, by: 1)
+    state.settings.infinite = false
+    state.settings.size = size
+    state.settings.boundary = .pbc
+    state.settings.steps = steps
+    return state
+  }
+
+  @Test("A classical run gets a simulated C(t): C(0) = 1, within a few standard errors of the computed C(t)")
+  func classicalRun() throws {
+    let controller = ExplorerController(state: classicalState(), forecaster: nil, modelName: "none")
+    controller.simulationSamples = 2000
+    controller.startRun()
+    controller.waitUntilIdle(timeout: 120)
+    let s = controller.state
+    #expect(s.run.status == .finished("completed"))
+    let simulation = try #require(s.simulation)
+    let md = try #require(simulation.result, "no simulation result: \(simulation.failure ?? "still running")")
+    #expect(md.samples == 2000 && simulation.done == 2000)
+    #expect(md.plan.sites == 6 && md.plan.settings.boundary == .pbc && !md.plan.standsInForInfinite)
+    // The window covers the observables pane's time range.
+    let curves = try #require(s.observables)
+    let (mdEnd, paneEnd) = (try #require(md.times.last), try #require(curves.times.last))
+    #expect(mdEnd >= paneEnd)
+    #expect(abs(md.values[0] - 1) < 1e-12)
+    // Eight coefficients fix C(t) far beyond t = 1: there the two must agree within the noise.
+    let exact = try KrylovChainDynamics(coefficients: s.run.trusted)
+    let early = md.times.indices.filter { md.times[$0] <= 1 }
+    #expect(early.count == 21)
+    for i in early {
+      let t = md.times[i]
+      #expect(abs(md.values[i] - exact.autocorrelation(at: t)) <= 4 * md.standardErrors[i] + 1e-4, "t = \(t)")
+    }
+    // It is not trivially close: C(1) has decayed well away from 1.
+    #expect(exact.autocorrelation(at: 1) < 0.9)
+    let agreement = try #require(md.agreement)
+    #expect(agreement.windowEnd >= 1 && agreement.maxSigmas < 4)
+  }
+
+  @Test("A quantum run gets no simulation")
+  func quantumRun() {
+    var state = ExplorerState()
+    state.settings.size = 4
+    state.settings.steps = 10
+    let controller = ExplorerController(state: state, forecaster: nil, modelName: "none")
+    controller.simulationSamples = 500
+    controller.startRun()
+    controller.waitUntilIdle(timeout: 60)
+    #expect(controller.state.run.status == .finished("exhausted") || controller.state.run.status == .finished("completed"))
+    #expect(controller.state.simulation == nil)
+  }
+
+  @Test("A new run with another system cancels the simulation in flight and drops its late reply")
+  func staleReply() throws {
+    // Tiny couplings stretch the time range to the longest window (2000 intervals), so a chunk
+    // of 256 samples on 24 sites takes long enough (about 0.3 s in a release build) for the next
+    // run to finish before the cancelled simulation answers.
+    var first = classicalState(size: 24, steps: 4)
+    first.settings.parameters = ["J": 0.01, "g": -0.0105, "h": 0.005]
+    let controller = ExplorerController(state: first, forecaster: nil, modelName: "none")
+    controller.simulationSamples = 10_000_000
+    controller.startRun()
+    let deadline = Date().addingTimeInterval(300)
+    while (controller.state.simulation?.done ?? 0) == 0 && Date() < deadline {
+      controller.pump()
+      Thread.sleep(forTimeInterval: 0.005)
+    }
+    let running = try #require(controller.state.simulation)
+    #expect(running.isRunning && running.plan.settings.model == .mfim)
+    #expect(running.plan.steps == SimulationPlan.largestStepCount)
+
+    // The system changes (model: mfim → tfim with its own parameters), and a new run starts.
+    controller.handle(.focus(.system))
+    controller.handle(.down)
+    controller.handle(.right)
+    #expect(controller.state.settings.model == .tfim)
+    controller.simulationSamples = 512
+    controller.startRun()
+    #expect(controller.state.simulation == nil)
+    var seen: [ModelName] = []
+    let end = Date().addingTimeInterval(300)
+    while seen.isEmpty && Date() < end {
+      controller.pump()
+      if let md = controller.state.simulation?.result { seen.append(md.plan.settings.model) }
+      Thread.sleep(forTimeInterval: 0.002)
+    }
+    // The new simulation queues behind the cancelled one, so its result also says the
+    // 10^7-sample run stopped.
+    controller.waitUntilIdle(timeout: 300)
+    #expect(seen == [.tfim])
+    let md = try #require(controller.state.simulation?.result)
+    #expect(md.plan.settings.model == .tfim && md.samples == 512)
   }
 }

@@ -208,3 +208,99 @@ struct SpinSwitchTests {
     #expect(try settings.chain().spins == .quantum && settings.steps == 200 && !settings.infinite)
   }
 }
+
+@Suite("The simulated C(t) in the observables pane")
+struct SimulationPaneTests {
+  /// A finished classical run on the infinite chain with a simulated C(t) whose band is wide
+  /// enough (2σ = 0.2) to show beside its points.
+  func classicalState() -> ExplorerState {
+    var s = ExplorerState()
+    s.settings.nudge(.spins, by: 1)
+    s.run.label = "classical mfim, infinite chain"
+    s.run.coefficients = (1...18).map { 0.56 * Double($0) + 0.3 }
+    s.run.trustedCount = 18
+    s.run.status = .finished("completed")
+    let curves = ObservableCurves(computed: s.run.trusted, others: [])
+    s.observables = curves
+    let plan = SimulationPlan(
+      settings: s.settings, range: ObservableCurves.timeRange(computed: s.run.trusted), samples: 20_000, seed: 1)
+    var data = SimulationData(plan: plan)
+    data.done = 20_000
+    data.result = SimulatedCorrelation(
+      plan: plan, times: curves.times, values: curves.curves[0].c, standardErrors: curves.times.map { $0 > 0 ? 0.1 : 0 },
+      samples: 20_000)
+    s.simulation = data
+    return s
+  }
+
+  /// Cells of the observables pane drawn in `color`.
+  func cells(in buffer: CellBuffer, color: Color, screen: Rect) -> [(x: Int, y: Int)] {
+    let pane = ExplorerFrame.layout(screen)[.observables]!
+    var out: [(x: Int, y: Int)] = []
+    for y in pane.y..<pane.bottom {
+      for x in pane.x..<pane.right where buffer[x, y].style.foreground == color && buffer[x, y].symbol != " " {
+        out.append((x, y))
+      }
+    }
+    return out
+  }
+
+  @Test("The band and the points are drawn in the md colours, with a legend; m hides them")
+  func overlay() {
+    let theme = Theme.builtIn
+    let band = theme.gradient("md")[0]
+    let point = theme.gradient("md")[100]
+    #expect(band != point)
+    var s = classicalState()
+    let screen = Rect(x: 0, y: 0, width: 120, height: 36)
+    var buffer = CellBuffer(width: 120, height: 36)
+    ExplorerFrame.render(s, theme: theme, into: &buffer)
+    let bandCells = cells(in: buffer, color: band, screen: screen)
+    let pointCells = cells(in: buffer, color: point, screen: screen)
+    // ±0.2 about C(t) over the whole range: a band several dots tall in most plot columns.
+    #expect(bandCells.count >= 20)
+    #expect(pointCells.count >= 10)
+    // Band cells are braille dots; the points' cells (one is the legend marker) too.
+    #expect(bandCells.allSatisfy { (0x2800...0x28FF).contains(buffer[$0.x, $0.y].symbol.unicodeScalars.first!.value) })
+    let text = buffer.lines.joined(separator: "\n")
+    #expect(text.contains("MD N=16 ring, 20k ±2σ"))
+    #expect(text.contains("MD: 2σ ≤ 0.2"))
+
+    _ = s.apply(.toggleSimulation)
+    #expect(!s.showSimulation)
+    var hidden = CellBuffer(width: 120, height: 36)
+    ExplorerFrame.render(s, theme: theme, into: &hidden)
+    #expect(cells(in: hidden, color: band, screen: screen).isEmpty)
+    #expect(cells(in: hidden, color: point, screen: screen).isEmpty)
+    let hiddenText = hidden.lines.joined(separator: "\n")
+    #expect(!hiddenText.contains("MD N=16") && hiddenText.contains("MD hidden (m)"))
+  }
+
+  @Test("While the simulation runs, the pane's title shows its progress")
+  func progress() {
+    var s = classicalState()
+    s.simulation?.result = nil
+    s.simulation?.done = 8000
+    var buffer = CellBuffer(width: 120, height: 36)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("MD 40%"))
+    #expect(!buffer.lines.joined().contains("±2σ"))
+  }
+
+  @Test("The ring grows with the window past t = 3, and the legend says where a cut window ends")
+  func ringSize() {
+    var settings = SystemSettings()
+    settings.nudge(.spins, by: 1)
+    #expect(SimulationPlan(settings: settings, range: 2.7, samples: 10, seed: 1).sites == 16)
+    let longer = SimulationPlan(settings: settings, range: 4.5, samples: 10, seed: 1)
+    #expect(longer.sites == 24 && longer.end == 4.5 && longer.steps == 90)
+    let cut = SimulationPlan(settings: settings, range: 8, samples: 20_000, seed: 1)
+    #expect(cut.sites == 30 && abs(cut.end - 5.625) < 1e-12)
+    #expect(cut.legend(samples: 20_000) == "MD N=30 ring, 20k ±2σ, t≤5.63")
+    settings.infinite = false
+    settings.size = 6
+    settings.boundary = .obc
+    let finite = SimulationPlan(settings: settings, range: 8, samples: 512, seed: 1)
+    #expect(finite.sites == 6 && finite.end == 8 && finite.legend(samples: 512) == "MD N=6 obc, 512 ±2σ")
+  }
+}

@@ -93,3 +93,40 @@ struct FallbackTests {
     #expect(ColorDepth.palette256.index(of: .terminalDefault) == nil)
   }
 }
+
+@Suite("Bands")
+struct BandTests {
+  @Test("a band fills every dot between its edges, interpolated between samples, under the series")
+  func fill() {
+    // 2 × 2 cells = 4 × 8 dots; x 0…3 and y 0…7 map one unit to one dot.
+    var canvas = BrailleCanvas(width: 2, height: 2)
+    canvas.addBand(samples: [(0, 2, 5), (3, 2, 5)], xRange: 0...3, yRange: 0...7, style: .plain)
+    var buffer = CellBuffer(width: 2, height: 2)
+    canvas.render(into: &buffer, at: buffer.area)
+    // Rows 2…5 from the bottom: the lower two dot rows of the top cells, the upper two of the bottom ones.
+    let top = BrailleCanvas.bit(dx: 0, dy: 2) | BrailleCanvas.bit(dx: 0, dy: 3) | BrailleCanvas.bit(dx: 1, dy: 2) | BrailleCanvas.bit(dx: 1, dy: 3)
+    let bottom = BrailleCanvas.bit(dx: 0, dy: 0) | BrailleCanvas.bit(dx: 0, dy: 1) | BrailleCanvas.bit(dx: 1, dy: 0) | BrailleCanvas.bit(dx: 1, dy: 1)
+    #expect(buffer.lines == [String(repeating: BrailleCanvas.glyph(top), count: 2), String(repeating: BrailleCanvas.glyph(bottom), count: 2)])
+  }
+
+  @Test("a band narrower than a dot still shows one dot per column; outside the y range it is clipped")
+  func thinAndClipped() {
+    var canvas = BrailleCanvas(width: 1, height: 1)
+    canvas.addBand(samples: [(0, 1.01, 1.02), (1, 9, 12)], xRange: 0...1, yRange: 0...3, style: .plain)
+    var buffer = CellBuffer(width: 1, height: 1)
+    canvas.render(into: &buffer, at: buffer.area)
+    // Left column: the one dot at y = 1; right column: clipped away entirely (above the range).
+    #expect(buffer.lines == [String(BrailleCanvas.glyph(BrailleCanvas.bit(dx: 0, dy: 2)))])
+  }
+
+  @Test("a chart draws its bands first, so a series crossing the band stays on top")
+  func underSeries() {
+    let line = ChartSeries(name: "c", points: [(0, 0.5), (1, 0.5)], style: Style(foreground: .rgb(255, 0, 0)))
+    var chart = Chart(series: [line], xRange: 0...1, yRange: 0...1)
+    chart.bands = [ChartBand(samples: [(0, 0, 1), (1, 0, 1)], style: Style(foreground: .rgb(0, 255, 0)))]
+    var buffer = CellBuffer(width: 4, height: 4)
+    chart.render(into: &buffer, area: buffer.area)
+    let colours = Set(buffer.cells.filter { $0.symbol != " " }.map(\.style.foreground))
+    #expect(colours.contains(.rgb(0, 255, 0)) && colours.contains(.rgb(255, 0, 0)))
+  }
+}

@@ -5,9 +5,11 @@ import KrylovForecaster
 
 /// Owns the state on the UI thread and the background work that feeds it.
 ///
-/// Lanczos runs are `LanczosJob`s (their own thread); forecasts run on a serial queue. Both post
-/// to the mailbox; `pump()` folds the messages into the state. Every request carries an id, and
-/// replies to superseded requests are dropped, so the state never shows a stale result.
+/// Lanczos runs are `LanczosJob`s (their own thread); forecasts run on a serial queue, C(t) and
+/// K(t) on another, and the molecular dynamics of a classical run on a third (its samples spread
+/// over every core). All post to the mailbox; `pump()` folds the messages into the state. Every
+/// request carries an id, and replies to superseded requests are dropped, so the state never
+/// shows a stale result.
 public final class ExplorerController {
   public private(set) var state: ExplorerState
   private let forecaster: Forecaster?
@@ -18,6 +20,15 @@ public final class ExplorerController {
   private var observablesPending = false
   private var observablesDirty = false
   private var job: LanczosJob?
+  private let simulationQueue = DispatchQueue(label: "krylov.simulation", qos: .utility)
+  private var simulationCancel: CancellationFlag?
+  /// Simulations started and not yet replied to, superseded ones included.
+  private var simulationsInFlight = 0
+  /// The settings of the current run (the system pane may have changed since it started).
+  private var runSettings: SystemSettings?
+  /// Samples and seed of the molecular dynamics that follows each classical run.
+  public var simulationSamples = SimulationPlan.defaultSamples
+  public var simulationSeed: UInt64 = 1
   private var runID = 0
   private var generation = 0
   private var forecastRequestedFor: Int?
@@ -49,28 +60,36 @@ public final class ExplorerController {
     return !messages.isEmpty
   }
 
-  /// Blocks until the current run ends and every forecast is in (for scripted rendering).
+  /// Blocks until the current run ends and every forecast and simulation is in (for scripted
+  /// rendering).
   public func waitUntilIdle(timeout: Double) {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
       pump()
       let forecastPending = forecastRequestedFor != nil
-      if !state.run.status.isActive && !forecastPending && !observablesPending && !observablesDirty { return }
+      if !state.run.status.isActive && !forecastPending && !observablesPending && !observablesDirty
+        && simulationsInFlight == 0
+      {
+        return
+      }
       Thread.sleep(forTimeInterval: 0.01)
     }
   }
 
-  /// Stops the run before the app exits. Background work still in flight (a forecast, the
-  /// C(t) eigendecomposition of a long sequence) is not waited for: the app leaves through
-  /// `_exit`, which skips the libraries' exit-time clean-up that such work could trip over.
+  /// Stops the run and its simulation before the app exits. Background work still in flight (a
+  /// forecast, the C(t) eigendecomposition of a long sequence) is not waited for: the app leaves
+  /// through `_exit`, which skips the libraries' exit-time clean-up that such work could trip over.
   public func shutdown() {
     job?.cancel()
+    simulationCancel?.set()
   }
 
   public func perform(_ effect: Effect) {
     switch effect {
     case .startRun: startRun()
-    case .stopRun: job?.cancel()
+    case .stopRun:
+      job?.cancel()
+      simulationCancel?.set()
     case .reforecast: requestForecast()
     case .rankHeads: requestRanking()
     case .cycleTheme:
@@ -85,13 +104,17 @@ public final class ExplorerController {
 
   public func startRun() {
     job?.cancel()
+    simulationCancel?.set()
+    simulationCancel = nil
     runID += 1
     state.forecast = nil
     state.observables = nil
+    state.simulation = nil
     state.forecastMessage = nil
     forecastRequestedFor = nil
     stepTimes = []
     let settings = state.settings
+    runSettings = settings
     var run = RunData()
     do {
       let chain = try settings.chain()
@@ -148,6 +171,7 @@ public final class ExplorerController {
       job = nil
       requestForecast()
       requestObservables()
+      if result.stopReason != .cancelled { startSimulation() }
     case .runFailed(let id, let why):
       guard id == runID else { return }
       state.run.status = .failed(why)
@@ -170,6 +194,54 @@ public final class ExplorerController {
       observablesPending = false
       if g == observablesGeneration { state.observables = curves }
       if observablesDirty { requestObservables() }
+    case .simulationProgress(let id, let samples):
+      guard id == runID else { return }
+      state.simulation?.done = samples
+    case .simulation(let id, let result):
+      simulationsInFlight -= 1
+      guard id == runID else { return }
+      state.simulation?.result = result
+      state.simulation?.done = result.samples
+      simulationCancel = nil
+    case .simulationFailed(let id, let why):
+      simulationsInFlight -= 1
+      guard id == runID else { return }
+      state.simulation?.failure = why
+      simulationCancel = nil
+    }
+  }
+
+  // MARK: - Molecular dynamics
+
+  /// Starts the molecular-dynamics C(t) of a classical run once its coefficients are in: the
+  /// window is then the observables pane's final time range, and the simulation does not slow
+  /// the run it checks (both would share the same cores). Quantum runs have none.
+  private func startSimulation() {
+    guard let settings = runSettings, settings.spins == .classical else { return }
+    let computed = state.run.trusted
+    guard computed.count >= 2 else { return }
+    let plan = SimulationPlan(
+      settings: settings, range: ObservableCurves.timeRange(computed: computed), samples: simulationSamples,
+      seed: simulationSeed)
+    state.simulation = SimulationData(plan: plan)
+    let cancel = CancellationFlag()
+    simulationCancel = cancel
+    simulationsInFlight += 1
+    let id = runID
+    let mailbox = self.mailbox
+    simulationQueue.async {
+      do {
+        let result = try SimulatedCorrelation.run(
+          plan: plan, computed: computed, isCancelled: { cancel.isSet },
+          progress: { mailbox.post(.simulationProgress(runID: id, samples: $0)) })
+        if let result {
+          mailbox.post(.simulation(runID: id, result))
+        } else {
+          mailbox.post(.simulationFailed(runID: id, "stopped before any samples finished"))
+        }
+      } catch {
+        mailbox.post(.simulationFailed(runID: id, "\(error)"))
+      }
     }
   }
 

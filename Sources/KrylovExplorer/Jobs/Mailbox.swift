@@ -12,6 +12,10 @@ enum JobMessage: Sendable {
   case forecastFailed(generation: Int, String)
   case ranking(generation: Int, [HeadID: Double])
   case observables(generation: Int, ObservableCurves)
+  /// Molecular dynamics of a classical run, tagged with the run it belongs to.
+  case simulationProgress(runID: Int, samples: Int)
+  case simulation(runID: Int, SimulatedCorrelation)
+  case simulationFailed(runID: Int, String)
 }
 
 /// A lock-protected queue of messages: background work appends, the run loop drains.

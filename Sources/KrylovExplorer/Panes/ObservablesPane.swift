@@ -3,10 +3,20 @@ import KrylovEngine
 import KrylovTUI
 
 /// C(t) from the computed coefficients and from prefix + each forecast, with the errors; K(t)
-/// beside it when the pane is wide enough.
+/// beside it when the pane is wide enough. After a classical run, the molecular-dynamics C(t)
+/// as points over its ±2σ band (on C(t) only: molecular dynamics gives no K(t)).
 enum ObservablesPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
-    let inner = paneFrame(.observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area)
+    var title = Pane.observables.title
+    if let simulation = state.simulation {
+      if simulation.isRunning {
+        title += "  MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
+      } else if !state.showSimulation {
+        title += "  MD hidden (m)"
+      }
+    }
+    let inner = paneFrame(
+      .observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area, title: title)
     guard inner.width > 4, inner.height > 3 else { return }
     guard let curves = state.observables, let tmax = curves.times.last else {
       buffer.setString(x: inner.x + 1, y: inner.y, "C(t) appears with the first coefficients", style: palette.inactive, maxWidth: inner.width - 1)
@@ -22,7 +32,20 @@ enum ObservablesPane {
     }
     let rows = Layout.rows(inner, [nil, 1])
     let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]
+    var bands: [ChartBand] = []
+    if state.showSimulation, let md = state.simulation?.result {
+      bands.append(
+        ChartBand(
+          samples: md.times.indices.map { (md.times[$0], md.values[$0] - 2 * md.standardErrors[$0], md.values[$0] + 2 * md.standardErrors[$0]) },
+          style: palette.mdBand))
+      // Points about every other cell, drawn last: the computed line shows between them.
+      let visible = md.times.filter { $0 <= tmax }.count
+      let stride = max(1, Int((Double(visible) / max(1, Double(columns[0].width - 4) / 2)).rounded(.up)))
+      let points = Swift.stride(from: 0, to: md.times.count, by: stride).map { (x: md.times[$0], y: md.values[$0]) }
+      cSeries.append(ChartSeries(name: md.plan.legend(samples: md.samples), points: points, style: palette.md, connected: false))
+    }
     var cChart = Chart(series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText)
+    cChart.bands = bands
     cChart.blockGlyphs = state.blockGlyphs
     cChart.render(into: &buffer, area: columns[0])
     if columns.count > 1 {
@@ -31,14 +54,29 @@ enum ObservablesPane {
       kChart.blockGlyphs = state.blockGlyphs
       kChart.render(into: &buffer, area: columns[1])
     }
-    var line = ""
+    var parts: [String] = []
+    var notice: String?
     if let e = state.forecast?.errors {
-      line = String(
-        format: "max|ΔC| t≤%.3g: transformer %.2g, fit %.2g, AR %.2g", e.windowEnd, e.autocorrelation["transformer"] ?? .nan,
-        e.bestFitAutocorrelation, e.autocorrelation["linear_ar"] ?? .nan)
+      parts.append(
+        String(
+          format: "max|ΔC| t≤%.3g: transformer %.2g, fit %.2g, AR %.2g", e.windowEnd, e.autocorrelation["transformer"] ?? .nan,
+          e.bestFitAutocorrelation, e.autocorrelation["linear_ar"] ?? .nan))
     } else if state.forecast != nil {
-      line = "errors appear when the run reaches the horizon M = \(state.settings.horizon)"
+      notice = "errors appear when the run reaches the horizon M = \(state.settings.horizon)"
     }
+    if let simulation = state.simulation {
+      if let md = simulation.result, state.showSimulation {
+        if let a = md.agreement {
+          parts.append(String(format: "MD vs computed t≤%.2g: max|ΔC| %.2g (%.1fσ)", a.windowEnd, a.maxDeviation, a.maxSigmas))
+        } else {
+          parts.append(String(format: "MD: 2σ ≤ %.2g", md.largestBand))
+        }
+      } else if let why = simulation.failure {
+        parts.append("MD: " + why)
+      }
+    }
+    if let notice { parts.append(notice) }
+    let line = parts.joined(separator: " · ")
     buffer.setString(x: rows[1].x + 1, y: rows[1].y, line, style: palette.graphText, maxWidth: rows[1].width - 1)
   }
 }

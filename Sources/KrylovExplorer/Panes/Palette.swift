@@ -4,6 +4,8 @@ import KrylovTUI
 struct Palette {
   let text, title, highlight, selected, inactive, graphText, border, focusedBorder, warning: Style
   let coeff, untrusted, forecast, fit, ar, observable: Style
+  /// The simulated (molecular-dynamics) C(t): its points, and its ±2σ band drawn under everything.
+  let md, mdBand: Style
   let attention: [Color]
   let delta: [Color]
 
@@ -26,6 +28,8 @@ struct Palette {
     fit = grad("fit", 0)
     ar = grad("observable", 50)
     observable = grad("observable", 0)
+    md = grad("md", 100)
+    mdBand = grad("md", 0)
     attention = theme.gradient("attention")
     delta = theme.gradient("delta")
   }

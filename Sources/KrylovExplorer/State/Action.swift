@@ -7,6 +7,7 @@ public enum Action: Equatable, Sendable {
   case type(Character)
   case startRun, stopRun
   case toggleLogY, zoomIn, zoomOut
+  case toggleSimulation
   case toggleHelp
   case cycleTheme
   case toggleSelectedHead
@@ -28,8 +29,9 @@ public enum Keymap {
     ("Enter", "type a value (system pane: numbers, custom H and O); toggle the head (heads pane)"),
     ("Esc", "cancel editing, close help"),
     ("s", "start (or restart) the run with the system's settings"),
-    ("x", "stop the run"),
+    ("x", "stop the run (and its molecular dynamics)"),
     ("g", "log / linear y axis"),
+    ("m", "show / hide the molecular-dynamics C(t) of a classical run"),
     ("+ / -", "system pane: N up / down; elsewhere: zoom the coefficient chart in / out"),
     ("space", "switch the selected head off / on"),
     ("a", "all heads on, full history"),
@@ -65,6 +67,7 @@ public enum Keymap {
       case "s": .startRun
       case "x": .stopRun
       case "g": .toggleLogY
+      case "m": .toggleSimulation
       case "+", "=": .zoomIn
       case "-": .zoomOut
       case "?": .toggleHelp

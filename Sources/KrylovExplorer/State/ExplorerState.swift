@@ -78,6 +78,10 @@ public struct ExplorerState: Sendable {
   /// C(t) and K(t) of what is shown, refreshed in the background as data arrives.
   public var observables: ObservableCurves?
   public var forecastMessage: String?
+  /// The molecular-dynamics C(t) of a classical run (nil for quantum runs and before it starts).
+  public var simulation: SimulationData?
+  /// Whether the observables pane overlays the simulated C(t) (the `m` key).
+  public var showSimulation = true
   public var modelName = "embedded default"
   public var modelShape: (layers: Int, heads: Int) = (0, 0)
 

@@ -15,10 +15,15 @@ public struct ObservableCurves: Sendable {
   public var times: [Double]
   public var curves: [Curve]
 
-  /// Samples every sequence on [0, 1.5·count/max b] of the computed one, 121 points.
-  public init(computed: [Double], others: [(Source, [Double])]) {
+  /// The time range [0, 1.5·count/max b] of the computed sequence b_1, b_2, ….
+  public static func timeRange(computed: [Double]) -> Double {
     let top = computed.max() ?? 1
-    let tmax = max(1e-6, 1.5 * Double(computed.count) / max(top, 1e-300))
+    return max(1e-6, 1.5 * Double(computed.count) / max(top, 1e-300))
+  }
+
+  /// Samples every sequence on `timeRange(computed:)`, 121 points.
+  public init(computed: [Double], others: [(Source, [Double])]) {
+    let tmax = Self.timeRange(computed: computed)
     times = (0...120).map { tmax * Double($0) / 120 }
     curves = []
     for (source, b) in [(Source.computed, computed)] + others {

@@ -35,6 +35,9 @@ extension ExplorerState {
     case .startRun: return [.startRun]
     case .stopRun: return [.stopRun]
     case .toggleLogY: logY.toggle()
+    case .toggleSimulation:
+      showSimulation.toggle()
+      if simulation == nil { message = "molecular dynamics follows a classical run (spins: classical, then s)" }
     case .zoomIn, .zoomOut:
       // In the system pane + and − are the quick way to change N; elsewhere they zoom b_n.
       if focus == .system {

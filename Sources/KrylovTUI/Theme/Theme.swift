@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Keys are btop's generic ones (`main_bg`, `main_fg`, `title`, `hi_fg`, `selected_bg`,
 /// `selected_fg`, `inactive_fg`, `graph_text`, `meter_bg`, `div_line`) plus krylov's own
-/// (pane outlines and the gradients `coeff`, `forecast`, `fit`, `observable`, `attention`,
+/// (pane outlines and the gradients `coeff`, `forecast`, `fit`, `observable`, `md`, `attention`,
 /// `delta`, `progress`). A missing key falls back to a btop alias (so a btop theme works
 /// unchanged), then to the built-in default.
 public struct Theme: Sendable {
@@ -15,12 +15,12 @@ public struct Theme: Sendable {
   /// krylov keys and the btop key each falls back to.
   public static let aliases: [String: String] = [
     "coeff": "cpu", "forecast": "upload", "fit": "download", "observable": "free", "attention": "temp",
-    "delta": "used", "progress": "process",
+    "md": "cached", "delta": "used", "progress": "process",
     "system_box": "cpu_box", "coeff_box": "cpu_box", "observable_box": "mem_box", "attention_box": "net_box",
     "heads_box": "proc_box",
   ]
 
-  public static let gradientNames = ["coeff", "forecast", "fit", "observable", "attention", "delta", "progress"]
+  public static let gradientNames = ["coeff", "forecast", "fit", "observable", "md", "attention", "delta", "progress"]
 
   /// The built-in default (dark) theme's values.
   public static let defaults: [String: String] = [
@@ -32,6 +32,7 @@ public struct Theme: Sendable {
     "forecast_start": "#ffaf5f", "forecast_mid": "#ffd787", "forecast_end": "#ffffaf",
     "fit_start": "#af87ff", "fit_mid": "#d7afff", "fit_end": "#ffd7ff",
     "observable_start": "#5fd787", "observable_mid": "#87ffaf", "observable_end": "#d7ffd7",
+    "md_start": "#2f6f5a", "md_mid": "#4fa78a", "md_end": "#5fd7af",
     "attention_start": "#1c1c3a", "attention_mid": "#d75f5f", "attention_end": "#ffff87",
     "delta_start": "#5fd75f", "delta_mid": "#d7d75f", "delta_end": "#ff5f5f",
     "progress_start": "#5f87af", "progress_mid": "#5fafd7", "progress_end": "#87d7ff",

@@ -86,6 +86,42 @@ public struct BrailleCanvas: Sendable {
     addLayer(dots: dots, style: style)
   }
 
+  /// Adds a layer that fills every dot between a lower and an upper curve (an error band), in
+  /// data coordinates; between samples both edges are interpolated linearly, column by column.
+  ///
+  /// A band narrower than a dot still shows one dot per column, so it never vanishes, and a
+  /// band that leaves the y range is clipped to it.
+  public mutating func addBand(
+    samples: [(x: Double, low: Double, high: Double)], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>,
+    style: Style
+  ) {
+    guard dotWidth > 0, dotHeight > 0 else { return }
+    let sx = Double(dotWidth - 1) / max(xRange.upperBound - xRange.lowerBound, .leastNormalMagnitude)
+    let sy = Double(dotHeight - 1) / max(yRange.upperBound - yRange.lowerBound, .leastNormalMagnitude)
+    let usable = samples.filter { $0.x.isFinite && $0.low.isFinite && $0.high.isFinite && xRange.contains($0.x) }
+    var dots: [(x: Int, y: Int)] = []
+    func fill(column: Int, low: Double, high: Double) {
+      let (a, b) = (min(low, high), max(low, high))
+      guard b >= yRange.lowerBound, a <= yRange.upperBound else { return }
+      let bottom = Int(((max(a, yRange.lowerBound) - yRange.lowerBound) * sy).rounded())
+      let top = Int(((min(b, yRange.upperBound) - yRange.lowerBound) * sy).rounded())
+      for row in bottom...max(bottom, top) { dots.append((column, row)) }
+    }
+    for (i, s) in usable.enumerated() {
+      let column = Int(((s.x - xRange.lowerBound) * sx).rounded())
+      fill(column: column, low: s.low, high: s.high)
+      guard i + 1 < usable.count else { continue }
+      let next = usable[i + 1]
+      let nextColumn = Int(((next.x - xRange.lowerBound) * sx).rounded())
+      guard nextColumn > column + 1 else { continue }
+      for c in (column + 1)..<nextColumn {
+        let f = Double(c - column) / Double(nextColumn - column)
+        fill(column: c, low: s.low + (next.low - s.low) * f, high: s.high + (next.high - s.high) * f)
+      }
+    }
+    addLayer(dots: dots, style: style)
+  }
+
   /// Draws the canvas into `area` of `buffer` (clipped to both).
   public func render(into buffer: inout CellBuffer, at area: Rect) {
     for layer in layers {

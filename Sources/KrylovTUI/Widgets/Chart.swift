@@ -16,6 +16,17 @@ public struct ChartSeries: Sendable {
   }
 }
 
+/// A band between two curves (e.g. ±2 standard errors about an estimate), drawn under the series.
+public struct ChartBand: Sendable {
+  public var samples: [(x: Double, low: Double, high: Double)]
+  public var style: Style
+
+  public init(samples: [(x: Double, low: Double, high: Double)], style: Style = .plain) {
+    self.samples = samples
+    self.style = style
+  }
+}
+
 /// A braille line chart with axes, ticks and a legend, laid out before anything is drawn.
 ///
 /// The y axis may be logarithmic (non-positive values are then dropped). Ticks are "nice"
@@ -31,6 +42,8 @@ public struct Chart: Sendable {
   public var labelStyle: Style
   /// Vertical markers (e.g. the forecast prefix k), drawn as dotted columns.
   public var markers: [(x: Double, style: Style)]
+  /// Filled bands, drawn after the markers and before every series, so the series stay on top.
+  public var bands: [ChartBand] = []
   /// Quadrant blocks instead of braille (for fonts that lack braille).
   public var blockGlyphs = false
 
@@ -110,6 +123,14 @@ public struct Chart: Sendable {
       let points = stride(from: 0, to: canvas.dotHeight, by: 2).map { (x: marker.x, y: Double($0)) }
       canvas.addLayer(
         points: points, xRange: xRange, yRange: 0...Double(max(canvas.dotHeight - 1, 1)), style: marker.style)
+    }
+    for band in bands {
+      let samples = band.samples.compactMap { s -> (x: Double, low: Double, high: Double)? in
+        guard logY else { return s }
+        guard s.high > 0 else { return nil }
+        return (s.x, log10(max(s.low, yRange.lowerBound, .leastNormalMagnitude)), log10(s.high))
+      }
+      canvas.addBand(samples: samples, xRange: xRange, yRange: yMapped, style: band.style)
     }
     for s in series {
       let points = s.points.compactMap { p -> (x: Double, y: Double)? in
