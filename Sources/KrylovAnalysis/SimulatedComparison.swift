@@ -15,22 +15,12 @@ public struct SimulatedComparison: Sendable {
     chain: SpinChain, ringSites: Int = 16, samples: Int, tmax: Double = 3, dt: Double = 0.05, seed: UInt64,
     isCancelled: @Sendable () -> Bool = { false }
   ) throws {
-    var simulated = chain
-    if chain.infinite {
-      guard let model = ModelName(rawValue: chain.model), let op = OperatorName(rawValue: chain.operatorName) else {
-        throw SimulationSetupError(message: "only built-in models and operators of the infinite chain can be simulated on a ring")
-      }
-      simulated = try SpinChain(model: model, parameters: chain.parameters, size: ringSites, boundary: .pbc, operator: op)
-      simulated.spins = chain.spins
-    }
+    let simulated = chain.infinite ? try chain.ring(sites: ringSites) : chain
     guard simulated.spins == .classical else {
       throw SimulationSetupError(message: "molecular dynamics needs classical spins")
     }
-    let hamiltonian = try SpinMonomialSum.hamiltonian(of: simulated)
-    let observable = try SpinMonomialSum.observable(of: simulated)
     let steps = Int((tmax / dt * (1 + 1e-12)).rounded(.down))
-    let run = ClassicalAutocorrelation(
-      hamiltonian: hamiltonian, observable: observable, samples: samples, dt: dt, steps: steps, seed: seed)
+    let run = try ClassicalAutocorrelation(chain: simulated, samples: samples, dt: dt, steps: steps, seed: seed)
     estimate = run.run(isCancelled: isCancelled)
     sites = simulated.size
   }

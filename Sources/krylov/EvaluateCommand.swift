@@ -196,6 +196,8 @@ struct EvaluateCommand: ParsableCommand {
         for size in [nil] + sizes.map(Optional.some) {
           let subset = rows.filter { test($0) && (size == nil || $0.size == size) }
           guard !subset.isEmpty else { continue }
+          // A class with one size: its size table would repeat the all-sizes one.
+          if size != nil && subset.count == rows.filter(test).count { continue }
           let s = summary(subset)
           let t = s["transformer"]!
           let fit = s["best asymptotic fit"]!

@@ -68,13 +68,19 @@ struct ExplorerOptions: ParsableArguments {
     state.settings.steps = steps ?? (classical ? SystemSettings.classicalSteps : 200)
     state.settings.prefix = prefix ?? (classical ? SystemSettings.classicalPrefix : 30)
     state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
-    let forecaster: Forecaster?
+    // A named checkpoint forecasts every system; otherwise each kind of spins gets its embedded model.
+    var forecasters: [SpinKind: (model: Forecaster, name: String)] = [:]
     var problems: [String] = []
-    do {
-      forecaster = try checkpoint.map { try Checkpoint.load(path: $0) } ?? DefaultModel.load()
-    } catch {
-      forecaster = nil
-      problems.append("\(error)")
+    if let checkpoint {
+      do {
+        let f = try Checkpoint.load(path: checkpoint)
+        for kind in SpinKind.allCases { forecasters[kind] = (f, checkpoint) }
+      } catch { problems.append("\(error)") }
+    } else {
+      for kind in SpinKind.allCases {
+        let domain = DefaultModel.Domain(kind)
+        do { forecasters[kind] = (try DefaultModel.load(domain), domain.displayName) } catch { problems.append("\(error)") }
+      }
     }
     let catalog = ThemeCatalog()
     // The bundled dark theme by default, quietly falling back to the built-in one when the
@@ -83,7 +89,7 @@ struct ExplorerOptions: ParsableArguments {
     let loaded = catalog.load(name)
     problems += loaded.problems
     state.themeName = loaded.problems.isEmpty ? (name as NSString).lastPathComponent.replacingOccurrences(of: ".theme", with: "") : "Default"
-    let controller = ExplorerController(state: state, forecaster: forecaster, modelName: checkpoint ?? "embedded default")
+    let controller = ExplorerController(state: state, forecasters: forecasters, missingModelName: checkpoint ?? "none")
     if !problems.isEmpty { controller.showMessage(problems.joined(separator: "; ")) }
     return (controller, loaded.theme, catalog)
   }

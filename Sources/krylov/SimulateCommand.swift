@@ -102,18 +102,14 @@ struct SimulateCommand: AsyncParsableCommand {
 
   func run() async throws {
     let chain = try system.chain()
-    let hamiltonian: SpinMonomialSum
-    let observable: SpinMonomialSum
+    let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+    let simulation: ClassicalAutocorrelation
     do {
-      hamiltonian = try SpinMonomialSum.hamiltonian(of: chain)
-      observable = try SpinMonomialSum.observable(of: chain)
+      simulation = try ClassicalAutocorrelation(
+        chain: chain, samples: samples, dt: dt, steps: steps, seed: seed, substeps: substeps)
     } catch {
       throw ValidationError(error.description)
     }
-    let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-    let simulation = ClassicalAutocorrelation(
-      hamiltonian: hamiltonian, observable: observable, samples: samples, dt: dt, steps: steps, seed: seed,
-      substeps: substeps)
     let sink = try DataSink.openOrExit(output)
 
     let cancel = CancellationFlag()

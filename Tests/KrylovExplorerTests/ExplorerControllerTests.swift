@@ -125,6 +125,24 @@ struct SimulationControllerTests {
     #expect(agreement.windowEnd >= 1 && agreement.maxSigmas < 4)
   }
 
+  @Test("Each kind of spins forecasts with its own model, named in the state")
+  func modelPerSpins() throws {
+    let quantumModel = smallForecaster()
+    let classicalModel = Forecaster(model: Transformer<Float>(config: ForecasterConfig(layers: 1, heads: 1, channels: 4)))
+    let controller = ExplorerController(
+      state: classicalState(), forecasters: [.quantum: (quantumModel, "q-model"), .classical: (classicalModel, "c-model")])
+    #expect(controller.state.modelName == "c-model")
+    #expect(controller.state.modelShape == (1, 1))
+    let quantumOnly = ExplorerController(state: classicalState(), forecasters: [.quantum: (quantumModel, "q-model")])
+    #expect(quantumOnly.state.forecastMessage == "no forecaster model loaded")
+    var state = ExplorerState()
+    state.settings.size = 6
+    state.settings.steps = 8
+    let switching = ExplorerController(state: state, forecasters: [.quantum: (quantumModel, "q-model"), .classical: (classicalModel, "c-model")])
+    #expect(switching.state.modelName == "q-model")
+    #expect(switching.state.modelShape == (quantumModel.config.layers, quantumModel.config.heads))
+  }
+
   @Test("A quantum run gets no simulation")
   func quantumRun() {
     var state = ExplorerState()

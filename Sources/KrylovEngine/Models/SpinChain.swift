@@ -137,6 +137,18 @@ public struct SpinChain: Sendable, Codable, Hashable {
     return chain
   }
 
+  /// The periodic ring of `sites` sites with this chain's Hamiltonian and operator: what
+  /// molecular dynamics simulates in place of the infinite chain (physics.md §6: for t ≤ 3,
+  /// sixteen sites behave like infinitely many).
+  public func ring(sites: Int) throws(SystemError) -> SpinChain {
+    var ring = try SpinChain(
+      model: ModelName(rawValue: model), parameters: hamiltonianText == nil ? parameters : [:],
+      hamiltonianText: hamiltonianText, size: sites, boundary: .pbc, operator: OperatorName(rawValue: operatorName),
+      operatorText: operatorText, translateOperator: translateOperator)
+    ring.spins = spins
+    return ring
+  }
+
   /// Largest chain the Pauli masks and sector keys can address.
   public static let maximumSize = 31
 

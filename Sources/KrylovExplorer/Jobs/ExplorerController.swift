@@ -12,7 +12,12 @@ import KrylovForecaster
 /// shows a stale result.
 public final class ExplorerController {
   public private(set) var state: ExplorerState
-  private let forecaster: Forecaster?
+  /// The forecaster and its name for each kind of spins (the same model for both when a
+  /// checkpoint was named).
+  private let forecasters: [SpinKind: (model: Forecaster, name: String)]
+  private let missingModelName: String
+  /// The model for the current run's spins (the system pane's when nothing has run yet).
+  private var forecaster: Forecaster? { forecasters[(runSettings ?? state.settings).spins]?.model }
   private let mailbox = Mailbox()
   private let forecastQueue = DispatchQueue(label: "krylov.forecast", qos: .userInitiated)
   private let observablesQueue = DispatchQueue(label: "krylov.observables", qos: .utility)
@@ -36,12 +41,34 @@ public final class ExplorerController {
   public var themes: [String] = ["Default"]
   public var onThemeChange: (String) -> Void = { _ in }
 
-  public init(state: ExplorerState = ExplorerState(), forecaster: Forecaster?, modelName: String) {
+  /// One model for every system.
+  public convenience init(state: ExplorerState = ExplorerState(), forecaster: Forecaster?, modelName: String) {
+    let both = forecaster.map { f in Dictionary(uniqueKeysWithValues: SpinKind.allCases.map { ($0, (model: f, name: modelName)) }) }
+    self.init(state: state, forecasters: both ?? [:], missingModelName: modelName)
+  }
+
+  /// A model per kind of spins (the embedded quantum and classical models); a kind without one
+  /// gets no forecast.
+  public init(
+    state: ExplorerState = ExplorerState(), forecasters: [SpinKind: (model: Forecaster, name: String)],
+    missingModelName: String = "none"
+  ) {
     self.state = state
-    self.forecaster = forecaster
-    self.state.modelName = modelName
-    if let f = forecaster { self.state.modelShape = (f.config.layers, f.config.heads) }
-    if forecaster == nil { self.state.forecastMessage = "no forecaster model loaded" }
+    self.forecasters = forecasters
+    self.missingModelName = missingModelName
+    showModel(for: state.settings.spins)
+  }
+
+  /// Names the model the coming forecasts use, in the state the panes draw.
+  private func showModel(for spins: SpinKind) {
+    if let f = forecasters[spins] {
+      state.modelName = f.name
+      state.modelShape = (f.model.config.layers, f.model.config.heads)
+      if state.forecastMessage == "no forecaster model loaded" { state.forecastMessage = nil }
+    } else {
+      state.modelName = missingModelName
+      state.forecastMessage = "no forecaster model loaded"
+    }
   }
 
   /// Shows a message in the system pane (a problem at start-up, say).
@@ -115,6 +142,7 @@ public final class ExplorerController {
     stepTimes = []
     let settings = state.settings
     runSettings = settings
+    showModel(for: settings.spins)
     var run = RunData()
     do {
       let chain = try settings.chain()

@@ -117,9 +117,8 @@ public struct SimulatedCorrelation: Sendable {
     isCancelled: @Sendable () -> Bool = { false }, progress: @Sendable (Int) -> Void = { _ in }
   ) throws -> SimulatedCorrelation? {
     let chain = try plan.settings.chain()
-    let simulation = ClassicalAutocorrelation(
-      hamiltonian: try SpinMonomialSum.hamiltonian(of: chain), observable: try SpinMonomialSum.observable(of: chain),
-      samples: plan.samples, dt: SimulationPlan.dt, steps: plan.steps, seed: plan.seed)
+    let simulation = try ClassicalAutocorrelation(
+      chain: chain, samples: plan.samples, dt: SimulationPlan.dt, steps: plan.steps, seed: plan.seed)
     let estimate = simulation.run(threads: threads, isCancelled: isCancelled, progress: progress)
     guard estimate.samples >= 2 else { return nil }
     var result = SimulatedCorrelation(

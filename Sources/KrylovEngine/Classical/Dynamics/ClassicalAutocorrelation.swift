@@ -47,6 +47,17 @@ public struct ClassicalAutocorrelation: Sendable {
     self.seed = seed
   }
 
+  /// The simulation of a finite chain's Hamiltonian and operator (an infinite chain has no
+  /// trajectories: simulate `SpinChain.ring(sites:)` instead).
+  public init(
+    chain: SpinChain, samples: Int, dt: Double, steps: Int, seed: UInt64, order: ColourSplitIntegrator.Order = .fourth,
+    substeps: Int = 1
+  ) throws(SystemError) {
+    self.init(
+      hamiltonian: try SpinMonomialSum.hamiltonian(of: chain), observable: try SpinMonomialSum.observable(of: chain),
+      samples: samples, dt: dt, steps: steps, seed: seed, order: order, substeps: substeps)
+  }
+
   public var times: [Double] { (0...steps).map { Double($0) * dt } }
 
   /// What a run returns.
