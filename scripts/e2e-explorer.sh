@@ -23,6 +23,7 @@ wait_for() {  # wait_for TEXT SECONDS
 tmux new-session -d -s "$session" -x 120 -y 36 "$bin --n 6 --steps 80; echo EXIT=\$? > $out/status; sleep 60"
 wait_for "coefficients b_n" 20
 wait_for "done (completed)" 60
+wait_for "model: embedded default" 10
 wait_for "b_n error" 60
 tmux send-keys -t "$session" Tab Tab Tab Tab Space
 wait_for "H0○" 10
@@ -59,10 +60,12 @@ tmux send-keys -t "$session" q
 for _ in $(seq 1 150); do [ -s "$out/status3" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status3" || fail "q did not quit from the too-small screen"
 
-# 4. A classical run is followed by its molecular-dynamics C(t); m hides and shows it.
+# 4. A classical run forecasts with the classical model and is followed by its
+#    molecular-dynamics C(t); m hides and shows it.
 tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 120 -y 36 "$bin --spins classical --n 6 --steps 8; echo EXIT=\$? > $out/status4; sleep 60"
 wait_for "done (completed)" 60
+wait_for "model: embedded classical" 10
 wait_for "MD N=6 pbc, 20k ±2σ" 60
 wait_for "MD vs computed" 10
 tmux send-keys -t "$session" m

@@ -3,26 +3,33 @@ import KrylovEngine
 /// C(t) of a classical chain by molecular dynamics (physics.md §6): the reference that C(t)
 /// from forecast coefficients is scored against, independent of every Lanczos coefficient.
 ///
-/// An infinite chain is simulated on a periodic ring (16 sites by default: for t ≤ 3 a ring of
-/// sixteen sites behaves like the infinite chain, physics.md §6).
+/// A finite chain is simulated as it is; an infinite chain on the ring `RingStandIn` sizes for
+/// the window (16 sites up to t = 3, longer rings for longer windows, cut past 30 sites).
 public struct SimulatedComparison: Sendable {
   public let estimate: ClassicalAutocorrelation.Estimate
   /// Sites of the simulated chain.
   public let sites: Int
+  /// The last time simulated: `tmax`, or less when the largest ring cannot stand in that long.
+  public let end: Double
 
   /// Simulates `chain` (classical spins) from 0 to `tmax` in steps of `dt`.
   public init(
-    chain: SpinChain, ringSites: Int = 16, samples: Int, tmax: Double = 3, dt: Double = 0.05, seed: UInt64,
+    chain: SpinChain, samples: Int, tmax: Double = 3, dt: Double = 0.05, seed: UInt64,
     isCancelled: @Sendable () -> Bool = { false }
   ) throws {
-    let simulated = chain.infinite ? try chain.ring(sites: ringSites) : chain
-    guard simulated.spins == .classical else {
-      throw SimulationSetupError(message: "molecular dynamics needs classical spins")
+    var simulated = chain
+    var end = tmax
+    if chain.infinite {
+      let ring = RingStandIn.ring(for: tmax)
+      simulated = try chain.ring(sites: ring.sites)
+      end = ring.end
     }
-    let steps = Int((tmax / dt * (1 + 1e-12)).rounded(.down))
+    let steps = Int((end / dt * (1 + 1e-12)).rounded(.down))
+    guard steps >= 1 else { throw SimulationSetupError(message: "the window [0, \(end)] is shorter than one step dt = \(dt)") }
     let run = try ClassicalAutocorrelation(chain: simulated, samples: samples, dt: dt, steps: steps, seed: seed)
     estimate = run.run(isCancelled: isCancelled)
     sites = simulated.size
+    self.end = Double(steps) * dt
   }
 
   /// max over the simulated times of |C(t) from b − simulated C(t)|.

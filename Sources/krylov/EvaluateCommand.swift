@@ -58,7 +58,9 @@ struct EvaluateCommand: ParsableCommand {
     guard horizon > prefix else { throw ValidationError("--horizon (\(horizon)) must be larger than --prefix (\(prefix))") }
     guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
     guard mdSamples == 0 || mdSamples >= 2 else { throw ValidationError("--md-samples must be 0 or at least 2") }
-    guard mdTmax > 0, mdTmax <= 100 else { throw ValidationError("--md-tmax must be in (0, 100] (got \(mdTmax))") }
+    guard mdTmax >= 0.05, mdTmax <= 100 else {
+      throw ValidationError("--md-tmax must be between 0.05 (one step) and 100 (got \(mdTmax))")
+    }
   }
 
   struct Row {
@@ -70,6 +72,8 @@ struct EvaluateCommand: ParsableCommand {
     /// Classical systems: max |ΔC(t)| against molecular dynamics, by method, and "exact".
     var simulated: [String: Double]? = nil
     var simulationStandardError: Double? = nil
+    /// Sites simulated and the end of the simulated window.
+    var simulation: (sites: Int, end: Double)? = nil
   }
 
   static let exactRow = "exact b_1..b_M"
@@ -90,7 +94,8 @@ struct EvaluateCommand: ParsableCommand {
             skipped.append("\(entry.label) (\(b.count) trusted)")
             continue
           }
-          let domain = DefaultModel.Domain(entry.spinKind)
+          // A named checkpoint serves every sequence; otherwise each kind of spins has its model.
+          let domain = modelOptions.model == nil ? DefaultModel.Domain(entry.spinKind) : .quantum
           if forecasters[domain] == nil { forecasters[domain] = try modelOptions.load(for: domain) }
           let methods = try MethodForecasts(prefix: Array(b[0..<prefix]), horizon: horizon, forecaster: forecasters[domain]!)
           var row = Row(
@@ -98,17 +103,20 @@ struct EvaluateCommand: ParsableCommand {
             errors: try MethodErrors(methods: methods, truth: b))
           if entry.spinKind == .classical && mdSamples > 0 {
             let simulation = try SimulatedComparison(
-              chain: try chain(of: entry), samples: mdSamples, tmax: mdTmax, seed: mdSeed, isCancelled: { cancel.isSet })
+              chain: try entry.chain(), samples: mdSamples, tmax: mdTmax, seed: mdSeed, isCancelled: { cancel.isSet })
             if simulation.estimate.cancelled { break }
             var errors: [String: Double] = [Self.exactRow: try simulation.maxError(coefficients: Array(b[0..<horizon]))]
             for (name, values) in methods.all { errors[name] = try simulation.maxError(coefficients: methods.prefix + values) }
             row.simulated = errors
             row.simulationStandardError = simulation.largestStandardError
+            row.simulation = (simulation.sites, simulation.end)
           }
           rows.append(row)
           if row.simulated != nil { printError("krylov: [\(rows.count)] \(entry.label): simulated") }
         }
       }
+    } catch let exit as ExitCode {
+      throw exit
     } catch {
       printError("error: \(error)")
       throw ExitCode(1)
@@ -174,6 +182,8 @@ struct EvaluateCommand: ParsableCommand {
         if let simulated = r.simulated {
           object["c_max_abs_vs_md"] = simulated.mapValues(jsonNumber)
           object["md_largest_stderr"] = jsonNumber(r.simulationStandardError ?? .nan)
+          object["md_sites"] = r.simulation?.sites
+          object["md_end"] = r.simulation.map { jsonNumber($0.end) }
         }
         return object
       }
@@ -188,7 +198,7 @@ struct EvaluateCommand: ParsableCommand {
       print(
         jsonText([
           "prefix": prefix, "horizon": horizon, "systems": systems, "aggregates": groups, "skipped": skipped,
-          "md": ["samples": mdSamples, "tmax": mdTmax, "seed": mdSeed, "ring_sites": 16] as [String: Any],
+          "md": ["samples": mdSamples, "tmax": mdTmax, "seed": mdSeed] as [String: Any],
         ]))
     case .markdown:
       print("Prefix k = \(prefix), horizon M = \(horizon); errors are geometric means over systems: relative RMS on b_{k+1..M}, max |ΔC(t)| over each system's converged window.\n")
@@ -204,10 +214,13 @@ struct EvaluateCommand: ParsableCommand {
           print("**\(name)\(size.map { ", N = \($0)" } ?? ", all sizes")**: \(subset.count) systems\n")
           if let md = simulatedSummary(subset) {
             let noise = geometricMean(subset.compactMap(\.simulationStandardError))
+            let simulated = subset.compactMap(\.simulation)
+            let sites = Set(simulated.map(\.sites)).sorted().map(String.init).joined(separator: ", ")
+            let end = simulated.map(\.end).min() ?? mdTmax
             print(
               String(
-                format: "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on the chain or a ring of 16 sites; largest standard error %.2g (geometric mean).\n",
-                mdSamples, mdTmax, noise))
+                format: "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on %@ sites (a ring for the infinite chain); largest standard error %.2g (geometric mean).\n",
+                mdSamples, end, sites, noise))
             print("| method | b_n rel. RMS | max abs ΔC(t) | max abs ΔC(t) vs MD |")
             print("|---|---|---|---|")
             for m in methodNames + ["best asymptotic fit"] {
@@ -232,18 +245,5 @@ struct EvaluateCommand: ParsableCommand {
       }
       if !skipped.isEmpty { print("Skipped (fewer than M trusted coefficients): " + skipped.joined(separator: "; ") + "\n") }
     }
-  }
-
-  /// The chain a dataset entry describes (molecular dynamics puts an infinite chain on a ring).
-  private func chain(of entry: DatasetEntry) throws -> SpinChain {
-    guard let model = ModelName(rawValue: entry.model), let op = OperatorName(rawValue: entry.operatorName),
-      let boundary = Boundary(rawValue: entry.boundary)
-    else { throw DatasetError("\(entry.label): not a built-in model and operator") }
-    var chain =
-      entry.size == "inf"
-      ? try SpinChain.infiniteChain(model: model, parameters: entry.parameters, operator: op)
-      : try SpinChain(model: model, parameters: entry.parameters, size: Int(entry.size) ?? 0, boundary: boundary, operator: op)
-    chain.spins = entry.spinKind
-    return chain
   }
 }

@@ -31,7 +31,11 @@ struct ExplorerOptions: ParsableArguments {
   @Option(help: "Forecast prefix length k (default: 30; 10 for classical spins).")
   var prefix: Int?
 
-  @Option(help: "A forecaster checkpoint (default: the embedded model).")
+  @Option(
+    help: """
+      A forecaster checkpoint for every system (default: the embedded quantum or classical \
+      model, by the system's spins).
+      """)
   var checkpoint: String?
 
   @Option(help: "Theme: a name from Themes/ (e.g. nord, krylov-light) or a path to a btop-style .theme file (default: krylov-dark when found, else the built-in one).")
@@ -130,7 +134,7 @@ struct ExploreCommand: ParsableCommand {
 struct RenderCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "render",
-    abstract: "Print one explorer frame as text, after the run and its forecast complete.",
+    abstract: "Print one explorer frame as text, after the run, its forecast and (classical) its simulation complete.",
     discussion: """
       The headless explorer: the same frame the terminal shows, rendered into a buffer and \
       printed line by line (no colour), so the screen can be checked from a script.
@@ -148,7 +152,7 @@ struct RenderCommand: ParsableCommand {
   @Option(help: "Keys to press before rendering, e.g. 'Tab Tab space ?' (names: Tab, Up, Down, Left, Right, Enter, Esc, or single characters).")
   var keys: String = ""
 
-  @Option(help: "Seconds to wait for the run and forecast.")
+  @Option(help: "Seconds to wait for the run, the forecast and (classical) the simulation.")
   var timeout: Double = 120
 
   func run() throws {

@@ -101,7 +101,8 @@ struct SimulateCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let chain = try system.chain()
+    var chain = try system.chain()
+    chain.spins = .classical  // validated above: simulate reads the chain as classical spins
     let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
     let simulation: ClassicalAutocorrelation
     do {

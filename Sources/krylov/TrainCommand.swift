@@ -12,13 +12,16 @@ struct TrainCommand: ParsableCommand {
       sequence in the dataset(s), with AdamW, gradient clipping, warm-up and cosine decay, on \
       all cores. A share of the systems (by model, parameters, operator and boundary, all \
       sizes together) is held out for validation; every --eval-every steps the teacher-forced \
-      validation loss and the error of rollouts from the first 30 coefficients are printed, \
+      validation loss and the error of rollouts from the first rolloutPrefix coefficients \
+      (30 unless the configuration says otherwise) are printed, \
       and the weights with the lowest rollout error are the ones written. Ctrl-C stops and \
       still writes the best weights so far.
 
       --initial-weights continues from a trained checkpoint instead of a fresh initialization \
-      (fine-tuning; "default" names the embedded model). The model's shape then comes from \
-      that checkpoint, and a --config that asks for another shape is refused.
+      (fine-tuning; "default" names the embedded quantum model, "classical" the embedded \
+      classical one). The model's shape then comes from that checkpoint, and a --config that \
+      sets a shape field to another value is refused. The starting weights are scored too, and \
+      kept if no step improves on them.
 
       A JSON --config may set any of: layers, heads, channels, scaleWindow, stepGain, and \
       steps, batchSize, sequenceLength, learningRate, warmupSteps, weightDecay, \
@@ -36,7 +39,11 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "JSON file with model and training settings.")
   var config: String?
 
-  @Option(help: "Start from this checkpoint's weights (\"default\": the embedded model) instead of a fresh initialization.")
+  @Option(
+    help: """
+      Start from this checkpoint's weights ("default": the embedded quantum model, "classical": the \
+      embedded classical one) instead of a fresh initialization.
+      """)
   var initialWeights: String?
 
   @Option(help: "Random seed (initialization, split, batches, noise).")
@@ -75,7 +82,7 @@ struct TrainCommand: ParsableCommand {
   func run() throws {
     var modelConfig = ForecasterConfig()
     var options = TrainingOptions()
-    var configSetsShape = false
+    var shape = Settings()
     if let config {
       guard let bytes = FileManager.default.contents(atPath: config) else {
         printError("error: \(config): cannot read the configuration")
@@ -86,7 +93,7 @@ struct TrainCommand: ParsableCommand {
         printError("error: \(config): not a valid configuration (\(error))")
         throw ExitCode(1)
       }
-      configSetsShape = s.layers != nil || s.heads != nil || s.channels != nil || s.scaleWindow != nil || s.stepGain != nil
+      shape = s
       modelConfig = ForecasterConfig(
         layers: s.layers ?? modelConfig.layers, heads: s.heads ?? modelConfig.heads,
         channels: s.channels ?? modelConfig.channels, scaleWindow: s.scaleWindow ?? modelConfig.scaleWindow,
@@ -115,16 +122,29 @@ struct TrainCommand: ParsableCommand {
     var initial: Forecaster?
     if let initialWeights {
       do {
-        initial = try initialWeights == "default" ? DefaultModel.load() : Checkpoint.load(path: initialWeights)
+        switch initialWeights {
+        case "default", "quantum": initial = try DefaultModel.load(.quantum)
+        case "classical": initial = try DefaultModel.load(.classical)
+        default: initial = try Checkpoint.load(path: initialWeights)
+        }
       } catch {
         printError("error: --initial-weights: \(error)")
         throw ExitCode(1)
       }
-      if configSetsShape, initial!.config != modelConfig {
+      let have = initial!.config
+      var conflicts: [(String, Double, Double)] = []
+      func check(_ name: String, _ asked: Double?, _ has: Double) {
+        if let asked, asked != has { conflicts.append((name, asked, has)) }
+      }
+      check("layers", shape.layers.map(Double.init), Double(have.layers))
+      check("heads", shape.heads.map(Double.init), Double(have.heads))
+      check("channels", shape.channels.map(Double.init), Double(have.channels))
+      check("scaleWindow", shape.scaleWindow.map(Double.init), Double(have.scaleWindow))
+      check("stepGain", shape.stepGain, have.stepGain)
+      if let (name, asked, has) = conflicts.first {
         printError(
-          "error: --initial-weights \(initialWeights) has layers \(initial!.config.layers), heads \(initial!.config.heads), "
-            + "channels \(initial!.config.channels) (scale window \(initial!.config.scaleWindow), step gain \(initial!.config.stepGain)); "
-            + "the configuration asks for another shape")
+          "error: the configuration asks for \(name) \(String(format: "%g", asked)) but --initial-weights \(initialWeights) has "
+            + "\(name) \(String(format: "%g", has)): another shape (drop the shape fields to fine-tune)")
         throw ExitCode(1)
       }
       modelConfig = initial!.config
@@ -198,7 +218,9 @@ struct TrainCommand: ParsableCommand {
     }
     if !quiet {
       printError(
-        "krylov: wrote \(out) (weights of step \(result.bestStep), validation rollout error "
+        "krylov: wrote \(out) ("
+          + (result.bestStep == 0 ? "the initial weights: no step improved on them" : "weights of step \(result.bestStep)")
+          + ", validation rollout error "
           + String(format: "%.4f", result.bestRolloutError) + ")\(result.cancelled ? "; training was interrupted" : "")")
     }
     if watcher.signalNumber != nil { throw ExitCode(130) }

@@ -125,8 +125,16 @@ struct ClassicalForecastingTests {
     #expect(refused.status == 1)
     #expect(refused.err.contains("another shape"), "\(refused.err)")
     #expect(!FileManager.default.fileExists(atPath: out))
+    #expect(refused.err.contains("asks for layers 1 but --initial-weights default has layers 4"), "\(refused.err)")
+    // The sequences hold 14 values: validation rollouts from the default 30 cannot pick weights.
+    let short = try krylov(["train", "--data", fixture.data, "--out", out, "--initial-weights", "default", "-q"])
+    #expect(short.status == 1)
+    #expect(short.err.contains("longer than the rollout prefix (30)"), "\(short.err)")
+    let prefix = dir.appendingPathComponent("prefix.json")
+    try #"{"rolloutPrefix": 10}"#.write(to: prefix, atomically: true, encoding: .utf8)
     let tuned = try krylov([
-      "train", "--data", fixture.data, "--out", out, "--initial-weights", "default", "--steps", "2", "--eval-every", "1", "-q",
+      "train", "--data", fixture.data, "--out", out, "--config", prefix.path, "--initial-weights", "default", "--steps", "2",
+      "--eval-every", "1",
     ])
     #expect(tuned.status == 0, "\(tuned.err)")
     let header = try checkpointMetadata(out)

@@ -141,6 +141,15 @@ struct SimulationControllerTests {
     let switching = ExplorerController(state: state, forecasters: [.quantum: (quantumModel, "q-model"), .classical: (classicalModel, "c-model")])
     #expect(switching.state.modelName == "q-model")
     #expect(switching.state.modelShape == (quantumModel.config.layers, quantumModel.config.heads))
+    // Moving to a smaller model keeps the attention selection and the ablation inside it.
+    var selected = classicalState()
+    selected.selectedLayer = 1
+    selected.selectedHead = 1
+    selected.disabledHeads = [HeadID(layer: 0, head: 0), HeadID(layer: 1, head: 1)]
+    selected.modelShape = (2, 2)
+    let shrinking = ExplorerController(state: selected, forecasters: [.classical: (classicalModel, "c-model")])
+    #expect(shrinking.state.selectedLayer == 0 && shrinking.state.selectedHead == 0)
+    #expect(shrinking.state.disabledHeads == [HeadID(layer: 0, head: 0)])
   }
 
   @Test("A quantum run gets no simulation")

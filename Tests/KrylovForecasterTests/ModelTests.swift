@@ -211,6 +211,20 @@ struct ModelTests {
 
 @Suite("Checkpoints")
 struct CheckpointTests {
+  @Test("Both embedded models load with one shape; the classical one records its classical training")
+  func embeddedModels() throws {
+    let quantum = try DefaultModel.load(.quantum)
+    let classical = try DefaultModel.load(.classical)
+    // The explorer switches between them with the attention and ablation panes unchanged.
+    #expect(quantum.config == classical.config)
+    let training = try #require(
+      classical.metadata["training"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+    #expect(training["spins"] as? [String] == ["classical"])
+    #expect(training["initial_weights"] as? String == "default")
+    let differing = (0..<quantum.model.params.count).filter { quantum.model.params[$0] != classical.model.params[$0] }.count
+    #expect(differing > quantum.model.params.count / 2, "the classical model should be fine-tuned, not a copy")
+  }
+
   @Test("Save and load round trip exactly, configuration and metadata included")
   func roundTrip() throws {
     let model: Transformer<Float> = randomModel(tinyConfig, seed: 51, as: Float.self)

@@ -24,6 +24,29 @@ public struct DatasetEntry: Codable, Sendable, Equatable {
   public var seconds: Double
 }
 
+extension DatasetEntry {
+  /// The chain the entry describes (built-in models and operators, as dataset specs name them).
+  public func chain() throws -> SpinChain {
+    guard let model = ModelName(rawValue: model) else { throw DatasetError("\(label): unknown model '\(self.model)'") }
+    guard let op = OperatorName(rawValue: operatorName) else {
+      throw DatasetError("\(label): unknown operator '\(operatorName)'")
+    }
+    var chain: SpinChain
+    if size == "inf" {
+      chain = try SpinChain.infiniteChain(model: model, parameters: parameters, operator: op)
+    } else {
+      guard let n = Int(size) else { throw DatasetError("\(label): size '\(size)' is neither a number nor inf") }
+      guard let bc = Boundary(rawValue: boundary) else { throw DatasetError("\(label): boundary '\(boundary)' is not pbc or obc") }
+      chain = try SpinChain(model: model, parameters: parameters, size: n, boundary: bc, operator: op)
+    }
+    guard let kind = SpinKind(rawValue: spins ?? "quantum") else {
+      throw DatasetError("\(label): spins '\(spins ?? "")' is not quantum or classical")
+    }
+    chain.spins = kind
+    return chain
+  }
+}
+
 /// The manifest of a dataset directory: what was computed, from which spec.
 public struct DatasetManifest: Codable, Sendable {
   public var name: String

@@ -63,7 +63,14 @@ public final class ExplorerController {
   private func showModel(for spins: SpinKind) {
     if let f = forecasters[spins] {
       state.modelName = f.name
-      state.modelShape = (f.model.config.layers, f.model.config.heads)
+      let shape = (layers: f.model.config.layers, heads: f.model.config.heads)
+      if shape != state.modelShape {
+        // Another shape: keep the attention selection and the ablation within the new model.
+        state.selectedLayer = min(state.selectedLayer, shape.layers - 1)
+        state.selectedHead = min(state.selectedHead, shape.heads - 1)
+        state.disabledHeads = state.disabledHeads.filter { $0.layer < shape.layers && $0.head < shape.heads }
+      }
+      state.modelShape = shape
       if state.forecastMessage == "no forecaster model loaded" { state.forecastMessage = nil }
     } else {
       state.modelName = missingModelName
@@ -223,8 +230,9 @@ public final class ExplorerController {
       if g == observablesGeneration { state.observables = curves }
       if observablesDirty { requestObservables() }
     case .simulationProgress(let id, let samples):
-      guard id == runID else { return }
-      state.simulation?.done = samples
+      guard id == runID, let done = state.simulation?.done else { return }
+      // Workers report after their chunks, so the counts can arrive out of order.
+      state.simulation?.done = max(done, samples)
     case .simulation(let id, let result):
       simulationsInFlight -= 1
       guard id == runID else { return }

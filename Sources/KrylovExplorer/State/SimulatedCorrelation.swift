@@ -5,11 +5,8 @@ import KrylovEngine
 /// window and a sample count, fixed on the UI thread before the job starts.
 ///
 /// The chosen finite chain is simulated as it is (N, boundary). The infinite chain is simulated
-/// on a periodic ring: for t ≤ 3 a ring of 16 sites is as good as infinitely many (physics.md
-/// §6). Finite-size effects reach a site after a transit time proportional to the ring's length,
-/// so a longer window takes a proportionally longer ring, 16 sites per 3 time units, up to 30
-/// sites (the cost grows like N × window); past what 30 sites represent, the window is cut and
-/// the legend says where it ends.
+/// on the periodic ring `RingStandIn` sizes for the window; when that ring cannot represent the
+/// whole window, it is cut and the legend says where it ends.
 public struct SimulationPlan: Equatable, Sendable {
   /// The finite classical chain simulated (for the infinite chain: the ring).
   public var settings: SystemSettings
@@ -27,10 +24,6 @@ public struct SimulationPlan: Equatable, Sendable {
   /// About a second for the 16-site ring to t = 3 on two cores, a few for the longest ring and
   /// window; the band (2σ) is then about 0.015 at late times.
   public static let defaultSamples = 20_000
-  public static let ringSites = 16
-  /// The time up to which `ringSites` sites represent the infinite chain.
-  public static let ringTime = 3.0
-  public static let largestRing = 30
   /// At most this many intervals, whatever the range.
   public static let largestStepCount = 2000
 
@@ -41,12 +34,11 @@ public struct SimulationPlan: Equatable, Sendable {
     self.range = range
     var end = min(range, Self.dt * Double(Self.largestStepCount))
     if settings.infinite {
-      let needed = Int((Double(Self.ringSites) * end / Self.ringTime).rounded(.up))
-      let sites = min(Self.largestRing, max(Self.ringSites, needed + needed % 2))
+      let ring = RingStandIn.ring(for: end)
       chain.infinite = false
-      chain.size = sites
+      chain.size = ring.sites
       chain.boundary = .pbc
-      end = min(end, Self.ringTime * Double(sites) / Double(Self.ringSites))
+      end = ring.end
     }
     self.settings = chain
     self.end = end

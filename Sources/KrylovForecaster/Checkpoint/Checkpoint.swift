@@ -116,8 +116,6 @@ public enum DefaultModel {
     }
   }
 
-  public static let resourceName = Domain.quantum.resourceName
-
   /// Loads the embedded checkpoint for sequences of `domain`.
   public static func load(_ domain: Domain = .quantum) throws(CheckpointError) -> Forecaster {
     guard let url = Bundle.module.url(forResource: domain.resourceName, withExtension: "safetensors") else {

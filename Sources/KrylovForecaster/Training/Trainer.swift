@@ -91,6 +91,14 @@ public final class Trainer {
     self.options = options
     training = usable.filter { !validationGroups.contains($0.group) }
     validation = usable.filter { validationGroups.contains($0.group) }
+    // The kept weights are chosen by rollouts from `rolloutPrefix` values: some sequence must be longer.
+    let scored = validation.isEmpty ? training : validation
+    guard options.rolloutPrefix >= config.scaleWindow, scored.contains(where: { $0.values.count > options.rolloutPrefix }) else {
+      throw TrainingError(
+        message: "no \(validation.isEmpty ? "training" : "validation") sequence is longer than the rollout prefix "
+          + "(\(options.rolloutPrefix)), and it must be at least the scale window (\(config.scaleWindow)): "
+          + "set rolloutPrefix in the configuration")
+    }
   }
 
   /// Runs the training; `progress` is called at every evaluation, `isCancelled` polled every step.
@@ -120,7 +128,8 @@ public final class Trainer {
     var targets = [Float](repeating: 0, count: B * T)
     var mask = [Float](repeating: 0, count: B * T)
     var history: [TrainingProgress] = []
-    var bestError = Double.infinity
+    // Fine-tuning keeps the starting weights unless training improves on them.
+    var bestError = initial == nil ? Double.infinity : rolloutError(model)
     var bestStep = 0
     var lossSum = 0.0
     var lossCount = 0
@@ -177,7 +186,7 @@ public final class Trainer {
       }
     }
     return TrainingResult(
-      model: bestStep > 0 ? best : model, bestStep: bestStep, bestRolloutError: bestError, history: history,
+      model: bestStep > 0 || initial != nil ? best : model, bestStep: bestStep, bestRolloutError: bestError, history: history,
       trainingSystems: training.map(\.label), validationSystems: validation.map(\.label), cancelled: cancelled)
   }
 

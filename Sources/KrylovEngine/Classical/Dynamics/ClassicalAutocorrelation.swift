@@ -47,12 +47,16 @@ public struct ClassicalAutocorrelation: Sendable {
     self.seed = seed
   }
 
-  /// The simulation of a finite chain's Hamiltonian and operator (an infinite chain has no
-  /// trajectories: simulate `SpinChain.ring(sites:)` instead).
+  /// The simulation of a finite classical chain's Hamiltonian and operator (an infinite chain
+  /// has no trajectories: simulate the ring `RingStandIn` chooses instead).
   public init(
     chain: SpinChain, samples: Int, dt: Double, steps: Int, seed: UInt64, order: ColourSplitIntegrator.Order = .fourth,
     substeps: Int = 1
   ) throws(SystemError) {
+    guard chain.spins == .classical else { throw .classicalChain("molecular dynamics needs classical spins") }
+    guard !chain.infinite else {
+      throw .classicalChain("the infinite chain has no trajectories: simulate a ring that stands in for it")
+    }
     self.init(
       hamiltonian: try SpinMonomialSum.hamiltonian(of: chain), observable: try SpinMonomialSum.observable(of: chain),
       samples: samples, dt: dt, steps: steps, seed: seed, order: order, substeps: substeps)
@@ -214,5 +218,25 @@ public struct ClassicalAutocorrelation: Sendable {
       }
       return total.count
     }
+  }
+}
+
+/// The periodic ring that stands in for the infinite chain in molecular dynamics.
+///
+/// For t ≤ 3 a ring of 16 sites is as good as infinitely many (physics.md §6). Finite-size
+/// effects reach a site after a transit time proportional to the ring's length, so a longer
+/// window takes a proportionally longer ring, 16 sites per 3 time units, up to 30 sites (the
+/// cost grows like N × window); past what 30 sites represent, the window is cut.
+public enum RingStandIn {
+  public static let sites = 16
+  /// The time up to which `sites` sites represent the infinite chain.
+  public static let time = 3.0
+  public static let largestRing = 30
+
+  /// The ring's size for a window [0, window], and the end of the part of the window it represents.
+  public static func ring(for window: Double) -> (sites: Int, end: Double) {
+    let needed = Int((Double(sites) * window / time).rounded(.up))
+    let chosen = min(largestRing, max(sites, needed + needed % 2))
+    return (chosen, min(window, time * Double(chosen) / Double(sites)))
   }
 }
