@@ -42,6 +42,19 @@ public struct SimulatedComparison: Sendable {
     return worst
   }
 
+  /// How long C(t) from b agrees with the simulation: the last simulated time before
+  /// |ΔC(t)| first exceeds `sigmas` standard errors (the window's end if it never does).
+  public func agreementTime(coefficients b: [Double], sigmas: Double = 4) throws -> Double {
+    let dynamics = try KrylovChainDynamics(coefficients: b)
+    var last = 0.0
+    for (i, t) in estimate.times.enumerated() {
+      let deviation = abs(dynamics.autocorrelation(at: t) - estimate.values[i])
+      if deviation > sigmas * estimate.standardErrors[i] && t > 0 { return last }
+      last = t
+    }
+    return last
+  }
+
   /// The largest standard error of the simulated C(t): differences below about twice this are noise.
   public var largestStandardError: Double { estimate.standardErrors.max() ?? 0 }
 }

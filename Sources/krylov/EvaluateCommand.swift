@@ -22,7 +22,10 @@ struct EvaluateCommand: ParsableCommand {
       against molecular dynamics (--md-samples trajectories on the chain, or on a ring of 16 \
       sites for the infinite chain, t from 0 to --md-tmax): the column "vs MD" is the largest \
       |ΔC(t)| against the simulation, and the row "exact b_1..b_M" is the floor that the \
-      simulation's noise and the truncation at M leave.
+      simulation's noise and the truncation at M leave. --continue-to H continues all M \
+      computed coefficients to n = H with every method and scores C(t) against a longer \
+      simulation (t up to --continue-tmax): how far past the computed coefficients each \
+      continuation keeps C(t) right.
 
       --format markdown prints the tables of docs/model-card.md.
       """
@@ -53,10 +56,27 @@ struct EvaluateCommand: ParsableCommand {
   @Option(help: "Seed of the molecular dynamics.")
   var mdSeed: UInt64 = 1
 
+  @Option(
+    help: """
+      Classical systems: also continue all M computed coefficients to this n with every method \
+      and score C(t) against molecular dynamics up to --continue-tmax.
+      """)
+  var continueTo: Int?
+
+  @Option(help: "End of the simulated window for --continue-to (the ring grows with it, up to 30 sites).")
+  var continueTmax: Double = 5.6
+
   func validate() throws {
     guard prefix >= 1 else { throw ValidationError("--prefix must be at least 1") }
     guard horizon > prefix else { throw ValidationError("--horizon (\(horizon)) must be larger than --prefix (\(prefix))") }
     guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
+    if let continueTo {
+      guard continueTo > horizon else { throw ValidationError("--continue-to (\(continueTo)) must be larger than --horizon (\(horizon))") }
+      guard mdSamples > 0 else { throw ValidationError("--continue-to needs molecular dynamics: --md-samples must not be 0") }
+      guard continueTmax >= 0.05, continueTmax <= 100 else {
+        throw ValidationError("--continue-tmax must be between 0.05 and 100 (got \(continueTmax))")
+      }
+    }
     guard mdSamples == 0 || mdSamples >= 2 else { throw ValidationError("--md-samples must be 0 or at least 2") }
     guard mdTmax >= 0.05, mdTmax <= 100 else {
       throw ValidationError("--md-tmax must be between 0.05 (one step) and 100 (got \(mdTmax))")
@@ -74,7 +94,13 @@ struct EvaluateCommand: ParsableCommand {
     var simulationStandardError: Double? = nil
     /// Sites simulated and the end of the simulated window.
     var simulation: (sites: Int, end: Double)? = nil
+    /// --continue-to: by method (and the computed coefficients alone), max |ΔC(t)| against the
+    /// longer simulation and the time C(t) agrees with it; the simulation's sites and end.
+    var continued: [String: (maxError: Double, agreement: Double)]? = nil
+    var continuedSimulation: (sites: Int, end: Double)? = nil
   }
+
+  static let computedOnly = "computed b_1..b_M alone"
 
   static let exactRow = "exact b_1..b_M"
 
@@ -110,6 +136,24 @@ struct EvaluateCommand: ParsableCommand {
             row.simulated = errors
             row.simulationStandardError = simulation.largestStandardError
             row.simulation = (simulation.sites, simulation.end)
+            if let continueTo {
+              // Beyond the computed coefficients: every method continues all M of them.
+              let computed = Array(b[0..<horizon])
+              let continuation = try MethodForecasts(prefix: computed, horizon: continueTo, forecaster: forecasters[domain]!)
+              let longer = try SimulatedComparison(
+                chain: try entry.chain(), samples: mdSamples, tmax: continueTmax, seed: mdSeed, isCancelled: { cancel.isSet })
+              if longer.estimate.cancelled { break }
+              var scores: [String: (maxError: Double, agreement: Double)] = [
+                Self.computedOnly: (try longer.maxError(coefficients: computed), try longer.agreementTime(coefficients: computed))
+              ]
+              for (name, values) in continuation.all {
+                scores[name] = (
+                  try longer.maxError(coefficients: computed + values), try longer.agreementTime(coefficients: computed + values)
+                )
+              }
+              row.continued = scores
+              row.continuedSimulation = (longer.sites, longer.end)
+            }
           }
           rows.append(row)
           if row.simulated != nil { printError("krylov: [\(rows.count)] \(entry.label): simulated") }
@@ -148,6 +192,27 @@ struct EvaluateCommand: ParsableCommand {
       return out
     }
 
+    /// The --continue-to table: C(t) past the computed coefficients against the longer simulation.
+    func printContinuation(_ subset: [Row]) {
+      let all = subset.compactMap(\.continued)
+      guard all.count == subset.count, !all.isEmpty, let to = continueTo else { return }
+      let simulated = subset.compactMap(\.continuedSimulation)
+      let sites = Set(simulated.map(\.sites)).sorted().map(String.init).joined(separator: ", ")
+      let end = simulated.map(\.end).min() ?? continueTmax
+      print(
+        "Past the computed coefficients: b_1..b_\(horizon) continued to n = \(to) by each method, C(t) against molecular "
+          + String(format: "dynamics for t ≤ %g on %@ sites; \"agrees until\" is the last time before |ΔC(t)| first exceeds four standard errors (mean over systems).\n", end, sites))
+      print("| continuation | max abs ΔC(t) vs MD | agrees until t |")
+      print("|---|---|---|")
+      for m in [Self.computedOnly] + methodNames {
+        let maxError = geometricMean(all.map { $0[m]?.maxError ?? .nan })
+        let times = all.compactMap { $0[m]?.agreement }
+        let mean = times.isEmpty ? Double.nan : times.reduce(0, +) / Double(times.count)
+        print(String(format: "| %@ | %.4g | %.3g |", m, maxError, mean))
+      }
+      print("")
+    }
+
     /// Geometric means of the errors against molecular dynamics, when every row has them.
     func simulatedSummary(_ subset: [Row]) -> [String: Double]? {
       let all = subset.compactMap(\.simulated)
@@ -184,6 +249,12 @@ struct EvaluateCommand: ParsableCommand {
           object["md_largest_stderr"] = jsonNumber(r.simulationStandardError ?? .nan)
           object["md_sites"] = r.simulation?.sites
           object["md_end"] = r.simulation.map { jsonNumber($0.end) }
+        }
+        if let continued = r.continued, let md = r.continuedSimulation {
+          object["continued"] = [
+            "to": continueTo ?? 0, "md_sites": md.sites, "md_end": jsonNumber(md.end),
+            "methods": continued.mapValues { ["c_max_abs_vs_md": jsonNumber($0.maxError), "agrees_until": jsonNumber($0.agreement)] },
+          ] as [String: Any]
         }
         return object
       }
@@ -232,6 +303,7 @@ struct EvaluateCommand: ParsableCommand {
               String(
                 format: "| ratio best fit / transformer | %.3g× | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1,
                 md["best asymptotic fit"]! / md["transformer"]!))
+            printContinuation(subset)
           } else {
             print("| method | b_n rel. RMS | max abs ΔC(t) |")
             print("|---|---|---|")

@@ -97,6 +97,35 @@ struct ClassicalForecastingTests {
     #expect((aggregates["chaotic (mfim, j1j2)"] as? [String: Any])?["c_max_abs_vs_md"] == nil)
   }
 
+  @Test("evaluate --continue-to scores C(t) past the computed coefficients against a longer simulation")
+  func continuation() throws {
+    let r = try krylov([
+      "evaluate", "--data", fixture.data, "--prefix", "10", "--horizon", "12", "--md-samples", "2048", "--md-tmax", "0.5",
+      "--continue-to", "24", "--continue-tmax", "1", "--format", "json",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    let systems = try #require(object["systems"] as? [[String: Any]])
+    let classical = systems.filter { $0["spins"] as? String == "classical" }
+    #expect(classical.count == 2)
+    for system in classical {
+      let continued = try #require(system["continued"] as? [String: Any])
+      #expect(continued["to"] as? Int == 24 && continued["md_sites"] as? Int == 16)
+      let end = try #require(continued["md_end"] as? Double)
+      #expect(abs(end - 1) < 1e-9)
+      let methods = try #require(continued["methods"] as? [String: [String: Double]])
+      #expect(Set(methods.keys) == ["computed b_1..b_M alone", "transformer", "linear_fit", "log_corrected_fit", "best_fit", "linear_ar"])
+      // Up to t = 1, twelve exact coefficients already fix C(t): it agrees with the simulation throughout.
+      let alone = try #require(methods["computed b_1..b_M alone"])
+      #expect(alone["agrees_until"] == end, "\(alone)")
+      for (_, score) in methods { #expect((score["agrees_until"] ?? -1) >= 0 && (score["agrees_until"] ?? 2) <= end) }
+    }
+    #expect(systems.filter { $0["spins"] as? String == "quantum" }.allSatisfy { $0["continued"] == nil })
+    let refused = try krylov(["evaluate", "--data", fixture.data, "--prefix", "10", "--horizon", "12", "--continue-to", "12"])
+    #expect(refused.status == 64 || refused.status == 2)
+    #expect(refused.err.contains("--continue-to (12) must be larger than --horizon (12)"), "\(refused.err)")
+  }
+
   @Test("forecast picks the embedded model by the input's spins")
   func modelByInput() throws {
     let dir = try temporaryDirectory()
