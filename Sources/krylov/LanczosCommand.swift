@@ -8,7 +8,8 @@ struct LanczosCommand: AsyncParsableCommand {
     abstract: "Compute Lanczos coefficients b_n exactly, streaming each as it is computed.",
     discussion: """
       The recursion runs inside the operator's symmetry sector (translations and reflections \
-      that fix H and O, and the time-reversal parity of Pauli strings), with full \
+      that fix H and O, the time-reversal parity of Pauli strings, and the global spin flips \
+      X...X and Z...Z when H is even under them), with full \
       reorthogonalization for small sectors and partial reorthogonalization with Float \
       storage for large ones (--reorth, --precision). The infinite chain (--n inf) is exact \
       over the translation classes actually reached. A perturbed probe run goes alongside; a \
@@ -31,7 +32,7 @@ struct LanczosCommand: AsyncParsableCommand {
   @Option(help: "Number of coefficients to compute (fewer if the Krylov space is exhausted).")
   var steps: Int = 200
 
-  @Option(help: "Symmetry sector: auto (largest symmetry of H and O) or none (full basis, for comparison).")
+  @Option(help: "Symmetry sector: auto (largest symmetry of H and O, spin flips included) or none (full basis, for comparison).")
   var symmetry: SymmetryMode = .auto
 
   @Option(

@@ -45,6 +45,75 @@ struct SymmetrySectorTests {
     }
   }
 
+  @Test("Burnside's counts with spin-flip signs equal the enumerated orbits", arguments: [3, 4, 5, 6])
+  func burnsideWithFlips(n: Int) throws {
+    for bc in Boundary.allCases {
+      let chain = try SpinChain(model: .xxz, size: n, boundary: bc, operator: .sxTotal)
+      let g = SymmetryGroup.detect(
+        hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator(), size: n, boundary: bc)
+      var byX = [0, 0]
+      for x in [nil, 0, 1] as [Int?] {
+        for z in [nil, 0, 1] as [Int?] {
+          let flips = SpinFlips(x: x, z: z)
+          let sector = PauliSector(size: n, group: g, parityBlocks: true, flips: flips)
+          let counts = g.orbitCounts(flips: flips)
+          #expect(sector.blockDimensions == [counts.even, counts.odd], "\(chain.label) \(flips)")
+          for key in sector.keys.flatMap({ $0 }) { #expect(flips.admits(sector.string(key: key))) }
+          if let x, z == nil { byX[x] = counts.even + counts.odd }
+        }
+      }
+      // The two signs under ∏X split the unconstrained sector.
+      let all = g.orbitCounts()
+      #expect(byX[0] + byX[1] == all.even + all.odd)
+    }
+  }
+
+  @Test("a string's sign under ∏X and ∏Z is its commutation with X…X and Z…Z")
+  func flipSigns() throws {
+    let n = 5
+    let allX = PauliString(x: (1 << UInt64(n)) - 1, z: 0)
+    let allZ = PauliString(x: 0, z: (1 << UInt64(n)) - 1)
+    for key in 0..<(UInt64(1) << UInt64(2 * n)) {
+      let s = PauliString(x: key & ((1 << UInt64(n)) - 1), z: key >> UInt64(n))
+      let signs = SpinFlips.signs(s)
+      // P S P = S when S commutes with P, −S when it anticommutes.
+      #expect((signs.x == 0) == s.commutes(with: allX))
+      #expect((signs.z == 0) == s.commutes(with: allZ))
+    }
+    // Detection: tfim is even under ∏X only, xxz and j1j2 under both, mfim (h ≠ 0) under neither.
+    func detected(_ model: ModelName, _ op: OperatorName) throws -> SpinFlips {
+      let chain = try SpinChain(model: model, size: 6, operator: op)
+      return SpinFlips.detect(hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator())
+    }
+    #expect(try detected(.tfim, .szTotal) == SpinFlips(x: 1, z: nil))
+    #expect(try detected(.tfim, .sxTotal) == SpinFlips(x: 0, z: nil))
+    #expect(try detected(.xxz, .sxTotal) == SpinFlips(x: 0, z: 1))
+    #expect(try detected(.j1j2, .zzTotal) == SpinFlips(x: 0, z: 0))
+    #expect(try detected(.mfim, .szTotal) == .none)
+  }
+
+  @Test("spin flips halve the sector and leave every trusted b_n unchanged", arguments: [
+    (ModelName.tfim, OperatorName.szTotal), (.xxz, .sxTotal), (.j1j2, .zzTotal),
+  ])
+  func flipsKeepCoefficients(model: ModelName, op: OperatorName) throws {
+    let chain = try SpinChain(model: model, size: 8, boundary: .pbc, operator: op)
+    let plan = try RunPlan(chain: chain, steps: 60)
+    #expect(!plan.flips.isEmpty)
+    let group = plan.group
+    let unflipped = try PauliSectorSpace(
+      hamiltonian: plan.hamiltonian, operator: plan.initialOperator, size: 8, group: group, flips: .none)
+    let flipped = try plan.buildSectorSpace()
+    let ratio = Double(unflipped.blockDimensions.reduce(0, +)) / Double(flipped.blockDimensions.reduce(0, +))
+    #expect(ratio > (plan.flips.z == nil ? 1.8 : 3.5), "dimension ratio \(ratio)")
+    let a = LanczosDriver(space: flipped, options: plan.lanczosOptions).run()
+    let b = LanczosDriver(space: unflipped, options: plan.lanczosOptions).run()
+    let trusted = min(a.trustedCount, b.trustedCount)
+    #expect(trusted >= 20)
+    for n in 0..<trusted {
+      #expect(abs(a.coefficients[n] - b.coefficients[n]) <= 1e-12 * b.coefficients[n], "b_\(n + 1)")
+    }
+  }
+
   @Test("the sector Liouvillian equals i[H, ·] on Pauli sums", arguments: [
     (ModelName.mfim, OperatorName.szTotal, Boundary.pbc), (.j1j2, .z0, .pbc), (.xxz, .sxTotal, .obc),
     (.tfim, .x0, .obc),

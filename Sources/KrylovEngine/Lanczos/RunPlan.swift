@@ -47,6 +47,8 @@ public struct RunPlan: Sendable {
   public let hamiltonian: PauliSum
   public let initialOperator: PauliSum
   public let group: SymmetryGroup
+  /// Global spin flips restricting a finite quantum chain's sector (none elsewhere).
+  public let flips: SpinFlips
   public let parityBlocks: Bool
   public let blockDimensions: [Int]
   public let initialBlock: Int
@@ -98,6 +100,7 @@ public struct RunPlan: Sendable {
         throw .classicalChain("\(error)")
       }
       self.group = group
+      self.flips = .none
       self.parityBlocks = h.isReal && o.yParity != nil
       self.blockDimensions = estimate.blockDimensions
       self.initialBlock = 0
@@ -120,6 +123,7 @@ public struct RunPlan: Sendable {
         projection = ([Double.infinity], 0)
       }
       self.group = .trivial(size: chain.size)
+      self.flips = .none  // the reach keeps only what the operator reaches: the flips' constraint holds already
       self.parityBlocks = reach.blocks == 2
       var perBlock = [Double](repeating: 0, count: reach.blocks)
       for (k, count) in projection.levels.enumerated() { perBlock[k % reach.blocks] += count }
@@ -144,9 +148,10 @@ public struct RunPlan: Sendable {
       case .none: .trivial(size: chain.size)
       }
     self.group = group
+    self.flips = symmetry == .auto ? SpinFlips.detect(hamiltonian: h, operator: o) : .none
     let parity = o.yParity
     self.parityBlocks = h.isReal && parity != nil
-    let counts = group.orbitCounts()
+    let counts = group.orbitCounts(flips: flips)
     self.blockDimensions = parityBlocks ? [counts.even, counts.odd] : [counts.even + counts.odd]
     self.initialBlock = parityBlocks ? (parity ?? 0) : 0
     let orbits = Double(counts.even + counts.odd)
@@ -228,7 +233,7 @@ public struct RunPlan: Sendable {
 
   /// The finite chain's sector space.
   public func buildSectorSpace() throws -> PauliSectorSpace {
-    try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.size, group: group)
+    try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.size, group: group, flips: flips)
   }
 }
 

@@ -17,12 +17,16 @@ public struct PauliSector: Sendable {
   public let keys: [[UInt64]]
   /// Orbit size of each representative, by block.
   public let orbitSizes: [[UInt16]]
+  /// The global spin flips whose sign every string of the sector shares.
+  public let flips: SpinFlips
 
-  /// Enumerates every non-identity orbit of the group (the work is 4^N canonicalizations, on all cores).
-  public init(size n: Int, group: SymmetryGroup, parityBlocks: Bool) {
+  /// Enumerates every non-identity orbit of the group among the strings `flips` admits (the
+  /// work is 4^N canonicalizations, on all cores).
+  public init(size n: Int, group: SymmetryGroup, parityBlocks: Bool, flips: SpinFlips = .none) {
     precondition(n >= 1 && n <= 31, "sector keys hold at most 31 sites")
     self.size = n
     self.group = group
+    self.flips = flips
     self.blockCount = parityBlocks ? 2 : 1
     let total = UInt64(1) << UInt64(2 * n)
     let chunks = max(1, min(64, Int(total >> 12)))
@@ -39,6 +43,7 @@ public struct PauliSector: Sendable {
       outer: while key < hi {
         defer { key += 1 }
         let s = PauliString(x: key & mask, z: key >> UInt64(n))
+        if !flips.admits(s) { continue }
         var fixed = 1
         for g in elements {
           let image = PauliString(x: g.apply(s.x, size: n), z: g.apply(s.z, size: n))

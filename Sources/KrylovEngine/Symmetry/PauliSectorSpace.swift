@@ -21,10 +21,11 @@ public struct PauliSectorSpace: SparseOperatorSpace {
     }
   }
 
-  /// Builds the sector of `operator` under `hamiltonian` with the given symmetry group.
-  public init(hamiltonian h: PauliSum, operator o: PauliSum, size n: Int, group: SymmetryGroup) throws {
+  /// Builds the sector of `operator` under `hamiltonian` with the given symmetry group and
+  /// global spin flips (`SpinFlips.detect`, or `.none`).
+  public init(hamiltonian h: PauliSum, operator o: PauliSum, size n: Int, group: SymmetryGroup, flips: SpinFlips = .none) throws {
     let parityBlocks = h.isReal && o.yParity != nil
-    let sector = PauliSector(size: n, group: group, parityBlocks: parityBlocks)
+    let sector = PauliSector(size: n, group: group, parityBlocks: parityBlocks, flips: flips)
     guard let (block, vector) = sector.coordinates(of: o) else { throw BuildError.operatorNotInSector }
     self.sector = sector
     self.initialBlock = block
@@ -65,7 +66,7 @@ public struct PauliSectorSpace: SparseOperatorSpace {
   public var storageBytes: Int { sector.storageBytes + matrices.reduce(0) { $0 + $1.storageBytes } }
 
   public var sectorDescription: String {
-    let blocks = sector.blockCount == 2 ? ", Y-parity blocks" : ""
+    let blocks = (sector.blockCount == 2 ? ", Y-parity blocks" : "") + (sector.flips.isEmpty ? "" : ", spin flips \(sector.flips)")
     let elements = matrices.reduce(0) { $0 + $1.nonzeros }
     return
       "symmetry \(sector.group)\(blocks); dimensions \(blockDimensions.map(String.init).joined(separator: " + ")); "

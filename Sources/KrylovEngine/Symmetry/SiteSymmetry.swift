@@ -133,22 +133,38 @@ public struct SymmetryGroup: Sendable, CustomStringConvertible {
     return elements.count / fixed
   }
 
-  /// Exact number of orbits of non-identity strings with even and odd Y count (Burnside's lemma).
+  /// Exact number of orbits of non-identity strings with even and odd Y count, among the strings
+  /// `flips` admits (Burnside's lemma).
   ///
-  /// A string fixed by a permutation is constant on its cycles; a cycle of length l carrying Y
-  /// adds l to the Y count, which gives the parity split from the product of (3 + t^l).
-  public func orbitCounts() -> (even: Int, odd: Int) {
-    var evenTotal = 0.0
-    var oddTotal = 0.0
+  /// A string fixed by a permutation is constant on its cycles; a cycle of length l carrying a
+  /// letter adds l to that letter's count. Counting fixed strings by the parities that matter
+  /// (Y count, and the ∏X and ∏Z signs of `SpinFlips`) is a product over cycles, done as a
+  /// walk over the 8 parity states.
+  public func orbitCounts(flips: SpinFlips = .none) -> (even: Int, odd: Int) {
+    // State bits: 1 = Y-count parity, 2 = ∏X sign (Y and Z letters), 4 = ∏Z sign (X and Y letters).
+    let letterBits = [0, 4, 1 | 2 | 4, 2]  // I, X, Y, Z
+    var totals = [Double](repeating: 0, count: 8)
     for g in elements {
-      let cycles = g.cycleLengths(size: size)
-      let all = cycles.reduce(1.0) { acc, _ in acc * 4 }
-      let signed = cycles.reduce(1.0) { acc, l in acc * (3 + (l % 2 == 0 ? 1 : -1)) }
-      evenTotal += (all + signed) / 2
-      oddTotal += (all - signed) / 2
+      var fixed = [Double](repeating: 0, count: 8)
+      fixed[0] = 1
+      for l in g.cycleLengths(size: size) {
+        var next = [Double](repeating: 0, count: 8)
+        for state in 0..<8 where fixed[state] != 0 {
+          for bits in letterBits { next[l % 2 == 1 ? state ^ bits : state] += fixed[state] }
+        }
+        fixed = next
+      }
+      for state in 0..<8 { totals[state] += fixed[state] }
     }
-    let even = Int((evenTotal / Double(order)).rounded()) - 1  // less the identity string
-    let odd = Int((oddTotal / Double(order)).rounded())
+    var even = 0
+    var odd = 0
+    for state in 0..<8 {
+      if let x = flips.x, (state >> 1) & 1 != x { continue }
+      if let z = flips.z, (state >> 2) & 1 != z { continue }
+      var orbits = Int((totals[state] / Double(order)).rounded())
+      if state == 0 { orbits -= 1 }  // less the identity string
+      if state & 1 == 0 { even += orbits } else { odd += orbits }
+    }
     return (even, odd)
   }
 
