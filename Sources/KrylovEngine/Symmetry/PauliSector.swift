@@ -33,6 +33,7 @@ public struct PauliSector: Sendable {
     let mask: UInt64 = (1 << UInt64(n)) - 1
     let blocks = blockCount
     let elements = group.elements.filter { $0 != .identity }
+    let filtered = !flips.isEmpty
     let results = ChunkResults<([[UInt64]], [[UInt16]])>(count: chunks)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       var k: [[UInt64]] = Array(repeating: [], count: blocks)
@@ -43,7 +44,7 @@ public struct PauliSector: Sendable {
       outer: while key < hi {
         defer { key += 1 }
         let s = PauliString(x: key & mask, z: key >> UInt64(n))
-        if !flips.admits(s) { continue }
+        if filtered && !flips.admits(s) { continue }
         var fixed = 1
         for g in elements {
           let image = PauliString(x: g.apply(s.x, size: n), z: g.apply(s.z, size: n))

@@ -27,8 +27,8 @@ struct ExactSpinPolynomials {
   ///     coefficients must be decimal fractions (scaled to integers exactly).
   init(hamiltonian: PauliSum, operator: PauliSum, sites: Int, steps: Int) {
     self.sites = sites
-    let (hInt, scale) = Self.integerize(hamiltonian)
-    let (oInt, _) = Self.integerize(`operator`)
+    let (hInt, scale) = ExactLanczos.integerize(hamiltonian)
+    let (oInt, _) = ExactLanczos.integerize(`operator`)
     let h = hInt.map { (Self.monomial(of: $0.key, sites: sites), $0.value) }
     let moments = MomentTable(maxHalfDegree: steps + 2)
 
@@ -74,19 +74,6 @@ struct ExactSpinPolynomials {
       if x && z { m[3 * j + 1] = 1 } else if x { m[3 * j] = 1 } else if z { m[3 * j + 2] = 1 }
     }
     return m
-  }
-
-  /// Integer coefficients and the common scale D (sum = integer sum / D).
-  static func integerize(_ sum: PauliSum) -> ([PauliString: BigInt], BigInt) {
-    for scale in [1, 2, 4, 5, 10, 20, 100, 1000, 10000] {
-      let scaled = sum.terms.mapValues { $0 * Double(scale) }
-      if scaled.values.allSatisfy({ abs($0 - $0.rounded()) < 1e-9 }) {
-        return (scaled.mapValues { BigInt(Int($0.rounded())) }, BigInt(scale))
-      }
-    }
-    // Uniform sums like Σ S^z_i / sqrt(N): the normalization does not matter, use unit coefficients.
-    let unit = sum.terms.values.map(abs).min() ?? 1
-    return integerize(sum.scaled(by: 1 / unit))
   }
 
   /// {f, H} = Σ_j Σ_{a,b,c} ε_abc S^c_j ∂f/∂S^a_j ∂H/∂S^b_j, reduced on the sphere.
