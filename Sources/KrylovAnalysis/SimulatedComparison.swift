@@ -17,19 +17,10 @@ public struct SimulatedComparison: Sendable {
     chain: SpinChain, samples: Int, tmax: Double = 3, dt: Double = 0.05, seed: UInt64,
     isCancelled: @Sendable () -> Bool = { false }
   ) throws {
-    var simulated = chain
-    var end = tmax
-    if chain.infinite {
-      let ring = RingStandIn.ring(for: tmax)
-      simulated = try chain.ring(sites: ring.sites)
-      end = ring.end
-    }
-    let steps = Int((end / dt * (1 + 1e-12)).rounded(.down))
-    guard steps >= 1 else { throw SimulationSetupError(message: "the window [0, \(end)] is shorter than one step dt = \(dt)") }
-    let run = try ClassicalAutocorrelation(chain: simulated, samples: samples, dt: dt, steps: steps, seed: seed)
-    estimate = run.run(isCancelled: isCancelled)
-    sites = simulated.size
-    self.end = Double(steps) * dt
+    let setup = try MolecularDynamicsSetup(chain: chain, tmax: tmax, dt: dt)
+    estimate = try setup.simulation(samples: samples, seed: seed).run(isCancelled: isCancelled)
+    sites = setup.sites
+    end = setup.end
   }
 
   /// max over the simulated times of |C(t) from b − simulated C(t)|.
@@ -57,9 +48,4 @@ public struct SimulatedComparison: Sendable {
 
   /// The largest standard error of the simulated C(t): differences below about twice this are noise.
   public var largestStandardError: Double { estimate.standardErrors.max() ?? 0 }
-}
-
-public struct SimulationSetupError: Error, Sendable, CustomStringConvertible {
-  public var message: String
-  public var description: String { message }
 }

@@ -59,12 +59,42 @@ final class DataSink {
     }
   }
 
+  /// The first write that failed (a full disk, a closed pipe): reported by `finish()`.
+  private var failure: (any Error)?
+
+  /// Appends text. A failed write is remembered and reported by `finish()`; later writes are dropped.
   func write(_ text: String) {
-    handle.write(Data(text.utf8))
+    guard failure == nil else { return }
+    do { try handle.write(contentsOf: Data(text.utf8)) } catch { failure = error }
+  }
+
+  /// Writes `value` as JSON, or reports what JSON cannot hold (a NaN, for one) and exits with
+  /// status 1, removing the unfinished file: an existing target is left as it was.
+  func writeJSON<T: Encodable>(_ value: T) throws {
+    do { write(try CoefficientFile.json(value)) } catch {
+      printError("error: \(error.message)")
+      abandon()
+      throw ExitCode(1)
+    }
+  }
+
+  /// Closes and removes the unfinished file.
+  func abandon() {
+    try? handle.close()
+    if let temporaryPath { unlink(temporaryPath) }
   }
 
   /// Moves the finished file into place.
   func finish() throws {
+    if let failure {
+      try? handle.close()
+      let reason = (failure as NSError).localizedFailureReason ?? "\(failure)"
+      let target = finalPath ?? "standard output"
+      if let temporaryPath {
+        throw DataSinkError("cannot write \(target): \(reason); what was written is kept in \(temporaryPath)")
+      }
+      throw DataSinkError("cannot write \(target): \(reason)")
+    }
     guard let temporaryPath, let finalPath else {
       if handle !== FileHandle.standardOutput { try handle.close() }
       return

@@ -7,23 +7,7 @@ import KrylovTUI
 
 /// The options that set up the explorer (shared with `render`).
 struct ExplorerOptions: ParsableArguments {
-  @Option(help: "Spins: quantum (Pauli operators) or classical (unit vectors; 18 steps and prefix 10 unless given).")
-  var spins: SpinKind = .quantum
-
-  @Option(help: "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var model: ModelName = .mfim
-
-  @Option(name: .customLong("n"), help: "Number of sites N, or 'inf' (default: 10; inf for classical spins).")
-  var size: ChainSize?
-
-  @Option(help: "Boundary conditions: pbc or obc.")
-  var bc: Boundary = .pbc
-
-  @Option(help: "Operator: \(OperatorName.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var op: OperatorName = .szTotal
-
-  @Option(name: .customLong("param"), help: ArgumentHelp("A model parameter, e.g. g=-1.05 (repeatable).", valueName: "name=value"))
-  var parameters: [ParameterAssignment] = []
+  @OptionGroup var system: SystemOptions
 
   @Option(help: "Coefficients to compute (default: 200; 18 for classical spins).")
   var steps: Int?
@@ -52,25 +36,10 @@ struct ExplorerOptions: ParsableArguments {
   /// The initial state and the forecaster; problems that do not stop the app become messages.
   func prepare() throws -> (ExplorerController, Theme, ThemeCatalog) {
     var state = ExplorerState()
-    state.settings.model = model
-    state.settings.resetParameters()
-    let known = Set(model.parameters.map(\.name))
-    for p in parameters {
-      guard known.contains(p.name) else {
-        throw ValidationError("'\(p.name)' is not a parameter of \(model.rawValue) (\(known.sorted().joined(separator: ", ")))")
-      }
-      state.settings.parameters[p.name] = p.value
-    }
-    switch size ?? (spins == .classical ? .infinite : .finite(10)) {
-    case .finite(let n): state.settings.size = n
-    case .infinite: state.settings.infinite = true
-    }
-    state.settings.boundary = bc
-    state.settings.operatorName = op
-    let classical = spins == .classical
-    state.settings.spins = spins
-    state.settings.steps = steps ?? (classical ? SystemSettings.classicalSteps : 200)
-    state.settings.prefix = prefix ?? (classical ? SystemSettings.classicalPrefix : 30)
+    state.settings = SystemSettings(chain: try system.system())
+    let defaults = RunDefaults.of(system.spins)
+    state.settings.steps = steps ?? defaults.steps
+    state.settings.prefix = prefix ?? defaults.prefix
     state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
     // A named checkpoint forecasts every system; otherwise each kind of spins gets its embedded model.
     var forecasters: [SpinKind: (model: Forecaster, name: String)] = [:]

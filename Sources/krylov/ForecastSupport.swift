@@ -70,7 +70,7 @@ struct ForecastInputOptions: ParsableArguments {
           + (sequence.coefficients.count > trusted.count ? " (of \(sequence.coefficients.count) computed)" : ""))
       throw ExitCode(1)
     }
-    return InputSequence(trusted: trusted, domain: sequence.system["spins"] == "classical" ? .classical : .quantum)
+    return InputSequence(trusted: trusted, domain: sequence.system?.spins == .classical ? .classical : .quantum)
   }
 }
 

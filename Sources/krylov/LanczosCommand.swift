@@ -29,8 +29,12 @@ struct LanczosCommand: AsyncParsableCommand {
 
   @OptionGroup var system: SystemOptions
 
-  @Option(help: "Number of coefficients to compute (fewer if the Krylov space is exhausted).")
-  var steps: Int = 200
+  @Option(
+    name: .customLong("steps"),
+    help: "Number of coefficients to compute (fewer if the Krylov space is exhausted). Default: 200 for quantum spins, 18 for classical ones.")
+  var requestedSteps: Int?
+
+  var steps: Int { requestedSteps ?? RunDefaults.of(system.spins).steps }
 
   @Option(help: "Symmetry sector: auto (largest symmetry of H and O, spin flips included) or none (full basis, for comparison).")
   var symmetry: SymmetryMode = .auto
@@ -73,7 +77,7 @@ struct LanczosCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let chain = try system.chain()
+    let chain = try system.system()
     let plan: RunPlan
     do {
       plan = try RunPlan(
@@ -128,9 +132,8 @@ struct LanczosCommand: AsyncParsableCommand {
     switch format {
     case .csv: sink.write(csvTrailer(result, plan: plan))
     case .json:
-      sink.write(
-        jsonDocument(
-          chain: chain, sector: sectorLine, dimensions: dimensions, setup: setupSeconds, result: result, plan: plan))
+      try sink.writeJSON(
+        jsonDocument(chain: chain, sector: sectorLine, dimensions: dimensions, setup: setupSeconds, result: result, plan: plan))
     }
     do { try sink.finish() } catch {
       printError("error: \(error)")
@@ -168,14 +171,15 @@ struct LanczosCommand: AsyncParsableCommand {
         "# trusted: 0\n# approximate: true\n# truncation: \(keep)\n# exact_until: \(result.exactUntil)\n"
           + "# stop: \(result.cancelled ? "cancelled" : "completed")\n# seconds: \(String(format: "%.3f", seconds))\n")
     case .json:
-      let object: [String: Any] = [
-        "system": ["model": chain.model, "params": chain.parameters, "n": "inf", "bc": "none", "operator": chain.operatorName],
-        "steps": steps, "b": result.coefficients, "trusted": 0, "approximate": true, "truncation": keep,
-        "exact_until": result.exactUntil, "classes": classes, "stop": result.cancelled ? "cancelled" : "completed",
-        "timings": ["total_seconds": seconds],
-      ]
-      let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-      sink.write(String(decoding: data, as: UTF8.self) + "\n")
+      var document = CoefficientDocument(system: chain, b: result.coefficients, trusted: 0, exhausted: nil)
+      document.steps = steps
+      document.approximate = true
+      document.truncation = keep
+      document.exactUntil = result.exactUntil
+      document.classes = classes
+      document.stop = result.cancelled ? "cancelled" : "completed"
+      document.timings = .init(totalSeconds: seconds)
+      try sink.writeJSON(document)
     }
     do { try sink.finish() } catch {
       printError("error: \(error)")
@@ -190,19 +194,7 @@ struct LanczosCommand: AsyncParsableCommand {
   }
 
   private func csvHeader(chain: SpinChain) -> String {
-    var lines = ["# krylov lanczos", "# model: \(chain.model)"]
-    if chain.spins == .classical { lines.append("# spins: classical") }
-    if let h = chain.hamiltonianText { lines.append("# hamiltonian: \(h)") }
-    if !chain.parameters.isEmpty {
-      lines.append("# params: " + chain.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-    }
-    lines += [
-      "# n: \(chain.infinite ? "inf" : "\(chain.size)")", "# bc: \(chain.infinite ? "none" : chain.boundary.rawValue)",
-      "# operator: \(chain.operatorName)",
-    ]
-    if let o = chain.operatorText { lines.append("# operator_text: \(o)\(chain.translateOperator ? " (translated)" : "")") }
-    lines.append("# steps: \(steps)")
-    return lines.joined(separator: "\n") + "\n"
+    CoefficientFile.csvPreamble(tool: "lanczos", system: chain) + "# steps: \(steps)\n"
   }
 
   private func csvTrailer(_ r: LanczosResult, plan: RunPlan) -> String {
@@ -223,44 +215,21 @@ struct LanczosCommand: AsyncParsableCommand {
 
   private func jsonDocument(
     chain: SpinChain, sector: String, dimensions: [Int], setup: Double, result r: LanczosResult, plan: RunPlan
-  )
-    -> String
-  {
-    var systemObject: [String: Any] = [
-      "model": chain.model, "params": chain.parameters, "n": chain.infinite ? "inf" as Any : chain.size as Any,
-      "bc": chain.infinite ? "none" : chain.boundary.rawValue,
-      "operator": chain.operatorName,
-    ]
-    if let h = chain.hamiltonianText { systemObject["hamiltonian"] = h }
-    if let o = chain.operatorText {
-      systemObject["operator_text"] = o
-      systemObject["translate_operator"] = chain.translateOperator
-    }
-    var sectorObject: [String: Any] = ["symmetry": sector, "dimensions": dimensions]
-    if chain.spins == .classical {
-      systemObject["spins"] = chain.spins.rawValue
-      sectorObject["basis_size"] = dimensions.reduce(0, +)
-    }
-    let object: [String: Any] = [
-      "system": systemObject,
-      "sector": sectorObject,
-      "steps": steps,
-      "b": r.coefficients,
-      "trusted": r.trustedCount,
-      "exhausted": r.exhausted,
-      "conserved": r.conserved,
-      "krylov_dimension": r.krylovDimension.map { $0 as Any } ?? NSNull(),
-      "exhaustion_trusted": r.exhaustionTrusted,
-      "stop": r.stopReason.rawValue,
-      "probe_deviation": r.probeDeviations,
-      "reorthogonalization": [
-        "mode": plan.reorthogonalization.rawValue, "precision": plan.precision.rawValue,
-        "reorthogonalized_steps": r.reorthogonalizedSteps,
-      ] as [String: Any],
-      "timings": ["setup_seconds": setup, "total_seconds": r.totalSeconds, "step_seconds": r.stepSeconds],
-    ]
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self) + "\n"
+  ) -> CoefficientDocument {
+    var document = CoefficientDocument(system: chain, b: r.coefficients, trusted: r.trustedCount, exhausted: r.exhausted)
+    document.sector = .init(
+      symmetry: sector, dimensions: dimensions, basisSize: chain.spins == .classical ? dimensions.reduce(0, +) : nil)
+    document.steps = steps
+    document.conserved = r.conserved
+    document.krylovDimension = r.krylovDimension
+    document.exhaustionTrusted = r.exhaustionTrusted
+    document.stop = r.stopReason.rawValue
+    document.probeDeviation = r.probeDeviations
+    document.reorthogonalization = .init(
+      mode: plan.reorthogonalization.rawValue, precision: plan.precision.rawValue,
+      reorthogonalizedSteps: r.reorthogonalizedSteps)
+    document.timings = .init(setupSeconds: setup, totalSeconds: r.totalSeconds, stepSeconds: r.stepSeconds)
+    return document
   }
 
   private func summary(_ r: LanczosResult) -> String {

@@ -13,8 +13,10 @@ struct SimulateCommand: AsyncParsableCommand {
       sphere (infinite temperature), each trajectory follows dS_j/dt = ∇_j H × S_j, and \
       C(t) = ⟨O(t) O(0)⟩ / ⟨O O⟩ is averaged over the samples, with its standard error. Only \
       classical spins are simulated: quantum dynamics is not (for a quantum chain, C(t) comes \
-      from 'krylov lanczos' followed by 'krylov observe'). The chain must be finite: --n inf \
-      is refused (for t <= 3, a ring of 16 sites behaves like the infinite chain).
+      from 'krylov lanczos' followed by 'krylov observe'). The infinite chain (--n inf, the \
+      default) is simulated on a ring that stands in for it: 16 sites up to t = 3, longer \
+      rings for longer windows, up to 30 sites (the window is cut where 30 sites stop \
+      representing it; the output says so).
 
       Integrator: sites are coloured so that no term of H holds two sites of one colour; the \
       spins of one colour turn exactly about their frozen local fields, and the colour flows \
@@ -41,7 +43,7 @@ struct SimulateCommand: AsyncParsableCommand {
   @Option(help: ArgumentHelp("Kind of spins: classical (the only kind simulated; quantum dynamics is not).", valueName: "classical"))
   var spins: String = "classical"
 
-  @OptionGroup var system: SystemOptions
+  @OptionGroup var system: ChainOptions
 
   @Option(help: "Number of random initial states (at least 2).")
   var samples: Int = 100_000
@@ -70,9 +72,6 @@ struct SimulateCommand: AsyncParsableCommand {
   @Flag(name: .shortAndLong, help: "No progress or summary on standard error.")
   var quiet = false
 
-  /// Points of the output grid: 0, dt, …, up to tmax.
-  var steps: Int { Int((tmax / dt * (1 + 1e-12)).rounded(.down)) }
-
   func validate() throws {
     switch spins.lowercased() {
     case "classical": break
@@ -94,20 +93,16 @@ struct SimulateCommand: AsyncParsableCommand {
       throw ValidationError("--substeps must be between 1 and 10000 (got \(substeps))")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-    if system.size == .infinite {
-      throw ValidationError(
-        "--n inf: molecular dynamics needs a finite chain; for t <= 3 a ring of 16 sites behaves like the infinite chain")
-    }
   }
 
   func run() async throws {
-    var chain = try system.chain()
-    chain.spins = .classical  // validated above: simulate reads the chain as classical spins
+    // Validated above: simulate reads the chain as classical spins, on a finite chain.
+    let chain = try system.chain(spins: .classical)
     let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
     let simulation: ClassicalAutocorrelation
     do {
-      simulation = try ClassicalAutocorrelation(
-        chain: chain, samples: samples, dt: dt, steps: steps, seed: seed, substeps: substeps)
+      simulation = try MolecularDynamicsSetup(chain: chain, tmax: tmax, dt: dt)
+        .simulation(samples: samples, seed: seed, substeps: substeps)
     } catch {
       throw ValidationError(error.description)
     }
@@ -119,7 +114,7 @@ struct SimulateCommand: AsyncParsableCommand {
     let integrator = simulation.integrator
     if !quiet {
       printError(
-        "krylov: classical \(chain.label); \(samples) samples, \(integrator.colours.count) colours, "
+        "krylov: \(chain.label); \(samples) samples, \(integrator.colours.count) colours, "
           + "order \(integrator.order.rawValue), \(substeps) substep(s) per dt; seed \(seed)")
     }
     let progress = SampleProgress(total: samples, enabled: !quiet && standardErrorIsTerminal)
@@ -128,12 +123,10 @@ struct SimulateCommand: AsyncParsableCommand {
     let seconds = Date().timeIntervalSince(start)
     progress.clear()
 
-    let text: String
     switch format {
-    case .csv: text = csv(chain: chain, simulation: simulation, estimate: estimate, seconds: seconds)
-    case .json: text = json(chain: chain, simulation: simulation, estimate: estimate, seconds: seconds)
+    case .csv: sink.write(csv(chain: chain, simulation: simulation, estimate: estimate, seconds: seconds))
+    case .json: try sink.writeJSON(json(chain: chain, simulation: simulation, estimate: estimate, seconds: seconds))
     }
-    sink.write(text)
     do { try sink.finish() } catch {
       printError("error: \(error)")
       throw ExitCode(1)
@@ -154,13 +147,8 @@ struct SimulateCommand: AsyncParsableCommand {
   private func csv(chain: SpinChain, simulation: ClassicalAutocorrelation, estimate e: ClassicalAutocorrelation.Estimate, seconds: Double)
     -> String
   {
-    var lines = ["# krylov simulate", "# spins: classical", "# model: \(chain.model)"]
-    if let h = chain.hamiltonianText { lines.append("# hamiltonian: \(h)") }
-    if !chain.parameters.isEmpty {
-      lines.append("# params: " + chain.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-    }
-    lines += ["# n: \(chain.size)", "# bc: \(chain.boundary.rawValue)", "# operator: \(chain.operatorName)"]
-    if let o = chain.operatorText { lines.append("# operator_text: \(o)\(chain.translateOperator ? " (translated)" : "")") }
+    var lines = [String(CoefficientFile.csvPreamble(tool: "simulate", system: chain).dropLast())]
+    if chain.isInfinite { lines.append("# simulated: a ring of \(simulation.hamiltonian.siteCount) sites stands in for the infinite chain") }
     lines += [
       "# samples: \(e.samples)", "# samples_requested: \(e.requested)", "# seed: \(simulation.seed)",
       "# tmax: \(tmax)", "# dt: \(dt)",
@@ -176,36 +164,80 @@ struct SimulateCommand: AsyncParsableCommand {
   }
 
   private func json(chain: SpinChain, simulation: ClassicalAutocorrelation, estimate e: ClassicalAutocorrelation.Estimate, seconds: Double)
-    -> String
+    -> SimulationDocument
   {
-    var systemObject: [String: Any] = [
-      "model": chain.model, "params": chain.parameters, "n": chain.size, "bc": chain.boundary.rawValue,
-      "operator": chain.operatorName,
-    ]
-    if let h = chain.hamiltonianText { systemObject["hamiltonian"] = h }
-    if let o = chain.operatorText {
-      systemObject["operator_text"] = o
-      systemObject["translate_operator"] = chain.translateOperator
-    }
-    // JSON has no NaN: a standard error that cannot be estimated is null.
-    let errors: [Any] = e.standardErrors.map { $0.isFinite ? $0 as Any : NSNull() }
-    let values: [Any] = e.values.map { $0.isFinite ? $0 as Any : NSNull() }
-    let object: [String: Any] = [
-      "system": systemObject, "spins": "classical",
-      "t": e.times.map { Double(formatTime($0)) ?? $0 }, "C": values, "stderr": errors,
-      "samples": e.samples, "samples_requested": e.requested, "seed": simulation.seed,
-      "tmax": tmax, "dt": dt,
-      "integrator": [
-        "method": "colour-split exact rotations", "colours": simulation.integrator.colours.count,
-        "order": simulation.integrator.order.rawValue, "substeps": substeps,
-      ] as [String: Any],
-      "normalization": "C = mean(O(t)O(0)) / mean(O(0)^2); stderr by the delta method for that ratio",
-      "mean_square_exact": e.exactMeanSquare, "mean_square_sample": e.sampleMeanSquare,
-      "stop": e.cancelled ? "cancelled" : "completed",
-      "timings": ["total_seconds": seconds],
-    ]
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self) + "\n"
+    // JSON has no NaN: a value or standard error that cannot be estimated is null.
+    SimulationDocument(
+      formatVersion: CoefficientFile.formatVersion, system: SystemRecord(chain),
+      t: e.times.map { Double(formatTime($0)) ?? $0 }, C: e.values.map { $0.isFinite ? $0 : nil },
+      stderr: e.standardErrors.map { $0.isFinite ? $0 : nil }, samples: e.samples, samplesRequested: e.requested,
+      seed: simulation.seed, tmax: tmax, dt: dt,
+      integrator: .init(
+        method: "colour-split exact rotations", colours: simulation.integrator.colours.count,
+        order: simulation.integrator.order.rawValue, substeps: substeps),
+      normalization: "C = mean(O(t)O(0)) / mean(O(0)^2); stderr by the delta method for that ratio",
+      meanSquareExact: e.exactMeanSquare, meanSquareSample: e.sampleMeanSquare,
+      stop: e.cancelled ? "cancelled" : "completed", timings: .init(totalSeconds: seconds))
+  }
+}
+
+/// What `krylov simulate --format json` writes (docs/formats.md).
+struct SimulationDocument: Encodable {
+  var formatVersion: Int
+  var system: SystemRecord
+  var t: [Double]
+  var C: [Double?]
+  var stderr: [Double?]
+  var samples: Int
+  var samplesRequested: Int
+  var seed: UInt64
+  var tmax: Double
+  var dt: Double
+  var integrator: Integrator
+  var normalization: String
+  var meanSquareExact: Double
+  var meanSquareSample: Double
+  var stop: String
+  var timings: CoefficientDocument.Timings
+
+  struct Integrator: Encodable {
+    var method: String
+    var colours: Int
+    var order: Int
+    var substeps: Int
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case formatVersion = "format_version"
+    case system, t, C, stderr, samples
+    case samplesRequested = "samples_requested"
+    case seed, tmax, dt, integrator, normalization
+    case meanSquareExact = "mean_square_exact"
+    case meanSquareSample = "mean_square_sample"
+    case stop, timings
+  }
+
+  // Nulls are written, not omitted: the arrays keep their length.
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(formatVersion, forKey: .formatVersion)
+    try c.encode(system, forKey: .system)
+    try c.encode(t, forKey: .t)
+    var values = c.nestedUnkeyedContainer(forKey: .C)
+    for v in C { if let v { try values.encode(v) } else { try values.encodeNil() } }
+    var errors = c.nestedUnkeyedContainer(forKey: .stderr)
+    for v in stderr { if let v { try errors.encode(v) } else { try errors.encodeNil() } }
+    try c.encode(samples, forKey: .samples)
+    try c.encode(samplesRequested, forKey: .samplesRequested)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(tmax, forKey: .tmax)
+    try c.encode(dt, forKey: .dt)
+    try c.encode(integrator, forKey: .integrator)
+    try c.encode(normalization, forKey: .normalization)
+    try c.encode(meanSquareExact, forKey: .meanSquareExact)
+    try c.encode(meanSquareSample, forKey: .meanSquareSample)
+    try c.encode(stop, forKey: .stop)
+    try c.encode(timings, forKey: .timings)
   }
 }
 

@@ -25,28 +25,9 @@ enum PrecisionOption: String, ExpressibleByArgument, CaseIterable {
   var precision: VectorPrecision? { VectorPrecision(rawValue: rawValue) }
 }
 
-/// A chain size: a number of sites, or `inf` for the infinite chain.
-enum ChainSize: ExpressibleByArgument, Equatable {
-  case finite(Int)
-  case infinite
-
-  init?(argument: String) {
-    let text = argument.lowercased()
-    if text == "inf" || text == "infinite" {
-      self = .infinite
-    } else if let n = Int(argument) {
-      self = .finite(n)
-    } else {
-      return nil
-    }
-  }
-
-  var defaultValueDescription: String {
-    switch self {
-    case .finite(let n): "\(n)"
-    case .infinite: "inf"
-    }
-  }
+extension ChainSize: ExpressibleByArgument {
+  public init?(argument: String) { self.init(text: argument) }
+  public var defaultValueDescription: String { description }
 }
 
 /// A `name=value` model parameter.
@@ -87,22 +68,26 @@ struct MemorySize: ExpressibleByArgument {
   }
 }
 
-/// The options that choose a spin chain and an operator.
-struct SystemOptions: ParsableArguments {
-  @Option(help: "Spins: quantum (Pauli operators) or classical (unit vectors, Poisson brackets).")
-  var spins: SpinKind = .quantum
-
+/// The options that choose a chain and its operator, whatever its spins.
+///
+/// Every command that runs a system takes these; the spins are `SystemOptions`' (quantum or
+/// classical) or, for `simulate`, classical only.
+struct ChainOptions: ParsableArguments {
   @Option(help: "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")) (see 'krylov models').")
-  var model: ModelName = .mfim
+  var model: ModelName = RunDefaults.model
 
-  @Option(name: .customLong("n"), help: "Number of sites N, or 'inf' for the infinite chain (translation-invariant operators).")
-  var size: ChainSize = .finite(8)
+  @Option(
+    name: .customLong("n"),
+    help: ArgumentHelp(
+      "Number of sites N, or 'inf' for the infinite chain (translation-invariant operators). Default: 10 for quantum spins, inf for classical ones.",
+      valueName: "N|inf"))
+  var size: ChainSize?
 
   @Option(help: "Boundary conditions: pbc (periodic) or obc (open).")
-  var bc: Boundary = .pbc
+  var bc: Boundary = RunDefaults.boundary
 
   @Option(help: "Operator: \(OperatorName.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var op: OperatorName = .szTotal
+  var op: OperatorName = RunDefaults.operatorName
 
   @Option(
     name: .customLong("param"),
@@ -123,11 +108,15 @@ struct SystemOptions: ParsableArguments {
   @Flag(help: "Translate the custom operator over the chain like a Hamiltonian unit cell.")
   var translateOperator = false
 
-  /// The chain these options describe, or a usage error naming the bad value.
-  func chain() throws -> SpinChain {
+  /// The chain these options describe with `spins`, or a usage error naming the bad value.
+  func chain(spins: SpinKind) throws -> SpinChain {
     var params: [String: Double] = [:]
     for p in parameters {
-      if params[p.name] != nil { throw ValidationError("parameter '\(p.name)' is given twice") }
+      // Parameter names match without regard to case, so g=1 and G=2 name one parameter.
+      if let other = params.keys.first(where: { $0.lowercased() == p.name.lowercased() }) {
+        throw ValidationError(
+          other == p.name ? "parameter '\(p.name)' is given twice" : "parameters '\(other)' and '\(p.name)' are the same parameter")
+      }
       params[p.name] = p.value
     }
     if hamiltonian != nil && !parameters.isEmpty {
@@ -137,23 +126,29 @@ struct SystemOptions: ParsableArguments {
       throw ValidationError("--translate-operator needs a custom --operator")
     }
     do {
-      var chain: SpinChain
-      switch size {
-      case .finite(let n):
-        chain = try SpinChain(
-          model: model, parameters: params, hamiltonianText: hamiltonian, size: n, boundary: bc, operator: op,
-          operatorText: operatorText, translateOperator: translateOperator)
-      case .infinite:
-        chain = try SpinChain.infiniteChain(
-          model: model, parameters: params, hamiltonianText: hamiltonian, operator: op, operatorText: operatorText,
-          translateOperator: translateOperator)
-      }
-      chain.spins = spins
-      return chain
+      return try SpinChain(
+        spins: spins,
+        model: hamiltonian.map { .custom(unitCell: $0) } ?? .builtIn(model, parameters: params),
+        operator: operatorText.map { .custom(terms: $0, translated: translateOperator) } ?? .builtIn(op),
+        geometry: ChainGeometry(size: size ?? RunDefaults.of(spins).size, boundary: bc))
     } catch {
       throw ValidationError(error.description)
     }
   }
+}
+
+/// The options that choose a system: its spins and its chain.
+struct SystemOptions: ParsableArguments {
+  @Option(help: "Spins: quantum (Pauli operators) or classical (unit vectors, Poisson brackets).")
+  var spins: SpinKind = .quantum
+
+  @OptionGroup var chain: ChainOptions
+
+  /// The chain these options describe, or a usage error naming the bad value.
+  func system() throws -> SpinChain { try chain.chain(spins: spins) }
+
+  /// The size asked for, or the default of the spins.
+  var size: ChainSize { chain.size ?? RunDefaults.of(spins).size }
 }
 
 /// Writes to standard error (progress, warnings): never mixed into the data.

@@ -161,8 +161,9 @@ struct CommandLineTests {
     let first = try #require(rows.first).split(separator: ",").compactMap { Double($0) }
     #expect(first.count == 3 && first[0] == 0 && abs(first[1] - 1) < 1e-14 && abs(first[2]) < 1e-14)
     // The same coefficients as a bare CSV (no header, no trust) give the same C(t), K(t).
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
-    let b = try #require(object["b"] as? [Double])
+    // JSONDecoder reads every double exactly (JSONSerialization rounds some by an ulp).
+    struct Coefficients: Decodable { var b: [Double] }
+    let b = try JSONDecoder().decode(Coefficients.self, from: Data(contentsOf: URL(fileURLWithPath: json))).b
     let bare = dir.appendingPathComponent("bare.csv").path
     try b.enumerated().map { "\($0.offset + 1),\($0.element)" }.joined(separator: "\n").write(toFile: bare, atomically: true, encoding: .utf8)
     let c = try krylov(["observe", "--input", bare, "--tmax", "2", "--dt", "0.5"])

@@ -3,8 +3,7 @@ import Testing
 
 /// Runs the classical chain through the run plan and the one Lanczos driver.
 func classicalRun(_ chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto) throws -> LanczosResult {
-  var classical = chain
-  classical.spins = .classical
+  let classical = try chain.with(spins: .classical)
   let plan = try RunPlan(chain: classical, steps: steps, symmetry: symmetry)
   return LanczosDriver(space: try plan.buildSpace(), options: LanczosOptions(steps: steps)).run()
 }
@@ -104,7 +103,7 @@ struct ClassicalChainTests {
     let text = "1.0*Z0X1 + 0.6*X0 + 0.3*Z0"
     let inf = try SpinChain.infiniteChain(
       model: nil, hamiltonianText: text, operator: nil, operatorText: "Z0", translateOperator: true)
-    var plan = try RunPlan(chain: { var c = inf; c.spins = .classical; return c }(), steps: 5)
+    var plan = try RunPlan(chain: inf.with(spins: .classical), steps: 5)
     let space = try #require(try plan.buildSpace() as? ClassicalChainSpace)
     #expect(!space.reflection)
     let a = LanczosDriver(space: space, options: LanczosOptions(steps: 5)).run()
@@ -112,14 +111,13 @@ struct ClassicalChainTests {
       model: nil, hamiltonianText: text, size: 8, boundary: .pbc, operator: nil, operatorText: "Z0", translateOperator: true)
     let b = try classicalRun(ring, steps: 5)
     expectClose(a.coefficients, b.coefficients, relative: 1e-12, "asymmetric")
-    plan = try RunPlan(chain: { var c = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal); c.spins = .classical; return c }(), steps: 3)
+    plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal, spins: .classical), steps: 3)
     #expect((try plan.buildSpace() as? ClassicalChainSpace)?.reflection == true)
   }
 
   @Test("vector n lives in its prefix: L on prefixes equals L on whole blocks")
   func prefixes() throws {
-    var chain = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal)
-    chain.spins = .classical
+    let chain = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal, spins: .classical)
     let space = try #require(try RunPlan(chain: chain, steps: 9).buildSpace() as? ClassicalChainSpace)
     var rng = SplitMix64(seed: 3)
     for n in 0..<9 {
@@ -144,8 +142,7 @@ struct ClassicalChainTests {
 
   @Test("the memory estimate is available before enumerating, and not below what the run holds")
   func estimate() throws {
-    var chain = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal)
-    chain.spins = .classical
+    let chain = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal, spins: .classical)
     let plan = try RunPlan(chain: chain, steps: 16)
     let estimate = try #require(plan.classicalEstimate)
     #expect(estimate.measuredLevels < 17, "the pilot stops early")

@@ -9,16 +9,14 @@ import Testing
 struct ClassicalCrossCheckTests {
   @Test("mfim / sz_total: C(t) from 16 exact b_n agrees with 40,000 simulated samples within 3 standard errors")
   func autocorrelation() throws {
-    var chain = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal)
-    chain.spins = .classical
+    let chain = try SpinChain.infiniteChain(model: .mfim, operator: .szTotal, spins: .classical)
     let plan = try RunPlan(chain: chain, steps: 16)
     let exact = LanczosDriver(space: try plan.buildSpace(), options: plan.lanczosOptions).run()
     #expect(exact.trustedCount == 16)
     #expect(abs(exact.coefficients[0] - 1.05) < 1e-12)  // b_1 = |g| (physics.md §6)
 
     // A 16-site ring is the infinite chain to within the statistical error for t ≤ 3 (physics.md §6).
-    var ring = try SpinChain(model: .mfim, size: 16, boundary: .pbc, operator: .szTotal)
-    ring.spins = .classical
+    let ring = try SpinChain(model: .mfim, size: 16, boundary: .pbc, operator: .szTotal, spins: .classical)
     let simulation = ClassicalAutocorrelation(
       hamiltonian: try SpinMonomialSum.hamiltonian(of: ring), observable: try SpinMonomialSum.observable(of: ring),
       samples: 40_000, dt: 0.1, steps: 30, seed: 7)

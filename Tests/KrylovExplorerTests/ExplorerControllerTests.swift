@@ -17,7 +17,7 @@ struct ExplorerControllerTests {
   @Test("A run streams into the state, then the forecast and its errors arrive")
   func runAndForecast() throws {
     var state = ExplorerState()
-    state.settings.size = 6
+    state.settings.size = .finite(6)
     state.settings.steps = 80
     state.settings.prefix = 20
     let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
@@ -56,7 +56,7 @@ struct ExplorerControllerTests {
   @Test("A run over the memory limit is refused in place, with the reason")
   func refusal() {
     var state = ExplorerState()
-    state.settings.size = 20
+    state.settings.size = .finite(20)
     state.settings.operatorName = .z0
     let controller = ExplorerController(state: state, forecaster: nil, modelName: "none")
     controller.startRun()
@@ -71,7 +71,7 @@ struct ExplorerControllerTests {
   @Test("Stopping a run cancels it")
   func stop() {
     var state = ExplorerState()
-    state.settings.size = 10
+    state.settings.size = .finite(10)
     state.settings.steps = 3000
     let controller = ExplorerController(state: state, forecaster: nil, modelName: "none")
     controller.startRun()
@@ -87,8 +87,7 @@ struct SimulationControllerTests {
   func classicalState(size: Int = 6, steps: Int = 8) -> ExplorerState {
     var state = ExplorerState()
     state.settings.nudge(.spins, by: 1)
-    state.settings.infinite = false
-    state.settings.size = size
+    state.settings.size = .finite(size)
     state.settings.boundary = .pbc
     state.settings.steps = steps
     return state
@@ -105,7 +104,7 @@ struct SimulationControllerTests {
     let simulation = try #require(s.simulation)
     let md = try #require(simulation.result, "no simulation result: \(simulation.failure ?? "still running")")
     #expect(md.samples == 2000 && simulation.done == 2000)
-    #expect(md.plan.sites == 6 && md.plan.settings.boundary == .pbc && !md.plan.standsInForInfinite)
+    #expect(md.plan.sites == 6 && md.plan.setup.simulated.boundary == .pbc && !md.plan.standsInForInfinite)
     // The window covers the observables pane's time range.
     let curves = try #require(s.observables)
     let (mdEnd, paneEnd) = (try #require(md.times.last), try #require(curves.times.last))
@@ -136,7 +135,7 @@ struct SimulationControllerTests {
     let quantumOnly = ExplorerController(state: classicalState(), forecasters: [.quantum: (quantumModel, "q-model")])
     #expect(quantumOnly.state.forecastMessage == "no forecaster model loaded")
     var state = ExplorerState()
-    state.settings.size = 6
+    state.settings.size = .finite(6)
     state.settings.steps = 8
     let switching = ExplorerController(state: state, forecasters: [.quantum: (quantumModel, "q-model"), .classical: (classicalModel, "c-model")])
     #expect(switching.state.modelName == "q-model")
@@ -155,7 +154,7 @@ struct SimulationControllerTests {
   @Test("A quantum run gets no simulation")
   func quantumRun() {
     var state = ExplorerState()
-    state.settings.size = 4
+    state.settings.size = .finite(4)
     state.settings.steps = 10
     let controller = ExplorerController(state: state, forecaster: nil, modelName: "none")
     controller.simulationSamples = 500
@@ -181,7 +180,7 @@ struct SimulationControllerTests {
       Thread.sleep(forTimeInterval: 0.005)
     }
     let running = try #require(controller.state.simulation)
-    #expect(running.isRunning && running.plan.settings.model == .mfim)
+    #expect(running.isRunning && running.plan.setup.simulated.modelName == .mfim)
     #expect(running.plan.steps == SimulationPlan.largestStepCount)
 
     // The system changes (model: mfim → tfim with its own parameters), and a new run starts.
@@ -192,11 +191,11 @@ struct SimulationControllerTests {
     controller.simulationSamples = 512
     controller.startRun()
     #expect(controller.state.simulation == nil)
-    var seen: [ModelName] = []
+    var seen: [ModelName?] = []
     let end = Date().addingTimeInterval(300)
     while seen.isEmpty && Date() < end {
       controller.pump()
-      if let md = controller.state.simulation?.result { seen.append(md.plan.settings.model) }
+      if let md = controller.state.simulation?.result { seen.append(md.plan.setup.simulated.modelName) }
       Thread.sleep(forTimeInterval: 0.002)
     }
     // The new simulation queues behind the cancelled one, so its result also says the
@@ -204,6 +203,6 @@ struct SimulationControllerTests {
     controller.waitUntilIdle(timeout: 300)
     #expect(seen == [.tfim])
     let md = try #require(controller.state.simulation?.result)
-    #expect(md.plan.settings.model == .tfim && md.samples == 512)
+    #expect(md.plan.setup.simulated.modelName == .tfim && md.samples == 512)
   }
 }

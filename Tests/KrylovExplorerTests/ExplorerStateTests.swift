@@ -31,14 +31,32 @@ struct ExplorerStateTests {
     for _ in 1..<sizeIndex { _ = s.apply(.down) }
     #expect(s.selectedSettingField == .size)
     _ = s.apply(.left)
-    #expect(s.settings.size == 9)
+    #expect(s.settings.size == .finite(9))
     // + and − change N from any row of the system pane, and zoom elsewhere.
     _ = s.apply(.zoomIn)
     _ = s.apply(.zoomIn)
-    #expect(s.settings.size == 11)
+    #expect(s.settings.size == .finite(11))
     s.focus = .coefficients
     _ = s.apply(.zoomIn)
-    #expect(s.settings.size == 11 && s.zoom < 1)
+    #expect(s.settings.size == .finite(11) && s.zoom < 1)
+  }
+
+  @Test("←/→ on a parameter move it by 0.05 and keep its value; N steps into and out of the infinite chain")
+  func nudges() {
+    var settings = SystemSettings()
+    settings.nudge(.parameter("J"), by: 1)
+    #expect(settings.parameters["J"] == 1.05)
+    settings.nudge(.parameter("g"), by: -1)
+    settings.nudge(.parameter("g"), by: -1)
+    #expect(settings.parameters["g"] == -1.15)
+    settings.nudge(.parameter("h"), by: 1)
+    settings.nudge(.parameter("h"), by: -1)
+    #expect(settings.parameters["h"] == 0.5)
+    settings.size = .finite(SystemSettings.largestFiniteSize)
+    settings.nudge(.size, by: 1)
+    #expect(settings.size == .infinite && settings.text(for: .boundary) == "none")
+    settings.nudge(.size, by: -1)
+    #expect(settings.size == .finite(SystemSettings.largestFiniteSize))
   }
 
   @Test("Editing a number: typed text is validated, refused in place with the reason")
@@ -55,13 +73,13 @@ struct ExplorerStateTests {
     #expect(s.editing == "abc")
     #expect(s.message?.contains("N must be a whole number") == true)
     _ = s.apply(.escape)
-    #expect(s.editing == nil && s.settings.size == 10)
+    #expect(s.editing == nil && s.settings.size == .finite(10))
     _ = s.apply(.enter)
     _ = s.apply(.backspace)
     _ = s.apply(.backspace)
     for c in "12" { _ = s.apply(.type(c)) }
     _ = s.apply(.enter)
-    #expect(s.editing == nil && s.settings.size == 12)
+    #expect(s.editing == nil && s.settings.size == .finite(12))
   }
 
   @Test("Custom Hamiltonian and operator text: parsed on Enter, refused with the parser's reason")
@@ -84,11 +102,11 @@ struct ExplorerStateTests {
     #expect(s.editing == nil)
     #expect(s.settings.hamiltonianText == "1.0*Z0Z1 + -1.05*X0 + 0.5*Z0")
     let chain = try s.settings.chain()
-    #expect(chain.model == "custom")
+    #expect(chain.model == .custom(unitCell: "1.0*Z0Z1 + -1.05*X0 + 0.5*Z0") && chain.modelName == nil)
     // The same Hamiltonian as mfim's defaults gives the same coefficients.
     let builtIn = try SpinChain(model: .mfim, size: 6, operator: .szTotal)
     var custom = s.settings
-    custom.size = 6
+    custom.size = .finite(6)
     let a = LanczosDriver(space: try RunPlan(chain: try custom.chain(), steps: 12).buildSpace(), options: LanczosOptions(steps: 12)).run()
     let b = LanczosDriver(space: try RunPlan(chain: builtIn, steps: 12).buildSpace(), options: LanczosOptions(steps: 12)).run()
     for (x, y) in zip(a.coefficients, b.coefficients) { #expect(abs(x - y) < 1e-12 * y) }
@@ -197,15 +215,15 @@ struct SpinSwitchTests {
     #expect(try settings.chain().spins == .quantum)
     settings.nudge(.spins, by: 1)
     #expect(settings.text(for: .spins) == "classical")
-    #expect(settings.steps == SystemSettings.classicalSteps && settings.prefix == SystemSettings.classicalPrefix)
+    #expect(settings.steps == RunDefaults.of(.classical).steps && settings.prefix == RunDefaults.of(.classical).prefix)
     let chain = try settings.chain()
-    #expect(chain.spins == .classical && chain.infinite)
+    #expect(chain.spins == .classical && chain.isInfinite)
     // A classical run plans a classical space: b_1 = |g| for mfim / sz_total (physics.md §6).
     let plan = try RunPlan(chain: chain, steps: 4)
     let result = LanczosDriver(space: try plan.buildSpace(), options: plan.lanczosOptions).run()
     #expect(abs(result.coefficients[0] - 1.05) < 1e-12)
     settings.nudge(.spins, by: -1)
-    #expect(try settings.chain().spins == .quantum && settings.steps == 200 && !settings.infinite)
+    #expect(try settings.chain().spins == .quantum && settings.steps == 200 && !settings.isInfinite)
   }
 }
 
@@ -213,7 +231,7 @@ struct SpinSwitchTests {
 struct SimulationPaneTests {
   /// A finished classical run on the infinite chain with a simulated C(t) whose band is wide
   /// enough (2σ = 0.2) to show beside its points.
-  func classicalState() -> ExplorerState {
+  func classicalState() throws -> ExplorerState {
     var s = ExplorerState()
     s.settings.nudge(.spins, by: 1)
     s.run.label = "classical mfim, infinite chain"
@@ -222,7 +240,7 @@ struct SimulationPaneTests {
     s.run.status = .finished("completed")
     let curves = ObservableCurves(computed: s.run.trusted, others: [])
     s.observables = curves
-    let plan = SimulationPlan(
+    let plan = try SimulationPlan(
       settings: s.settings, range: ObservableCurves.timeRange(computed: s.run.trusted), samples: 20_000, seed: 1)
     var data = SimulationData(plan: plan)
     data.done = 20_000
@@ -246,12 +264,12 @@ struct SimulationPaneTests {
   }
 
   @Test("The band and the points are drawn in the md colours, with a legend; m hides them")
-  func overlay() {
+  func overlay() throws {
     let theme = Theme.builtIn
     let band = theme.gradient("md")[0]
     let point = theme.gradient("md")[100]
     #expect(band != point)
-    var s = classicalState()
+    var s = try classicalState()
     let screen = Rect(x: 0, y: 0, width: 120, height: 36)
     var buffer = CellBuffer(width: 120, height: 36)
     ExplorerFrame.render(s, theme: theme, into: &buffer)
@@ -277,8 +295,8 @@ struct SimulationPaneTests {
   }
 
   @Test("While the simulation runs, the pane's title shows its progress")
-  func progress() {
-    var s = classicalState()
+  func progress() throws {
+    var s = try classicalState()
     s.simulation?.result = nil
     s.simulation?.done = 8000
     var buffer = CellBuffer(width: 120, height: 36)
@@ -288,19 +306,19 @@ struct SimulationPaneTests {
   }
 
   @Test("The ring grows with the window past t = 3, and the legend says where a cut window ends")
-  func ringSize() {
+  func ringSize() throws {
     var settings = SystemSettings()
     settings.nudge(.spins, by: 1)
-    #expect(SimulationPlan(settings: settings, range: 2.7, samples: 10, seed: 1).sites == 16)
-    let longer = SimulationPlan(settings: settings, range: 4.5, samples: 10, seed: 1)
+    #expect(try SimulationPlan(settings: settings, range: 2.7, samples: 10, seed: 1).sites == 16)
+    let longer = try SimulationPlan(settings: settings, range: 4.5, samples: 10, seed: 1)
     #expect(longer.sites == 24 && longer.end == 4.5 && longer.steps == 90)
-    let cut = SimulationPlan(settings: settings, range: 8, samples: 20_000, seed: 1)
-    #expect(cut.sites == 30 && abs(cut.end - 5.625) < 1e-12)
-    #expect(cut.legend(samples: 20_000) == "MD N=30 ring, 20k ±2σ, t≤5.63")
-    settings.infinite = false
-    settings.size = 6
+    let cut = try SimulationPlan(settings: settings, range: 8, samples: 20_000, seed: 1)
+    // 30 sites stand in up to t = 5.625; the grid of dt = 0.05 stops at or before it.
+    #expect(cut.sites == 30 && abs(cut.end - 5.6) < 1e-12 && cut.steps == 112)
+    #expect(cut.legend(samples: 20_000) == "MD N=30 ring, 20k ±2σ, t≤5.6")
+    settings.size = .finite(6)
     settings.boundary = .obc
-    let finite = SimulationPlan(settings: settings, range: 8, samples: 512, seed: 1)
+    let finite = try SimulationPlan(settings: settings, range: 8, samples: 512, seed: 1)
     #expect(finite.sites == 6 && finite.end == 8 && finite.legend(samples: 512) == "MD N=6 obc, 512 ±2σ")
   }
 }

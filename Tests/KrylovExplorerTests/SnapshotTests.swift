@@ -20,7 +20,7 @@ func expectSnapshot(_ text: String, named name: String, filePath: String = #file
 /// A fixed state: a finished run with known coefficients, some untrusted, no forecast.
 func fixedState() -> ExplorerState {
   var s = ExplorerState()
-  s.settings.size = 8
+  s.settings.size = .finite(8)
   s.settings.steps = 120
   s.run.label = "mfim(J=1, g=-1.05, h=0.5) N=8 pbc, sz_total"
   s.run.sector = "symmetry translations and reflections"

@@ -25,25 +25,12 @@ public struct DatasetEntry: Codable, Sendable, Equatable {
 }
 
 extension DatasetEntry {
-  /// The chain the entry describes (built-in models and operators, as dataset specs name them).
+  /// The chain the entry describes, read through the system codec (so a bad field is named).
   public func chain() throws -> SpinChain {
-    guard let model = ModelName(rawValue: model) else { throw DatasetError("\(label): unknown model '\(self.model)'") }
-    guard let op = OperatorName(rawValue: operatorName) else {
-      throw DatasetError("\(label): unknown operator '\(operatorName)'")
-    }
-    var chain: SpinChain
-    if size == "inf" {
-      chain = try SpinChain.infiniteChain(model: model, parameters: parameters, operator: op)
-    } else {
-      guard let n = Int(size) else { throw DatasetError("\(label): size '\(size)' is neither a number nor inf") }
-      guard let bc = Boundary(rawValue: boundary) else { throw DatasetError("\(label): boundary '\(boundary)' is not pbc or obc") }
-      chain = try SpinChain(model: model, parameters: parameters, size: n, boundary: bc, operator: op)
-    }
-    guard let kind = SpinKind(rawValue: spins ?? "quantum") else {
-      throw DatasetError("\(label): spins '\(spins ?? "")' is not quantum or classical")
-    }
-    chain.spins = kind
-    return chain
+    let record = SystemRecord(
+      spins: spins ?? SpinKind.quantum.rawValue, model: model, params: parameters, n: size,
+      bc: size == ChainSize.infinite.description ? nil : boundary, operatorName: operatorName)
+    do { return try record.chain() } catch { throw DatasetError("\(label): \(error)") }
   }
 }
 
@@ -169,16 +156,10 @@ public struct DatasetBuilder {
       boundary: system.boundary.rawValue, operatorName: system.operatorName.rawValue, steps: system.steps,
       computed: result.coefficients.count, trusted: result.trustedCount, exhausted: result.exhausted,
       stop: result.stopReason.rawValue, seconds: result.totalSeconds)
-    let entryObject = try JSONSerialization.jsonObject(with: JSONEncoder().encode(entry))
-    var systemObject: [String: Any] = [
-      "spins": system.spins.rawValue, "model": entry.model, "n": entry.size, "bc": entry.boundary, "operator": entry.operatorName,
-    ]
-    for (k, v) in entry.parameters { systemObject[k] = v }
-    let object: [String: Any] = [
-      "system": systemObject, "b": result.coefficients, "trusted": result.trustedCount, "exhausted": result.exhausted,
-      "entry": entryObject,
-    ]
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    var document = CoefficientDocument(
+      system: chain, b: result.coefficients, trusted: result.trustedCount, exhausted: result.exhausted)
+    document.entry = entry
+    let data = Data(try CoefficientFile.json(document, pretty: false).utf8)
     try data.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(entry.file)), options: .atomic)
     return entry
   }

@@ -22,42 +22,13 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     /// "quantum" (when absent) or "classical".
     public var spins: String?
     public var model: String
-    public var sizes: [Size]
+    public var sizes: [ChainSize]
     public var boundaries: [String]?
     public var operators: [String]
     public var parameters: [String: ParameterChoice]?
     public var samples: Int?
     /// Overrides the dataset's steps for this group.
     public var steps: Int?
-  }
-
-  /// A size in a spec: a number of sites or "inf".
-  public enum Size: Codable, Sendable, Equatable, CustomStringConvertible {
-    case finite(Int)
-    case infinite
-    public init(from decoder: Decoder) throws {
-      let c = try decoder.singleValueContainer()
-      if let n = try? c.decode(Int.self) {
-        self = .finite(n)
-      } else if let s = try? c.decode(String.self), s == "inf" {
-        self = .infinite
-      } else {
-        throw DecodingError.dataCorruptedError(in: c, debugDescription: "a size is a whole number or \"inf\"")
-      }
-    }
-    public func encode(to encoder: Encoder) throws {
-      var c = encoder.singleValueContainer()
-      switch self {
-      case .finite(let n): try c.encode(n)
-      case .infinite: try c.encode("inf")
-      }
-    }
-    public var description: String {
-      switch self {
-      case .finite(let n): "\(n)"
-      case .infinite: "inf"
-      }
-    }
   }
 
   public struct ParameterChoice: Codable, Sendable, Equatable {
@@ -166,7 +137,7 @@ public struct DatasetSystem: Sendable, Equatable {
   public var spins: SpinKind = .quantum
   public var model: ModelName
   public var parameters: [String: Double]
-  public var size: DatasetSpec.Size
+  public var size: ChainSize
   public var boundary: Boundary
   public var operatorName: OperatorName
   public var steps: Int
@@ -204,15 +175,9 @@ public struct DatasetSystem: Sendable, Equatable {
   }
 
   public func chain() throws(SystemError) -> SpinChain {
-    var chain =
-      switch size {
-      case .finite(let n):
-        try SpinChain(model: model, parameters: parameters, size: n, boundary: boundary, operator: operatorName)
-      case .infinite:
-        try SpinChain.infiniteChain(model: model, parameters: parameters, operator: operatorName)
-      }
-    chain.spins = spins
-    return chain
+    try SpinChain(
+      spins: spins, model: .builtIn(model, parameters: parameters), operator: .builtIn(operatorName),
+      geometry: ChainGeometry(size: size, boundary: boundary))
   }
 }
 

@@ -8,14 +8,21 @@ public struct CoefficientSequence: Sendable, Equatable {
   public var trustedCount: Int?
   /// Whether the file says the Krylov space was exhausted after the last coefficient.
   public var exhausted: Bool
-  /// The system description, when the file carries one (files written by `krylov lanczos`).
-  public var system: [String: String]
+  /// The system, when the file names one (files written by `krylov lanczos`, dataset sequences).
+  public var system: SpinChain?
+  /// The file's `format_version`: 1 for files written before it was recorded, nil for files
+  /// that are not krylov's own.
+  public var formatVersion: Int?
 
-  public init(coefficients: [Double], trustedCount: Int? = nil, exhausted: Bool = false, system: [String: String] = [:]) {
+  public init(
+    coefficients: [Double], trustedCount: Int? = nil, exhausted: Bool = false, system: SpinChain? = nil,
+    formatVersion: Int? = nil
+  ) {
     self.coefficients = coefficients
     self.trustedCount = trustedCount
     self.exhausted = exhausted
     self.system = system
+    self.formatVersion = formatVersion
   }
 }
 
@@ -31,9 +38,38 @@ public struct CoefficientFileError: Error, Sendable, CustomStringConvertible {
 
 /// Reads what `krylov lanczos` writes (CSV or JSON), or any CSV of `n,b_n` rows.
 ///
-/// CSV: `#` lines are comments (`# trusted: K` and `# exhausted: true` are understood), an
-/// optional header, then rows `n,b_n[,trusted]` with n = 1, 2, 3, ... in order.
+/// CSV: `#` lines are comments (`# trusted: K`, `# exhausted: true` and the system block are
+/// understood), an optional header, then rows `n,b_n[,trusted]` with n = 1, 2, 3, ... in order.
+/// Line endings may be LF or CRLF, and a UTF-8 byte-order mark is skipped.
 public enum CoefficientFile {
+  /// The version written into every file's `format_version` (docs/formats.md). Version 1 is
+  /// every file written before the field existed; it still reads.
+  public static let formatVersion = 2
+
+  /// The `#` lines that open a CSV file written by `tool` (`lanczos`, `simulate`): the format
+  /// version and the system block.
+  public static func csvPreamble(tool: String, system: SpinChain) -> String {
+    var lines = ["# krylov \(tool)", "# format_version: \(formatVersion)"]
+    for (key, value) in SystemRecord(system).metadata { lines.append("# \(key): \(value)") }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// A document as pretty JSON with a final newline; a value JSON cannot hold (NaN, ±∞) is an
+  /// error naming where it is, never an empty or truncated file.
+  public static func json<T: Encodable>(_ value: T, pretty: Bool = true) throws(CoefficientFileError) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+    do { return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n" } catch let EncodingError.invalidValue(
+      v, context)
+    {
+      let place = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+      throw CoefficientFileError(
+        path: "<output>", line: nil, message: "cannot write \(v) at \(place.isEmpty ? "top level" : place): JSON has no such number")
+    } catch {
+      throw CoefficientFileError(path: "<output>", line: nil, message: "cannot encode the output: \(error)")
+    }
+  }
+
   public static func read(path: String) throws(CoefficientFileError) -> CoefficientSequence {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -55,6 +91,7 @@ public enum CoefficientFile {
   public static func parse(_ text: String, path: String = "<input>") throws(CoefficientFileError)
     -> CoefficientSequence
   {
+    let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     let trimmed = text.drop { $0.isWhitespace }
     if trimmed.first == "{" { return try parseJSON(text, path: path) }
     return try parseCSV(text, path: path)
@@ -65,8 +102,8 @@ public enum CoefficientFile {
   /// (printed to full precision) cannot afford.
   private static func parseJSON(_ text: String, path: String) throws(CoefficientFileError) -> CoefficientSequence {
     func fail(_ m: String) -> CoefficientFileError { CoefficientFileError(path: path, line: nil, message: m) }
-    let file: JSONCoefficients
-    do { file = try JSONDecoder().decode(JSONCoefficients.self, from: Data(text.utf8)) } catch let error as DecodingError {
+    let file: CoefficientDocumentFields
+    do { file = try JSONDecoder().decode(CoefficientDocumentFields.self, from: Data(text.utf8)) } catch let error as DecodingError {
       switch error {
       case .keyNotFound(let key, _) where key.stringValue == "b": throw fail("no array \"b\" of coefficients")
       case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
@@ -84,9 +121,22 @@ public enum CoefficientFile {
     if let k = file.trusted, k < 0 || k > file.b.count {
       throw fail("\"trusted\" must be a count between 0 and \(file.b.count)")
     }
+    let version = file.formatVersion ?? (file.system == nil ? nil : 1)
     return CoefficientSequence(
       coefficients: file.b, trustedCount: file.trusted, exhausted: file.exhausted ?? false,
-      system: (file.system ?? [:]).mapValues(\.description))
+      system: try system(file.system, version: version, fail: fail), formatVersion: version)
+  }
+
+  /// A system block: required to be valid from format 2 on; a format-1 block that does not
+  /// describe a system (written by another tool) is passed over.
+  private static func system(
+    _ record: SystemRecord?, version: Int?, fail: (String) -> CoefficientFileError
+  ) throws(CoefficientFileError) -> SpinChain? {
+    guard let record else { return nil }
+    do { return try record.chain() } catch {
+      if (version ?? 1) >= 2 { throw fail(error.description) }
+      return nil
+    }
   }
 
   private static func parseCSV(_ text: String, path: String) throws(CoefficientFileError) -> CoefficientSequence {
@@ -95,22 +145,27 @@ public enum CoefficientFile {
     var hasTrustColumn = false
     var trustedComment: Int?
     var exhausted = false
-    var system: [String: String] = [:]
+    var metadata: [String: String] = [:]
+    var firstComment: String?
     var sawHeader = false
-    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    // Split on every line ending: Swift reads CRLF as one Character, which "\n" does not match.
+    for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       let lineNumber = index + 1
       func fail(_ m: String) -> CoefficientFileError { CoefficientFileError(path: path, line: lineNumber, message: m) }
       let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
       if line.isEmpty { continue }
       if line.hasPrefix("#") {
-        let body = line.dropFirst().trimmingCharacters(in: .whitespaces)
-        if let colon = body.firstIndex(of: ":") {
-          let key = body[..<colon].trimmingCharacters(in: .whitespaces)
-          let value = body[body.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let comment = line.dropFirst().trimmingCharacters(in: .whitespaces)
+        if firstComment == nil { firstComment = comment }
+        if let colon = comment.firstIndex(of: ":") {
+          let key = comment[..<colon].trimmingCharacters(in: .whitespaces)
+          let value = comment[comment.index(after: colon)...].trimmingCharacters(in: .whitespaces)
           switch key {
-          case "trusted": trustedComment = Int(value)
+          case "trusted":
+            guard let k = Int(value), k >= 0 else { throw fail("'# trusted: \(value)' is not a count of coefficients") }
+            trustedComment = k
           case "exhausted": exhausted = value == "true"
-          default: system[key] = value
+          default: metadata[key] = value
           }
         }
         continue
@@ -143,43 +198,141 @@ public enum CoefficientFile {
       throw CoefficientFileError(path: path, line: nil, message: "no coefficients found (expected rows 'n,b_n')")
     }
     var trusted = trustedComment
+    if let t = trusted, t > b.count {
+      throw CoefficientFileError(
+        path: path, line: nil, message: "'# trusted: \(t)' counts more coefficients than the file's \(b.count)")
+    }
     if hasTrustColumn { trusted = trustedFlags.firstIndex(of: false) ?? trustedFlags.count }
-    if let t = trusted { trusted = min(t, b.count) }
-    return CoefficientSequence(coefficients: b, trustedCount: trusted, exhausted: exhausted, system: system)
+    // A system block is read from krylov's own files: those that say so on their first line.
+    let ownFile = firstComment?.hasPrefix("krylov ") == true || metadata["format_version"] != nil
+    var version: Int?
+    if let text = metadata["format_version"] {
+      guard let v = Int(text), v >= 1 else {
+        throw CoefficientFileError(path: path, line: nil, message: "'# format_version: \(text)' is not a version number")
+      }
+      version = v
+    } else if ownFile {
+      version = 1
+    }
+    var system: SpinChain?
+    if ownFile {
+      func fail(_ m: String) -> CoefficientFileError { CoefficientFileError(path: path, line: nil, message: m) }
+      let record: SystemRecord?
+      do { record = try SystemRecord(metadata: metadata) } catch {
+        if (version ?? 1) >= 2 { throw fail(error.description) }
+        record = nil
+      }
+      system = try Self.system(record, version: version, fail: fail)
+    }
+    return CoefficientSequence(
+      coefficients: b, trustedCount: trusted, exhausted: exhausted, system: system, formatVersion: version)
   }
 }
 
-/// The JSON coefficient file: `b`, and optionally `trusted`, `exhausted` and `system`.
-private struct JSONCoefficients: Decodable {
+/// The JSON coefficient file, as every writer of coefficients stores it (docs/formats.md):
+/// `b`, and optionally `trusted`, `exhausted`, the system and what the run that computed them
+/// reports. `krylov lanczos` and dataset sequences write it; every reader reads it.
+public struct CoefficientDocument: Codable, Sendable {
+  public var formatVersion: Int?
+  public var system: SystemRecord?
+  public var b: [Double]
+  public var trusted: Int?
+  public var exhausted: Bool?
+  public var steps: Int?
+  public var sector: Sector?
+  public var conserved: Bool?
+  public var krylovDimension: Int?
+  public var exhaustionTrusted: Bool?
+  public var stop: String?
+  public var probeDeviation: [Double]?
+  public var reorthogonalization: ReorthogonalizationRecord?
+  public var timings: Timings?
+  /// The approximate infinite chain (`--truncate`): the classes kept, and the last exact step.
+  public var approximate: Bool?
+  public var truncation: Int?
+  public var exactUntil: Int?
+  public var classes: [Int]?
+  /// A dataset sequence's manifest entry (the cache reads it back).
+  public var entry: DatasetEntry?
+
+  public init(system: SpinChain?, b: [Double], trusted: Int?, exhausted: Bool?) {
+    self.formatVersion = CoefficientFile.formatVersion
+    self.system = system.map(SystemRecord.init)
+    self.b = b
+    self.trusted = trusted
+    self.exhausted = exhausted
+  }
+
+  public struct Sector: Codable, Sendable {
+    public var symmetry: String
+    public var dimensions: [Int]
+    /// Classical chains: the size of the whole basis.
+    public var basisSize: Int?
+    public init(symmetry: String, dimensions: [Int], basisSize: Int? = nil) {
+      self.symmetry = symmetry
+      self.dimensions = dimensions
+      self.basisSize = basisSize
+    }
+    enum CodingKeys: String, CodingKey {
+      case symmetry, dimensions
+      case basisSize = "basis_size"
+    }
+  }
+
+  public struct ReorthogonalizationRecord: Codable, Sendable {
+    public var mode: String
+    public var precision: String
+    public var reorthogonalizedSteps: Int
+    public init(mode: String, precision: String, reorthogonalizedSteps: Int) {
+      self.mode = mode
+      self.precision = precision
+      self.reorthogonalizedSteps = reorthogonalizedSteps
+    }
+    enum CodingKeys: String, CodingKey {
+      case mode, precision
+      case reorthogonalizedSteps = "reorthogonalized_steps"
+    }
+  }
+
+  public struct Timings: Codable, Sendable {
+    public var setupSeconds: Double?
+    public var totalSeconds: Double
+    public var stepSeconds: [Double]?
+    public init(setupSeconds: Double? = nil, totalSeconds: Double, stepSeconds: [Double]? = nil) {
+      self.setupSeconds = setupSeconds
+      self.totalSeconds = totalSeconds
+      self.stepSeconds = stepSeconds
+    }
+    enum CodingKeys: String, CodingKey {
+      case setupSeconds = "setup_seconds"
+      case totalSeconds = "total_seconds"
+      case stepSeconds = "step_seconds"
+    }
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case formatVersion = "format_version"
+    case system, b, trusted, exhausted, steps, sector, conserved
+    case krylovDimension = "krylov_dimension"
+    case exhaustionTrusted = "exhaustion_trusted"
+    case stop
+    case probeDeviation = "probe_deviation"
+    case reorthogonalization, timings, approximate, truncation
+    case exactUntil = "exact_until"
+    case classes, entry
+  }
+}
+
+/// The fields of a JSON coefficient file that readers use; the rest is passed over, so a
+/// file with more (or other tools' extra keys) still reads.
+private struct CoefficientDocumentFields: Decodable {
+  var formatVersion: Int?
+  var system: SystemRecord?
   var b: [Double]
   var trusted: Int?
   var exhausted: Bool?
-  var system: [String: JSONScalar]?
-}
-
-/// A value in the `system` object, kept as text.
-private enum JSONScalar: Decodable, CustomStringConvertible {
-  case text(String)
-  case other(String)
-
-  init(from decoder: Decoder) throws {
-    let c = try decoder.singleValueContainer()
-    if let s = try? c.decode(String.self) {
-      self = .text(s)
-    } else if let i = try? c.decode(Int.self) {
-      self = .other("\(i)")
-    } else if let d = try? c.decode(Double.self) {
-      self = .other("\(d)")
-    } else if let b = try? c.decode(Bool.self) {
-      self = .other("\(b)")
-    } else {
-      self = .other("")
-    }
-  }
-
-  var description: String {
-    switch self {
-    case .text(let s), .other(let s): s
-    }
+  enum CodingKeys: String, CodingKey {
+    case formatVersion = "format_version"
+    case system, b, trusted, exhausted
   }
 }

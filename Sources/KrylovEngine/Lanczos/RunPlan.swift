@@ -24,9 +24,9 @@ public struct MemoryGuardError: Error, Sendable, CustomStringConvertible {
     var text =
       "refusing to start: \(chain.label) with \(steps) steps needs \(need) "
       + "but the memory limit is \(formatBytes(limitBytes))"
-    if let g = classicalGrowth, chain.infinite {
+    if let g = classicalGrowth, chain.isInfinite {
       text += String(format: "; each step multiplies the classical basis by about %.1f", g)
-    } else if chain.infinite {
+    } else if chain.isInfinite {
       text += "; the infinite chain's classes grow geometrically with the steps"
     } else if let n = largestSizeThatFits {
       text += "; the largest N that fits is \(n)"
@@ -81,7 +81,7 @@ public struct RunPlan: Sendable {
     self.steps = steps
     var h = try chain.hamiltonian()
     var o = try chain.initialOperator()
-    if chain.infinite {
+    if chain.isInfinite {
       h = InfiniteChainSpace.unitCell(of: h)
       o = InfiniteChainSpace.unitCell(of: o)
     }
@@ -89,12 +89,18 @@ public struct RunPlan: Sendable {
     self.initialOperator = o
     if chain.spins == .classical {
       // Finite chains keep the site permutations that fix H and O, as quantum sectors do.
-      let group: SymmetryGroup =
-        chain.infinite || symmetry == .none
-        ? .trivial(size: chain.size)
-        : .detect(hamiltonian: h, operator: o, size: chain.size, boundary: chain.boundary)
-      let geometry: ClassicalGeometry =
-        chain.infinite ? .infinite : .finite(size: chain.size, boundary: chain.boundary, group: group)
+      let geometry: ClassicalGeometry
+      let group: SymmetryGroup
+      switch chain.geometry {
+      case .infinite:
+        group = .trivial(size: chain.pauliSiteCount)
+        geometry = .infinite
+      case .finite(let sites, let boundary):
+        group =
+          symmetry == .none
+          ? .trivial(size: sites) : .detect(hamiltonian: h, operator: o, size: sites, boundary: boundary)
+        geometry = .finite(size: sites, boundary: boundary, group: group)
+      }
       let estimate: ClassicalRunEstimate
       do { estimate = try ClassicalRunEstimate(hamiltonian: h, operator: o, geometry: geometry, steps: steps) } catch {
         throw .classicalChain("\(error)")
@@ -114,7 +120,7 @@ public struct RunPlan: Sendable {
     }
     self.classicalGeometry = nil
     self.classicalEstimate = nil
-    if chain.infinite {
+    guard case .finite(let sites, let boundary) = chain.geometry else {
       // The reached classes, counted by a breadth-first pilot to 18 levels (milliseconds) and
       // extrapolated with the growth of its last levels.
       let reach = ClassReach(hamiltonianCell: h, operatorCell: o)
@@ -122,7 +128,7 @@ public struct RunPlan: Sendable {
       do { projection = try reach.projectedLevels(steps: steps) } catch {
         projection = ([Double.infinity], 0)
       }
-      self.group = .trivial(size: chain.size)
+      self.group = .trivial(size: chain.pauliSiteCount)
       self.flips = .none  // the reach keeps only what the operator reaches: the flips' constraint holds already
       self.parityBlocks = reach.blocks == 2
       var perBlock = [Double](repeating: 0, count: reach.blocks)
@@ -144,8 +150,8 @@ public struct RunPlan: Sendable {
     }
     let group: SymmetryGroup =
       switch symmetry {
-      case .auto: .detect(hamiltonian: h, operator: o, size: chain.size, boundary: chain.boundary)
-      case .none: .trivial(size: chain.size)
+      case .auto: .detect(hamiltonian: h, operator: o, size: sites, boundary: boundary)
+      case .none: .trivial(size: sites)
       }
     self.group = group
     self.flips = symmetry == .auto ? SpinFlips.detect(hamiltonian: h, operator: o) : .none
@@ -185,24 +191,16 @@ public struct RunPlan: Sendable {
     let requestedPrecision = precision
     guard estimatedBytes > limit else { return }
     var fits: Int?
-    if chain.infinite {
+    guard case .finite(let sites, let boundary) = chain.geometry else {
       throw MemoryGuardError(
         estimatedBytes: estimatedBytes, limitBytes: limit, chain: chain, steps: steps, largestSizeThatFits: nil,
         classicalGrowth: classicalEstimate?.growthFactor)
     }
-    var n = chain.size - 1
-    while n >= (chain.boundary == .pbc ? 3 : 2) {
-      var smaller = chain
-      smaller.size = n
+    var n = sites - 1
+    while n >= (boundary == .pbc ? 3 : 2) {
       // Named operators rescale with N; custom texts may not fit a smaller chain: skip those sizes.
-      if smaller.operatorText == nil && smaller.hamiltonianText == nil, let name = ModelName(rawValue: chain.model),
-        let op = OperatorName(rawValue: chain.operatorName),
-        let rebuilt = try? SpinChain(model: name, parameters: chain.parameters, size: n, boundary: chain.boundary, operator: op)
-      {
-        smaller = rebuilt
-        smaller.spins = chain.spins
-      }
-      if let plan = try? RunPlan(
+      if let smaller = try? chain.with(geometry: .finite(sites: n, boundary: boundary)),
+        let plan = try? RunPlan(
         chain: smaller, steps: steps, symmetry: symmetry, reorthogonalization: requestedReorthogonalization,
         precision: requestedPrecision), plan.estimatedBytes <= limit
       {
@@ -223,7 +221,7 @@ public struct RunPlan: Sendable {
     if let geometry = classicalGeometry {
       return try ClassicalChainSpace(hamiltonian: hamiltonian, operator: initialOperator, geometry: geometry, levels: steps)
     }
-    if chain.infinite {
+    if chain.isInfinite {
       return try InfiniteChainSpace(
         hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps, memoryLimit: memoryLimit,
         precision: precision)
@@ -233,7 +231,7 @@ public struct RunPlan: Sendable {
 
   /// The finite chain's sector space.
   public func buildSectorSpace() throws -> PauliSectorSpace {
-    try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.size, group: group, flips: flips)
+    try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.pauliSiteCount, group: group, flips: flips)
   }
 }
 

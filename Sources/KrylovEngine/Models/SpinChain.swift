@@ -1,65 +1,5 @@
 import Foundation
 
-/// Boundary conditions of a finite chain.
-public enum Boundary: String, CaseIterable, Sendable, Codable {
-  case pbc, obc
-}
-
-/// The built-in Hamiltonians of physics.md §3.
-public enum ModelName: String, CaseIterable, Sendable, Codable {
-  case mfim, tfim, xxz, j1j2
-
-  /// Parameter names and defaults, in the order physics.md lists them.
-  public var parameters: [(name: String, defaultValue: Double)] {
-    switch self {
-    case .mfim: [("J", 1), ("g", -1.05), ("h", 0.5)]
-    case .tfim: [("J", 1), ("g", 1)]
-    case .xxz: [("J", 1), ("Delta", 0.5)]
-    case .j1j2: [("J1", 1), ("J2", 0.5)]
-    }
-  }
-
-  /// Chaotic models, as opposed to integrable ones; evaluations report them separately.
-  public var isChaotic: Bool { self == .mfim || self == .j1j2 }
-
-  public var summary: String {
-    switch self {
-    case .mfim: "mixed-field Ising: sum J Z_i Z_i+1 + g X_i + h Z_i (chaotic)"
-    case .tfim: "transverse-field Ising: sum J Z_i Z_i+1 + g X_i (integrable, free fermions)"
-    case .xxz: "XXZ: sum J (X_i X_i+1 + Y_i Y_i+1) + Delta Z_i Z_i+1 (integrable)"
-    case .j1j2: "J1-J2 Heisenberg: sum J1 S_i.S_i+1 + J2 S_i.S_i+2 (chaotic)"
-    }
-  }
-}
-
-/// The built-in operators of physics.md §3.
-public enum OperatorName: String, CaseIterable, Sendable, Codable {
-  case szTotal = "sz_total"
-  case sxTotal = "sx_total"
-  case z0
-  case x0
-  case zzTotal = "zz_total"
-
-  /// Whether the operator is a uniform sum over the chain (translation invariant on a ring).
-  public var isUniform: Bool { self != .z0 && self != .x0 }
-
-  public var summary: String {
-    switch self {
-    case .szTotal: "sum_i Z_i / sqrt(N)"
-    case .sxTotal: "sum_i X_i / sqrt(N)"
-    case .z0: "Z_0"
-    case .x0: "X_0"
-    case .zzTotal: "sum_i Z_i Z_i+1 / sqrt(#bonds)"
-    }
-  }
-}
-
-/// Quantum spins (Pauli operators, physics.md §2) or classical spins (unit vectors with the
-/// Poisson bracket, physics.md §6). The same models and operators describe both.
-public enum SpinKind: String, CaseIterable, Sendable, Codable {
-  case quantum, classical
-}
-
 /// What went wrong when a system description was turned into operators.
 public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   case sizeOutOfRange(Int, minimum: Int, maximum: Int)
@@ -72,6 +12,7 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   case noModel
   case notTranslationInvariant(String)
   case classicalChain(String)
+  case field(String, String)
 
   public var description: String {
     switch self {
@@ -88,6 +29,7 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     case .zeroOperator(let what): "the \(what) is zero: every term cancelled"
     case .noModel: "no Hamiltonian: choose a model or give a custom Hamiltonian"
     case .classicalChain(let reason): "cannot set up the classical chain: \(reason)"
+    case .field(let name, let problem): "system \(name): \(problem)"
     case .notTranslationInvariant(let what):
       "the infinite chain needs a translation-invariant operator, not \(what): use sz_total, sx_total, zz_total, or a custom operator with --translate-operator"
     }
@@ -96,127 +38,161 @@ public enum SystemError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A spin chain and an operator on it: everything that defines a Lanczos sequence.
 ///
-/// This is the value that outputs echo back, that dataset caches key on, and that the
-/// explorer edits; `hamiltonian()` and `initialOperator()` turn it into Pauli sums.
-public struct SpinChain: Sendable, Codable, Hashable {
-  /// A built-in model name, or `"custom"` when `hamiltonianText` is given.
-  public var model: String
-  /// Every parameter of the model with its value (defaults filled in). Empty for custom models.
-  public var parameters: [String: Double]
-  public var size: Int
-  public var boundary: Boundary
-  /// A built-in operator name, or `"custom"` when `operatorText` is given.
-  public var operatorName: String
-  /// A unit cell translated over the chain (pbc: every site; obc: every shift that fits).
-  public var hamiltonianText: String?
-  /// Literal operator terms, translated like the Hamiltonian when `translateOperator` is set.
-  public var operatorText: String?
-  public var translateOperator: Bool
-  /// The infinite chain (thermodynamic limit); `size` is then only the open chain the unit
-  /// cells are read from.
-  public var infinite: Bool = false
-  /// Quantum (the default) or classical spins: the Pauli letters of `hamiltonian()` and
-  /// `initialOperator()` then read as spin components S^x, S^y, S^z.
-  public var spins: SpinKind = .quantum
+/// The one typed description of a system: the command line and the explorer build it, every
+/// output file records it (`SystemRecord` is its codec), dataset entries rebuild it, and the
+/// forecaster reads its size. `hamiltonian()` and `initialOperator()` turn it into Pauli sums.
+/// Every value is validated when it is made, so a `SpinChain` that exists can be run.
+public struct SpinChain: Sendable, Hashable {
+  /// Quantum or classical spins: for classical spins the Pauli letters of `hamiltonian()` and
+  /// `initialOperator()` read as spin components S^x, S^y, S^z.
+  public let spins: SpinKind
+  public let model: ChainModel
+  public let op: ChainOperator
+  public let geometry: ChainGeometry
 
-  /// Sites of the open chain that unit cells are read from for the infinite chain.
-  public static let cellSourceSize = 12
+  /// Largest chain the Pauli masks and sector keys can address.
+  public static let maximumSize = 31
+
+  /// Sites of the open chain whose Pauli sums the infinite chain's unit cells are read from.
+  static let cellSourceSize = 12
+
+  /// Validates and fills in a system: built-in parameters get their defaults and are checked
+  /// by name, sizes by range, the infinite chain needs a translation-invariant operator, and
+  /// custom texts are parsed now rather than when a run starts.
+  public init(
+    spins: SpinKind = .quantum, model: ChainModel, operator op: ChainOperator, geometry: ChainGeometry
+  ) throws(SystemError) {
+    self.spins = spins
+    switch model {
+    case .builtIn(let name, let given): self.model = .builtIn(name, parameters: try Self.resolve(given, for: name))
+    case .custom: self.model = model
+    }
+    self.op = op
+    self.geometry = geometry
+    switch geometry {
+    case .finite(let sites, let boundary):
+      let minimum = boundary == .pbc ? 3 : 2
+      guard sites >= minimum, sites <= Self.maximumSize else {
+        throw .sizeOutOfRange(sites, minimum: minimum, maximum: Self.maximumSize)
+      }
+    case .infinite:
+      switch op {
+      case .builtIn(let name) where !name.isUniform: throw .notTranslationInvariant(name.rawValue)
+      case .custom(_, false): throw .notTranslationInvariant("a literal custom operator")
+      default: break
+      }
+    }
+    _ = try hamiltonian()
+    _ = try initialOperator()
+  }
+
+  /// A built-in model with its default parameters, overridden by `parameters`, on a finite chain.
+  public init(
+    model: ModelName, parameters: [String: Double] = [:], size: Int, boundary: Boundary = .pbc,
+    operator op: OperatorName, spins: SpinKind = .quantum
+  ) throws(SystemError) {
+    try self.init(
+      spins: spins, model: .builtIn(model, parameters: parameters), operator: .builtIn(op),
+      geometry: .finite(sites: size, boundary: boundary))
+  }
+
+  /// The general form on a finite chain: a built-in or custom Hamiltonian, a built-in or
+  /// custom operator (custom texts win over the names).
+  public init(
+    model: ModelName?, parameters: [String: Double] = [:], hamiltonianText: String? = nil,
+    size: Int, boundary: Boundary, operator op: OperatorName?, operatorText: String? = nil,
+    translateOperator: Bool = false, spins: SpinKind = .quantum
+  ) throws(SystemError) {
+    try self.init(
+      spins: spins,
+      model: try Self.model(model, parameters: parameters, hamiltonianText: hamiltonianText),
+      operator: operatorText.map { .custom(terms: $0, translated: translateOperator) } ?? .builtIn(op ?? .szTotal),
+      geometry: .finite(sites: size, boundary: boundary))
+  }
 
   /// The infinite chain with a translation-invariant operator (a uniform built-in one, or a
   /// custom operator translated over the chain).
   public static func infiniteChain(
     model: ModelName?, parameters: [String: Double] = [:], hamiltonianText: String? = nil,
-    operator op: OperatorName?, operatorText: String? = nil, translateOperator: Bool = false
+    operator op: OperatorName?, operatorText: String? = nil, translateOperator: Bool = false,
+    spins: SpinKind = .quantum
   ) throws(SystemError) -> SpinChain {
-    if let op, operatorText == nil, !op.isUniform { throw .notTranslationInvariant(op.rawValue) }
-    if operatorText != nil && !translateOperator { throw .notTranslationInvariant("a literal custom operator") }
-    var chain = try SpinChain(
-      model: model, parameters: parameters, hamiltonianText: hamiltonianText, size: cellSourceSize,
-      boundary: .obc, operator: op, operatorText: operatorText, translateOperator: translateOperator)
-    chain.infinite = true
-    return chain
+    try SpinChain(
+      spins: spins, model: try Self.model(model, parameters: parameters, hamiltonianText: hamiltonianText),
+      operator: operatorText.map { .custom(terms: $0, translated: translateOperator) } ?? .builtIn(op ?? .szTotal),
+      geometry: .infinite)
+  }
+
+  private static func model(_ name: ModelName?, parameters: [String: Double], hamiltonianText: String?)
+    throws(SystemError) -> ChainModel
+  {
+    if let text = hamiltonianText {
+      if let given = parameters.keys.sorted().first {
+        throw .unknownParameter(given, model: "a custom Hamiltonian", valid: [])
+      }
+      return .custom(unitCell: text)
+    }
+    guard let name else { throw .noModel }
+    return .builtIn(name, parameters: parameters)
+  }
+
+  /// The same system on another geometry (a smaller chain for the memory guard, the ring that
+  /// stands in for the infinite chain), validated again.
+  public func with(geometry: ChainGeometry) throws(SystemError) -> SpinChain {
+    try SpinChain(spins: spins, model: model, operator: op, geometry: geometry)
+  }
+
+  /// The same system with other spins.
+  public func with(spins: SpinKind) throws(SystemError) -> SpinChain {
+    try SpinChain(spins: spins, model: model, operator: op, geometry: geometry)
   }
 
   /// The periodic ring of `sites` sites with this chain's Hamiltonian and operator: what
   /// molecular dynamics simulates in place of the infinite chain (physics.md §6: for t ≤ 3,
   /// sixteen sites behave like infinitely many).
   public func ring(sites: Int) throws(SystemError) -> SpinChain {
-    var ring = try SpinChain(
-      model: ModelName(rawValue: model), parameters: hamiltonianText == nil ? parameters : [:],
-      hamiltonianText: hamiltonianText, size: sites, boundary: .pbc, operator: OperatorName(rawValue: operatorName),
-      operatorText: operatorText, translateOperator: translateOperator)
-    ring.spins = spins
-    return ring
+    try with(geometry: .finite(sites: sites, boundary: .pbc))
   }
 
-  /// Largest chain the Pauli masks and sector keys can address.
-  public static let maximumSize = 31
+  // MARK: - Reading the description
 
-  /// A built-in model with its default parameters, overridden by `parameters`.
-  public init(
-    model: ModelName, parameters: [String: Double] = [:], size: Int, boundary: Boundary = .pbc,
-    operator op: OperatorName
-  ) throws(SystemError) {
-    self.model = model.rawValue
-    self.parameters = try Self.resolve(parameters, for: model)
-    self.size = size
-    self.boundary = boundary
-    self.operatorName = op.rawValue
-    self.hamiltonianText = nil
-    self.operatorText = nil
-    self.translateOperator = false
-    try validateSize()
+  public var size: ChainSize { geometry.size }
+  public var isInfinite: Bool { geometry == .infinite }
+  /// N of a finite chain; nil for the infinite chain.
+  public var sites: Int? {
+    if case .finite(let n, _) = geometry { return n }
+    return nil
+  }
+  /// The boundary of a finite chain; nil for the infinite chain.
+  public var boundary: Boundary? {
+    if case .finite(_, let bc) = geometry { return bc }
+    return nil
+  }
+  /// The built-in model, nil for a custom Hamiltonian.
+  public var modelName: ModelName? {
+    if case .builtIn(let name, _) = model { return name }
+    return nil
+  }
+  /// Every parameter of a built-in model with its value; empty for a custom Hamiltonian.
+  public var parameters: [String: Double] {
+    if case .builtIn(_, let p) = model { return p }
+    return [:]
+  }
+  /// The built-in operator, nil for custom terms.
+  public var operatorName: OperatorName? {
+    if case .builtIn(let name) = op { return name }
+    return nil
   }
 
-  /// The general form: a built-in or custom Hamiltonian, a built-in or custom operator.
-  public init(
-    model: ModelName?, parameters: [String: Double] = [:], hamiltonianText: String? = nil,
-    size: Int, boundary: Boundary, operator op: OperatorName?, operatorText: String? = nil,
-    translateOperator: Bool = false
-  ) throws(SystemError) {
-    if let text = hamiltonianText {
-      self.model = "custom"
-      self.parameters = [:]
-      self.hamiltonianText = text
-      if let name = parameters.keys.sorted().first {
-        throw .unknownParameter(name, model: "custom", valid: [])
-      }
-    } else if let model {
-      self.model = model.rawValue
-      self.parameters = try Self.resolve(parameters, for: model)
-      self.hamiltonianText = nil
-    } else {
-      throw .noModel
-    }
-    self.size = size
-    self.boundary = boundary
-    if let operatorText {
-      self.operatorName = "custom"
-      self.operatorText = operatorText
-      self.translateOperator = translateOperator
-    } else {
-      self.operatorName = (op ?? .szTotal).rawValue
-      self.operatorText = nil
-      self.translateOperator = false
-    }
-    try validateSize()
-    // Surface text errors now, not when the run starts.
-    _ = try hamiltonian()
-    _ = try initialOperator()
-  }
-
-  private func validateSize() throws(SystemError) {
-    let minimum = boundary == .pbc ? 3 : 2
-    guard size >= minimum, size <= Self.maximumSize else {
-      throw .sizeOutOfRange(size, minimum: minimum, maximum: Self.maximumSize)
-    }
-  }
+  /// The sites that `hamiltonian()` and `initialOperator()` act on: N, or for the infinite
+  /// chain the open chain its unit cells are read from.
+  public var pauliSiteCount: Int { sites ?? Self.cellSourceSize }
+  private var pauliBoundary: Boundary { boundary ?? .obc }
 
   private static func resolve(_ given: [String: Double], for model: ModelName) throws(SystemError)
     -> [String: Double]
   {
-    var values: [String: Double] = [:]
-    for (name, value) in model.parameters { values[name] = value }
+    var values = model.defaultParameters
     for (name, value) in given {
       guard let key = model.parameters.first(where: { $0.name.lowercased() == name.lowercased() })?.name
       else {
@@ -230,24 +206,32 @@ public struct SpinChain: Sendable, Codable, Hashable {
 
   /// Human-readable one-liner, e.g. `mfim(J=1, g=-1.05, h=0.5) N=8 pbc, sz_total`.
   public var label: String {
-    let params: String
-    if let name = ModelName(rawValue: model) {
-      params = name.parameters.map { "\($0.name)=\(formatNumber(parameters[$0.name] ?? $0.defaultValue))" }
-        .joined(separator: ", ")
-    } else {
-      params = hamiltonianText ?? ""
+    let hamiltonian: String
+    switch model {
+    case .builtIn(let name, let p):
+      let values = name.parameters.map { "\($0.name)=\(formatNumber(p[$0.name] ?? $0.defaultValue))" }
+      hamiltonian = "\(name.rawValue)(\(values.joined(separator: ", ")))"
+    case .custom(let text): hamiltonian = "custom(\(text))"
     }
-    let op = operatorText.map { "custom(\($0))" } ?? operatorName
+    let operatorText: String
+    switch op {
+    case .builtIn(let name): operatorText = name.rawValue
+    case .custom(let terms, _): operatorText = "custom(\(terms))"
+    }
     let kind = spins == .classical ? "classical " : ""
-    if infinite { return "\(kind)\(model)(\(params)) N=inf, \(op)" }
-    return "\(kind)\(model)(\(params)) N=\(size) \(boundary.rawValue), \(op)"
+    switch geometry {
+    case .infinite: return "\(kind)\(hamiltonian) N=inf, \(operatorText)"
+    case .finite(let n, let bc): return "\(kind)\(hamiltonian) N=\(n) \(bc.rawValue), \(operatorText)"
+    }
   }
+}
 
-  // MARK: - Operators
-
+/// Pauli sums of the system.
+extension SpinChain {
   /// Nearest-neighbour bonds (i, i+d) of the chain.
   private func bonds(distance d: Int) -> [(Int, Int)] {
-    switch boundary {
+    let size = pauliSiteCount
+    return switch pauliBoundary {
     case .pbc: (0..<size).map { ($0, ($0 + d) % size) }
     case .obc: d < size ? (0..<(size - d)).map { ($0, $0 + d) } : []
     }
@@ -264,11 +248,15 @@ public struct SpinChain: Sendable, Codable, Hashable {
 
   /// The Hamiltonian as a Pauli sum.
   public func hamiltonian() throws(SystemError) -> PauliSum {
-    if let text = hamiltonianText {
-      return try translated(text, what: "Hamiltonian")
+    let name: ModelName
+    let p: [String: Double]
+    switch model {
+    case .custom(let text): return try translated(text, what: "Hamiltonian")
+    case .builtIn(let n, let parameters): (name, p) = (n, parameters)
     }
-    guard let name = ModelName(rawValue: model) else { throw .noModel }
-    let p = parameters
+    let size = pauliSiteCount
+    // Resolved at construction: every parameter is present.
+    func value(_ key: String) -> Double { p[key] ?? name.defaultParameters[key] ?? 0 }
     var h = PauliSum()
     func couple(_ a: Character, _ b: Character, _ c: Double, distance: Int) {
       for (i, j) in bonds(distance: distance) { h.add(c, string([(a, i), (b, j)])) }
@@ -278,20 +266,20 @@ public struct SpinChain: Sendable, Codable, Hashable {
     }
     switch name {
     case .mfim:
-      couple("Z", "Z", p["J"]!, distance: 1)
-      field("X", p["g"]!)
-      field("Z", p["h"]!)
+      couple("Z", "Z", value("J"), distance: 1)
+      field("X", value("g"))
+      field("Z", value("h"))
     case .tfim:
-      couple("Z", "Z", p["J"]!, distance: 1)
-      field("X", p["g"]!)
+      couple("Z", "Z", value("J"), distance: 1)
+      field("X", value("g"))
     case .xxz:
-      couple("X", "X", p["J"]!, distance: 1)
-      couple("Y", "Y", p["J"]!, distance: 1)
-      couple("Z", "Z", p["Delta"]!, distance: 1)
+      couple("X", "X", value("J"), distance: 1)
+      couple("Y", "Y", value("J"), distance: 1)
+      couple("Z", "Z", value("Delta"), distance: 1)
     case .j1j2:
       for a: Character in ["X", "Y", "Z"] {
-        couple(a, a, p["J1"]!, distance: 1)
-        couple(a, a, p["J2"]!, distance: 2)
+        couple(a, a, value("J1"), distance: 1)
+        couple(a, a, value("J2"), distance: 2)
       }
     }
     return h
@@ -299,8 +287,11 @@ public struct SpinChain: Sendable, Codable, Hashable {
 
   /// The operator O whose growth is followed (not yet normalized).
   public func initialOperator() throws(SystemError) -> PauliSum {
-    if let text = operatorText {
-      if translateOperator { return try translated(text, what: "operator") }
+    let size = pauliSiteCount
+    let name: OperatorName
+    switch op {
+    case .custom(let text, let translate):
+      if translate { return try translated(text, what: "operator") }
       let terms: [PauliTerm]
       do { terms = try PauliTextParser.parse(text) } catch { throw .parse(what: "operator", error.description) }
       var o = PauliSum()
@@ -312,8 +303,8 @@ public struct SpinChain: Sendable, Codable, Hashable {
       }
       if o.isEmpty { throw .zeroOperator(what: "operator") }
       return o
+    case .builtIn(let n): name = n
     }
-    guard let name = OperatorName(rawValue: operatorName) else { throw .zeroOperator(what: "operator") }
     var o = PauliSum()
     switch name {
     case .szTotal: for i in 0..<size { o.add(1 / Double(size).squareRoot(), PauliString(letter: "Z", site: i)) }
@@ -331,6 +322,8 @@ public struct SpinChain: Sendable, Codable, Hashable {
   private func translated(_ text: String, what: String) throws(SystemError) -> PauliSum {
     let terms: [PauliTerm]
     do { terms = try PauliTextParser.parse(text) } catch { throw .parse(what: what, error.description) }
+    let size = pauliSiteCount
+    let boundary = pauliBoundary
     var sum = PauliSum()
     for term in terms {
       if boundary == .pbc, let bad = term.factors.first(where: { $0.site >= size }) {

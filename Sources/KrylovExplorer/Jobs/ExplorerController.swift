@@ -256,9 +256,11 @@ public final class ExplorerController {
     guard let settings = runSettings, settings.spins == .classical else { return }
     let computed = state.run.trusted
     guard computed.count >= 2 else { return }
-    let plan = SimulationPlan(
-      settings: settings, range: ObservableCurves.timeRange(computed: computed), samples: simulationSamples,
-      seed: simulationSeed)
+    guard
+      let plan = try? SimulationPlan(
+        settings: settings, range: ObservableCurves.timeRange(computed: computed), samples: simulationSamples,
+        seed: simulationSeed)
+    else { return }
     state.simulation = SimulationData(plan: plan)
     let cancel = CancellationFlag()
     simulationCancel = cancel

@@ -4,18 +4,13 @@ import KrylovEngine
 /// What the molecular-dynamics check of a classical run simulates: a finite chain, a time
 /// window and a sample count, fixed on the UI thread before the job starts.
 ///
-/// The chosen finite chain is simulated as it is (N, boundary). The infinite chain is simulated
-/// on the periodic ring `RingStandIn` sizes for the window; when that ring cannot represent the
-/// whole window, it is cut and the legend says where it ends.
+/// The chain and the grid come from `MolecularDynamicsSetup`, as for `krylov simulate`: the
+/// chosen finite chain as it is, the infinite chain on the ring sized for the window (cut
+/// where that ring stops representing it, and the legend says where).
 public struct SimulationPlan: Equatable, Sendable {
-  /// The finite classical chain simulated (for the infinite chain: the ring).
-  public var settings: SystemSettings
-  /// Whether the chain stands in for the infinite chain.
-  public var standsInForInfinite: Bool
+  public var setup: MolecularDynamicsSetup
   /// The observables pane's time range, [0, range].
   public var range: Double
-  /// The last time simulated: the range, or less when the ring cannot represent all of it.
-  public var end: Double
   public var samples: Int
   public var seed: UInt64
 
@@ -27,34 +22,31 @@ public struct SimulationPlan: Equatable, Sendable {
   /// At most this many intervals, whatever the range.
   public static let largestStepCount = 2000
 
-  public init(settings: SystemSettings, range: Double, samples: Int, seed: UInt64) {
-    var chain = settings
-    chain.spins = .classical
-    standsInForInfinite = settings.infinite
+  public init(chain: SpinChain, range: Double, samples: Int, seed: UInt64) throws(SystemError) {
+    // The grid stops at or before its tmax: ask for the first grid time at or past the range.
+    let window = min(range, Self.dt * Double(Self.largestStepCount))
+    let tmax = (window / Self.dt * (1 - 1e-12)).rounded(.up) * Self.dt
+    setup = try MolecularDynamicsSetup(chain: chain, tmax: tmax, dt: Self.dt)
     self.range = range
-    var end = min(range, Self.dt * Double(Self.largestStepCount))
-    if settings.infinite {
-      let ring = RingStandIn.ring(for: end)
-      chain.infinite = false
-      chain.size = ring.sites
-      chain.boundary = .pbc
-      end = ring.end
-    }
-    self.settings = chain
-    self.end = end
     self.samples = samples
     self.seed = seed
   }
 
-  public var sites: Int { settings.size }
+  public init(settings: SystemSettings, range: Double, samples: Int, seed: UInt64) throws(SystemError) {
+    try self.init(chain: settings.chain(), range: range, samples: samples, seed: seed)
+  }
 
-  /// Intervals of `dt` simulated: times 0, dt, …, steps·dt, the first time at or past `end`.
-  public var steps: Int { max(1, Int((end / Self.dt * (1 - 1e-12)).rounded(.up))) }
+  public var standsInForInfinite: Bool { setup.standsInForInfinite }
+  public var sites: Int { setup.sites }
+  /// The last time simulated: the range, or less when the ring cannot represent all of it.
+  public var end: Double { setup.end }
+  /// Intervals of `dt` simulated: times 0, dt, …, steps·dt.
+  public var steps: Int { setup.steps }
 
   /// The legend entry: the chain, the samples and the band's width; the window's end when it
   /// stops short of the pane's range.
   public func legend(samples done: Int) -> String {
-    var text = "MD N=\(sites) " + (standsInForInfinite ? "ring" : settings.boundary.rawValue)
+    var text = "MD N=\(sites) " + (standsInForInfinite ? "ring" : (setup.simulated.boundary ?? .pbc).rawValue)
     text += ", \(compactCount(done)) ±2σ"
     if end < range * (1 - 1e-9) { text += ", t≤" + formatNumber((end * 100).rounded() / 100) }
     return text
@@ -108,9 +100,7 @@ public struct SimulatedCorrelation: Sendable {
     plan: SimulationPlan, computed: [Double], threads: Int = ProcessInfo.processInfo.activeProcessorCount,
     isCancelled: @Sendable () -> Bool = { false }, progress: @Sendable (Int) -> Void = { _ in }
   ) throws -> SimulatedCorrelation? {
-    let chain = try plan.settings.chain()
-    let simulation = try ClassicalAutocorrelation(
-      chain: chain, samples: plan.samples, dt: SimulationPlan.dt, steps: plan.steps, seed: plan.seed)
+    let simulation = try plan.setup.simulation(samples: plan.samples, seed: plan.seed)
     let estimate = simulation.run(threads: threads, isCancelled: isCancelled, progress: progress)
     guard estimate.samples >= 2 else { return nil }
     var result = SimulatedCorrelation(

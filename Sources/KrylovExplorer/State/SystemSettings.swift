@@ -2,18 +2,21 @@ import Foundation
 import KrylovEngine
 
 /// The system the user has chosen: what a run computes, and the forecast's prefix.
+///
+/// The editor's state of a `SpinChain`: it keeps the model and its parameters while a custom
+/// Hamiltonian replaces them, so clearing the text brings them back. Its defaults are
+/// `RunDefaults`, the command line's too.
 public struct SystemSettings: Equatable, Sendable {
   /// Quantum (Pauli operators) or classical (unit vectors) spins, physics.md §6.
   public var spins: SpinKind = .quantum
-  public var model: ModelName = .mfim
+  public var model: ModelName = RunDefaults.model
   public var parameters: [String: Double] = [:]
-  public var size = 10
-  public var infinite = false
-  public var boundary: Boundary = .pbc
-  public var operatorName: OperatorName = .szTotal
-  public var steps = 200
+  public var size: ChainSize = RunDefaults.of(.quantum).size
+  public var boundary: Boundary = RunDefaults.boundary
+  public var operatorName: OperatorName = RunDefaults.operatorName
+  public var steps = RunDefaults.of(.quantum).steps
   /// k: the forecast starts from b_1..b_k.
-  public var prefix = 30
+  public var prefix = RunDefaults.of(.quantum).prefix
   /// A custom Hamiltonian unit cell (replaces the model when set), e.g. `1.0*Z0Z1 + -1.05*X0`.
   public var hamiltonianText: String?
   /// A custom operator (replaces the named one when set), translated over the chain.
@@ -21,51 +24,53 @@ public struct SystemSettings: Equatable, Sendable {
 
   public init() { resetParameters() }
 
-  /// The model's defaults for every parameter.
-  public mutating func resetParameters() {
-    parameters = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.defaultValue) })
+  /// Settings that describe `chain`, with the steps and prefix of its spins' defaults.
+  public init(chain: SpinChain) {
+    spins = chain.spins
+    let defaults = RunDefaults.of(spins)
+    steps = defaults.steps
+    prefix = defaults.prefix
+    size = chain.size
+    boundary = chain.boundary ?? RunDefaults.boundary
+    switch chain.model {
+    case .builtIn(let name, let p):
+      model = name
+      parameters = p
+    case .custom(let text):
+      resetParameters()
+      hamiltonianText = text
+    }
+    switch chain.op {
+    case .builtIn(let name): operatorName = name
+    case .custom(let terms, _): operatorText = terms
+    }
   }
+
+  /// The model's defaults for every parameter.
+  public mutating func resetParameters() { parameters = model.defaultParameters }
 
   /// The chain these settings describe, or the reason they are invalid.
   public func chain() throws(SystemError) -> SpinChain {
     // Custom texts replace the model (its parameters then do not apply) or the operator.
-    let custom = hamiltonianText != nil
-    var chain: SpinChain
-    if infinite {
-      chain = try SpinChain.infiniteChain(
-        model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText,
-        operator: operatorText == nil ? operatorName : nil, operatorText: operatorText, translateOperator: operatorText != nil)
-    } else {
-      chain = try SpinChain(
-        model: custom ? nil : model, parameters: custom ? [:] : parameters, hamiltonianText: hamiltonianText, size: size,
-        boundary: boundary, operator: operatorText == nil ? operatorName : nil, operatorText: operatorText,
-        translateOperator: operatorText != nil)
-    }
-    chain.spins = spins
-    return chain
+    try SpinChain(
+      spins: spins,
+      model: hamiltonianText.map { .custom(unitCell: $0) } ?? .builtIn(model, parameters: parameters),
+      operator: operatorText.map { .custom(terms: $0, translated: true) } ?? .builtIn(operatorName),
+      geometry: ChainGeometry(size: size, boundary: boundary))
   }
 
-  /// Switches between quantum and classical spins. A classical chain's basis grows about 2.2
-  /// times per step, so a couple of dozen coefficients is all that exists (physics.md §6): the
-  /// switch sets the steps and the prefix to each kind's defaults, and classical runs start on
-  /// the infinite chain.
+  /// Whether the chain is the infinite one.
+  public var isInfinite: Bool { size == .infinite }
+
+  /// Switches between quantum and classical spins, with each kind's defaults for the size,
+  /// the steps and the prefix (`RunDefaults`).
   public mutating func toggleSpins() {
     spins = spins == .quantum ? .classical : .quantum
-    switch spins {
-    case .classical:
-      steps = Self.classicalSteps
-      prefix = Self.classicalPrefix
-      infinite = true
-    case .quantum:
-      steps = 200
-      prefix = 30
-      infinite = false
-    }
+    let defaults = RunDefaults.of(spins)
+    size = defaults.size
+    steps = defaults.steps
+    prefix = defaults.prefix
   }
-
-  /// Classical defaults: 18 exact coefficients take seconds; the forecast starts from 10.
-  public static let classicalSteps = 18
-  public static let classicalPrefix = 10
 
   /// The forecast horizon M: as far as the run goes, and at least 50 beyond the prefix.
   public var horizon: Int { max(steps, prefix + 50) }
@@ -121,8 +126,8 @@ extension SystemSettings {
     case .spins: spins.rawValue
     case .model: model.rawValue
     case .parameter(let name): formatNumber(parameters[name] ?? 0)
-    case .size: infinite ? "inf" : "\(size)"
-    case .boundary: infinite ? "none" : boundary.rawValue
+    case .size: size.description
+    case .boundary: isInfinite ? "none" : boundary.rawValue
     case .operatorName: operatorName.rawValue
     case .steps: "\(steps)"
     case .prefix: "\(prefix)"
@@ -144,14 +149,15 @@ extension SystemSettings {
     case .model:
       model = cycle(model)
       resetParameters()
-    case .parameter(let name): parameters[name] = ((parameters[name] ?? 0) + 0.05 * Double(direction) * 100).rounded() / 100
+    case .parameter(let name):
+      // Steps of 0.05, landing on the grid of hundredths.
+      parameters[name] = (((parameters[name] ?? 0) + 0.05 * Double(direction)) * 100).rounded() / 100
     case .size:
-      if infinite {
-        if direction < 0 { infinite = false; size = Self.largestFiniteSize }
-      } else if direction > 0 && size >= Self.largestFiniteSize {
-        infinite = true
-      } else {
-        size = max(2, size + direction)
+      switch size {
+      case .infinite:
+        if direction < 0 { size = .finite(Self.largestFiniteSize) }
+      case .finite(let n):
+        size = direction > 0 && n >= Self.largestFiniteSize ? .infinite : .finite(max(2, n + direction))
       }
     case .boundary: boundary = boundary == .pbc ? .obc : .pbc
     case .operatorName: operatorName = cycle(operatorName)
@@ -170,15 +176,11 @@ extension SystemSettings {
       guard let v = Double(t), v.isFinite else { return "\(name) must be a number (got '\(t)')" }
       parameters[name] = v
     case .size:
-      if t == "inf" {
-        infinite = true
-        return nil
+      switch ChainSize(text: t) {
+      case .infinite: size = .infinite
+      case .finite(let n) where n >= 2 && n <= SpinChain.maximumSize: size = .finite(n)
+      default: return "N must be a whole number from 2 to \(SpinChain.maximumSize), or inf (got '\(t)')"
       }
-      guard let n = Int(t), n >= 2, n <= SpinChain.maximumSize else {
-        return "N must be a whole number from 2 to \(SpinChain.maximumSize), or inf (got '\(t)')"
-      }
-      size = n
-      infinite = false
     case .steps:
       guard let n = Int(t), n >= 1, n <= 100_000 else { return "steps must be a whole number from 1 to 100000 (got '\(t)')" }
       steps = n

@@ -54,7 +54,7 @@ public struct ClassicalAutocorrelation: Sendable {
     substeps: Int = 1
   ) throws(SystemError) {
     guard chain.spins == .classical else { throw .classicalChain("molecular dynamics needs classical spins") }
-    guard !chain.infinite else {
+    guard !chain.isInfinite else {
       throw .classicalChain("the infinite chain has no trajectories: simulate a ring that stands in for it")
     }
     self.init(

@@ -102,12 +102,12 @@ public struct SpinMonomialSum: Sendable {
 
   /// The built-in or custom Hamiltonian of `chain`, read classically.
   public static func hamiltonian(of chain: SpinChain) throws(SystemError) -> SpinMonomialSum {
-    SpinMonomialSum(try chain.hamiltonian(), siteCount: chain.size)
+    SpinMonomialSum(try chain.hamiltonian(), siteCount: chain.pauliSiteCount)
   }
 
   /// The operator of `chain`, read classically.
   public static func observable(of chain: SpinChain) throws(SystemError) -> SpinMonomialSum {
-    SpinMonomialSum(try chain.initialOperator(), siteCount: chain.size)
+    SpinMonomialSum(try chain.initialOperator(), siteCount: chain.pauliSiteCount)
   }
 
   public var termCount: Int { coefficients.count }
