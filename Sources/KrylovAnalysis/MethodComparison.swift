@@ -66,7 +66,9 @@ public struct MethodErrors: Sendable {
   }
 
   /// The best of the asymptotic fits (physics.md §5's comparison), on b_n and on C(t).
-  public var bestFitCoefficients: Double { min(coefficients["linear_fit"] ?? .infinity, coefficients["log_corrected_fit"] ?? .infinity) }
+  public var bestFitCoefficients: Double {
+    min(coefficients["linear_fit"] ?? .infinity, coefficients["log_corrected_fit"] ?? .infinity)
+  }
   public var bestFitAutocorrelation: Double {
     min(autocorrelation["linear_fit"] ?? .infinity, autocorrelation["log_corrected_fit"] ?? .infinity)
   }

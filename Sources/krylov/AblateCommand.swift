@@ -1,18 +1,10 @@
 import ArgumentParser
 import Foundation
+import KrylovAnalysis
 import KrylovEngine
 import KrylovForecaster
 
 /// How much an ablation moves a forecast, and its error when the truth is known.
-struct AblationOutcome {
-  var label: String
-  var values: [Double]
-  /// Relative RMS difference from the unablated forecast.
-  var change: Double
-  /// Relative RMS error against the truth, if known.
-  var error: Double?
-}
-
 struct AblateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ablate",
@@ -71,8 +63,8 @@ struct AblateCommand: ParsableCommand {
     let forecaster = try modelOptions.load(for: input.domain)
     let k = inputOptions.prefix
     let M = inputOptions.horizon
-    let prefix = Array(b[0..<k])
-    let truth: [Double]? = b.count >= M ? Array(b[k..<M]) : nil
+    let study = AblationStudy(forecaster: forecaster, trusted: b, prefix: k, horizon: M)
+    let truth = study.truth
 
     var disabled = Set<HeadID>()
     for item in (heads ?? "").split(separator: ",") {
@@ -84,38 +76,21 @@ struct AblateCommand: ParsableCommand {
     if let exclude { history = .excluding(parsePositionRange(exclude)!) }
     if let only { history = .only(parsePositionRange(only)!) }
 
-    func outcome(_ label: String, _ ablation: Ablation, reference: [Double]?) throws -> AblationOutcome {
-      let values = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
-      return AblationOutcome(
-        label: label, values: values, change: reference.map { relativeRMSError(values, $0) } ?? 0,
-        error: truth.map { relativeRMSError(values, $0) })
-    }
-
     var results: [AblationOutcome] = []
     do {
-      let base = try outcome("none", .none, reference: nil)
+      let base = try study.outcome("none", .none, reference: nil)
       results.append(base)
       let requested = Ablation(disabledHeads: disabled, history: history)
       if !requested.isNone {
         var parts: [String] = []
         if !disabled.isEmpty { parts.append("heads " + disabled.sorted().map(\.description).joined(separator: "+")) }
         if history != .all { parts.append("history \(describe(history))") }
-        results.append(try outcome(parts.joined(separator: ", "), requested, reference: base.values))
+        results.append(try study.outcome(parts.joined(separator: ", "), requested, reference: base.values))
       }
       switch rank {
       case .none: break
-      case .heads:
-        var ranked = try forecaster.allHeads.map { try outcome("head \($0)", Ablation(disabledHeads: [$0]), reference: base.values) }
-        ranked.sort { influence($0) > influence($1) }
-        results += ranked
-      case .history:
-        var ranked: [AblationOutcome] = []
-        for start in stride(from: 0, to: M - 1, by: block) {
-          let range = start..<min(M - 1, start + block)
-          ranked.append(try outcome("history without \(describe(.excluding(range)))", Ablation(history: .excluding(range)), reference: base.values))
-        }
-        ranked.sort { influence($0) > influence($1) }
-        results += ranked
+      case .heads: results += try study.rankHeads().map(\.outcome)
+      case .history: results += try study.rankHistoryBlocks(width: block) { "history without \(describe(.excluding($0)))" }
       }
     } catch {
       printError("error: \(error)")
@@ -133,18 +108,16 @@ struct AblateCommand: ParsableCommand {
         print(row)
       }
     case .json:
-      let items: [[String: Any]] = results.map { r in
-        var o: [String: Any] = ["ablation": r.label, "forecast": r.values, "change": jsonNumber(r.change)]
-        if let e = r.error { o["error"] = jsonNumber(e) }
-        if let e = r.error, let b0 = baseError { o["error_ratio"] = jsonNumber(e / b0) }
-        return o
+      let items = results.map { r in
+        AblationDocument.Result(
+          ablation: r.label, forecast: r.values, change: finiteOrNil(r.change), error: r.error.map(finiteOrNil),
+          errorRatio: r.error.flatMap { e in baseError.map { finiteOrNil(e / $0) } })
       }
-      print(jsonText(["prefix": k, "horizon": M, "results": items]))
+      let sink = try DataSink.openOrExit(nil)
+      try sink.writeJSON(AblationDocument(prefix: k, horizon: M, results: items))
+      try sink.finish()
     }
   }
-
-  /// Error when the truth is known (what matters), else the change of the forecast.
-  private func influence(_ o: AblationOutcome) -> Double { o.error ?? o.change }
 }
 
 /// A history mask in n (1-based) terms.
@@ -154,5 +127,35 @@ func describe(_ mask: HistoryMask) -> String {
   case .window(let w): "last \(w)"
   case .excluding(let r): "b_\(r.lowerBound + 1)..b_\(r.upperBound)"
   case .only(let r): "only b_\(r.lowerBound + 1)..b_\(r.upperBound)"
+  }
+}
+
+/// What `krylov ablate --format json` writes (docs/formats.md).
+struct AblationDocument: Encodable {
+  var prefix: Int
+  var horizon: Int
+  var results: [Result]
+
+  struct Result: Encodable {
+    var ablation: String
+    var forecast: [Double]
+    var change: Double?
+    var error: Double??
+    var errorRatio: Double??
+
+    enum CodingKeys: String, CodingKey {
+      case ablation, forecast, change, error
+      case errorRatio = "error_ratio"
+    }
+
+    // A change or error that cannot be computed is null; one not measured (no truth) is absent.
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(ablation, forKey: .ablation)
+      try c.encode(forecast, forKey: .forecast)
+      try c.encode(change, forKey: .change)
+      if let error { try c.encode(error, forKey: .error) }
+      if let errorRatio { try c.encode(errorRatio, forKey: .errorRatio) }
+    }
   }
 }

@@ -62,11 +62,10 @@ struct AttentionCommand: ParsableCommand {
           (0..<maps.positions).map { q in (0...q).map { Double(maps.weight(layer: l, head: h, query: q, key: $0)) } }
         }
       }
-      let object: [String: Any] = [
-        "layers": layers, "heads": heads, "n": Array(1...maps.positions), "prefix": inputOptions.prefix,
-        "horizon": inputOptions.horizon, "attention": attention,
-      ]
-      sink.write(jsonText(object) + "\n")
+      try sink.writeJSON(
+        AttentionDocument(
+          layers: layers, heads: heads, n: Array(1...maps.positions), prefix: inputOptions.prefix,
+          horizon: inputOptions.horizon, attention: attention))
     case .csv:
       sink.write("# krylov attention: prefix k = \(inputOptions.prefix), horizon M = \(inputOptions.horizon)\n")
       sink.write("layer,head,query_n,key_n,weight\n")
@@ -85,4 +84,15 @@ struct AttentionCommand: ParsableCommand {
       throw ExitCode(1)
     }
   }
+}
+
+/// What `krylov attention --format json` writes: `attention[layer][head][query][key]` over
+/// the listed layers and heads, query n = 1…, keys up to the query (docs/formats.md).
+struct AttentionDocument: Encodable {
+  var layers: [Int]
+  var heads: [Int]
+  var n: [Int]
+  var prefix: Int
+  var horizon: Int
+  var attention: [[[[Double]]]]
 }

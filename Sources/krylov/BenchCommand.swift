@@ -44,9 +44,11 @@ struct BenchCommand: AsyncParsableCommand {
     // Measured first and after each run, so drift on a shared machine shows; runs use the mean.
     var copies = [CopyBandwidth.measure()]
     printError(String(format: "krylov bench: copy bandwidth %.2f GB/s (2 threads, 256 MiB each)", copies[0] / 1e9))
-    var records: [[String: Any]] = []
+    var records: [BenchDocument.Run] = []
     if format == .csv {
-      print("model,op,n,steps,reorth,precision,reorth_steps,computed,trusted,setup_s,run_s,coeff_per_s,peak_rss_MiB,traffic_GB,bandwidth_GBps,copy_GBps,fraction_of_copy")
+      print(
+        "model,op,n,steps,reorth,precision,reorth_steps,computed,trusted,setup_s,run_s,coeff_per_s,peak_rss_MiB,traffic_GB,bandwidth_GBps,copy_GBps,fraction_of_copy"
+      )
     }
     for n in sizes {
       let chain: SpinChain
@@ -70,19 +72,15 @@ struct BenchCommand: AsyncParsableCommand {
       let bandwidth = traffic / result.totalSeconds
       copies.append(CopyBandwidth.measure())
       let copy = (copies[copies.count - 2] + copies[copies.count - 1]) / 2
-      let record: [String: Any] = [
-        "model": model.rawValue, "op": op.rawValue, "n": n, "steps": steps,
-        "computed": result.coefficients.count, "trusted": result.trustedCount,
-        "setup_s": setup, "run_s": result.totalSeconds,
-        "coeff_per_s": Double(result.coefficients.count) / result.totalSeconds,
-        "peak_rss_MiB": Double(peak) / 1048576,
-        "traffic_GB": traffic / 1e9, "bandwidth_GBps": bandwidth / 1e9, "copy_GBps": copy / 1e9,
-        "fraction_of_copy": bandwidth / copy,
-        "dimensions": space.blockDimensions,
-        "reorth": plan.reorthogonalization.rawValue, "precision": plan.precision.rawValue,
-        "reorthogonalized_steps": result.reorthogonalizedSteps,
-      ]
-      records.append(record)
+      records.append(
+        BenchDocument.Run(
+          model: model.rawValue, op: op.rawValue, n: n, steps: steps, computed: result.coefficients.count,
+          trusted: result.trustedCount, setupSeconds: setup, runSeconds: result.totalSeconds,
+          coefficientsPerSecond: Double(result.coefficients.count) / result.totalSeconds,
+          peakResidentMiB: Double(peak) / 1048576, trafficGB: traffic / 1e9, bandwidthGBps: bandwidth / 1e9,
+          copyGBps: copy / 1e9, fractionOfCopy: bandwidth / copy, dimensions: space.blockDimensions,
+          reorth: plan.reorthogonalization.rawValue, precision: plan.precision.rawValue,
+          reorthogonalizedSteps: result.reorthogonalizedSteps))
       if format == .csv {
         print(
           String(
@@ -94,10 +92,56 @@ struct BenchCommand: AsyncParsableCommand {
       }
     }
     if format == .json {
-      let object: [String: Any] = ["copy_bandwidth_GBps": copies.map { $0 / 1e9 }, "runs": records]
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-      print(String(decoding: data, as: UTF8.self))
+      let sink = try DataSink.openOrExit(nil)
+      try sink.writeJSON(BenchDocument(copyBandwidthGBps: copies.map { $0 / 1e9 }, runs: records))
+      try sink.finish()
     }
+  }
+}
+
+/// What `krylov bench --format json` writes.
+struct BenchDocument: Encodable {
+  var copyBandwidthGBps: [Double]
+  var runs: [Run]
+
+  struct Run: Encodable {
+    var model: String
+    var op: String
+    var n: Int
+    var steps: Int
+    var computed: Int
+    var trusted: Int
+    var setupSeconds: Double
+    var runSeconds: Double
+    var coefficientsPerSecond: Double
+    var peakResidentMiB: Double
+    var trafficGB: Double
+    var bandwidthGBps: Double
+    var copyGBps: Double
+    var fractionOfCopy: Double
+    var dimensions: [Int]
+    var reorth: String
+    var precision: String
+    var reorthogonalizedSteps: Int
+
+    enum CodingKeys: String, CodingKey {
+      case model, op, n, steps, computed, trusted
+      case setupSeconds = "setup_s"
+      case runSeconds = "run_s"
+      case coefficientsPerSecond = "coeff_per_s"
+      case peakResidentMiB = "peak_rss_MiB"
+      case trafficGB = "traffic_GB"
+      case bandwidthGBps = "bandwidth_GBps"
+      case copyGBps = "copy_GBps"
+      case fractionOfCopy = "fraction_of_copy"
+      case dimensions, reorth, precision
+      case reorthogonalizedSteps = "reorthogonalized_steps"
+    }
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case copyBandwidthGBps = "copy_bandwidth_GBps"
+    case runs
   }
 }
 

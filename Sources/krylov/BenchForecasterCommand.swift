@@ -52,7 +52,8 @@ struct BenchForecasterCommand: ParsableCommand {
         _ = try forecaster.forecast(prefix: prefix, horizon: 230, ablation: a)
         t.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
       }
-      print(String(format: "%@: k=30 to M=230 (200 new values): median %.2f ms, min %.2f ms", label, median(t) * 1e3, t.min()! * 1e3))
+      print(
+        String(format: "%@: k=30 to M=230 (200 new values): median %.2f ms, min %.2f ms", label, median(t) * 1e3, t.min()! * 1e3))
     }
   }
 

@@ -71,7 +71,9 @@ struct EvaluateCommand: ParsableCommand {
     guard horizon > prefix else { throw ValidationError("--horizon (\(horizon)) must be larger than --prefix (\(prefix))") }
     guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
     if let continueTo {
-      guard continueTo > horizon else { throw ValidationError("--continue-to (\(continueTo)) must be larger than --horizon (\(horizon))") }
+      guard continueTo > horizon else {
+        throw ValidationError("--continue-to (\(continueTo)) must be larger than --horizon (\(horizon))")
+      }
       guard mdSamples > 0 else { throw ValidationError("--continue-to needs molecular dynamics: --md-samples must not be 0") }
       guard continueTmax >= 0.05, continueTmax <= 100 else {
         throw ValidationError("--continue-tmax must be between 0.05 and 100 (got \(continueTmax))")
@@ -170,8 +172,8 @@ struct EvaluateCommand: ParsableCommand {
     }
     let methodNames = ["transformer"] + MethodForecasts.baselineNames
     let classes: [(String, (Row) -> Bool)] = [
-      ("chaotic (mfim, j1j2)", { $0.spins == .quantum && ($0.model == "mfim" || $0.model == "j1j2") }),
-      ("integrable (tfim, xxz)", { $0.spins == .quantum && ($0.model == "tfim" || $0.model == "xxz") }),
+      ("chaotic (mfim, j1j2)", { $0.spins == .quantum && ModelName(rawValue: $0.model)?.isChaotic == true }),
+      ("integrable (tfim, xxz)", { $0.spins == .quantum && ModelName(rawValue: $0.model)?.isChaotic == false }),
       ("classical, all models", { $0.spins == .classical }),
       ("classical mfim", { $0.spins == .classical && $0.model == "mfim" }),
       ("classical tfim", { $0.spins == .classical && $0.model == "tfim" }),
@@ -186,9 +188,14 @@ struct EvaluateCommand: ParsableCommand {
     func summary(_ subset: [Row]) -> [String: (Double, Double)] {
       var out: [String: (Double, Double)] = [:]
       for m in methodNames {
-        out[m] = (geometricMean(subset.map { $0.errors.coefficients[m] ?? .nan }), geometricMean(subset.map { $0.errors.autocorrelation[m] ?? .nan }))
+        out[m] = (
+          geometricMean(subset.map { $0.errors.coefficients[m] ?? .nan }),
+          geometricMean(subset.map { $0.errors.autocorrelation[m] ?? .nan })
+        )
       }
-      out["best asymptotic fit"] = (geometricMean(subset.map(\.errors.bestFitCoefficients)), geometricMean(subset.map(\.errors.bestFitAutocorrelation)))
+      out["best asymptotic fit"] = (
+        geometricMean(subset.map(\.errors.bestFitCoefficients)), geometricMean(subset.map(\.errors.bestFitAutocorrelation))
+      )
       return out
     }
 
@@ -201,7 +208,10 @@ struct EvaluateCommand: ParsableCommand {
       let end = simulated.map(\.end).min() ?? continueTmax
       print(
         "Past the computed coefficients: b_1..b_\(horizon) continued to n = \(to) by each method, C(t) against molecular "
-          + String(format: "dynamics for t ≤ %g on %@ sites; \"agrees until\" is the last time before |ΔC(t)| first exceeds four standard errors (mean over systems).\n", end, sites))
+          + String(
+            format:
+              "dynamics for t ≤ %g on %@ sites; \"agrees until\" is the last time before |ΔC(t)| first exceeds four standard errors (mean over systems).\n",
+            end, sites))
       print("| continuation | max abs ΔC(t) vs MD | agrees until t |")
       print("|---|---|---|")
       for m in [Self.computedOnly] + methodNames {
@@ -219,7 +229,8 @@ struct EvaluateCommand: ParsableCommand {
       guard all.count == subset.count, !all.isEmpty else { return nil }
       var out: [String: Double] = [:]
       for m in methodNames + [Self.exactRow] { out[m] = geometricMean(all.map { $0[m] ?? .nan }) }
-      out["best asymptotic fit"] = geometricMean(all.map { min($0["linear_fit"] ?? .infinity, $0["log_corrected_fit"] ?? .infinity) })
+      out["best asymptotic fit"] = geometricMean(
+        all.map { min($0["linear_fit"] ?? .infinity, $0["log_corrected_fit"] ?? .infinity) })
       return out
     }
 
@@ -230,7 +241,9 @@ struct EvaluateCommand: ParsableCommand {
         "system,spins,model,size," + methodNames.map { "\($0)_b_rel_rms,\($0)_c_max_abs" }.joined(separator: ",")
           + ",c_window_end," + simulatedColumns.map { "\($0)_c_max_abs_vs_md" }.joined(separator: ",") + ",md_largest_stderr")
       for r in rows {
-        let cells = methodNames.map { String(format: "%.6g,%.6g", r.errors.coefficients[$0] ?? .nan, r.errors.autocorrelation[$0] ?? .nan) }
+        let cells = methodNames.map {
+          String(format: "%.6g,%.6g", r.errors.coefficients[$0] ?? .nan, r.errors.autocorrelation[$0] ?? .nan)
+        }
         let md = simulatedColumns.map { name in
           (r.simulated?[name == "exact" ? Self.exactRow : name]).map { String(format: "%.6g", $0) } ?? ""
         }
@@ -240,39 +253,41 @@ struct EvaluateCommand: ParsableCommand {
             + (r.simulationStandardError.map { String(format: "%.4g", $0) } ?? ""))
       }
     case .json:
-      let systems: [[String: Any]] = rows.map { r in
-        var object: [String: Any] = [
-          "system": r.label, "spins": r.spins.rawValue, "model": r.model, "size": r.size, "errors": errorsObject(r.errors),
-        ]
-        if let simulated = r.simulated {
-          object["c_max_abs_vs_md"] = simulated.mapValues(jsonNumber)
-          object["md_largest_stderr"] = jsonNumber(r.simulationStandardError ?? .nan)
-          object["md_sites"] = r.simulation?.sites
-          object["md_end"] = r.simulation.map { jsonNumber($0.end) }
-        }
-        if let continued = r.continued, let md = r.continuedSimulation {
-          object["continued"] = [
-            "to": continueTo ?? 0, "md_sites": md.sites, "md_end": jsonNumber(md.end),
-            "methods": continued.mapValues { ["c_max_abs_vs_md": jsonNumber($0.maxError), "agrees_until": jsonNumber($0.agreement)] },
-          ] as [String: Any]
-        }
-        return object
+      let systems = rows.map { r in
+        EvaluationDocument.System(
+          system: r.label, spins: r.spins.rawValue, model: r.model, size: r.size, errors: ErrorsRecord(r.errors),
+          cMaxAbsVsMD: r.simulated?.mapValues(finiteOrNil),
+          mdLargestStderr: r.simulated == nil ? nil : finiteOrNil(r.simulationStandardError ?? .nan),
+          mdSites: r.simulated == nil ? nil : r.simulation?.sites,
+          mdEnd: r.simulated == nil ? nil : r.simulation.map { finiteOrNil($0.end) },
+          continued: r.continued.flatMap { continued in
+            r.continuedSimulation.map { md in
+              EvaluationDocument.Continued(
+                to: continueTo ?? 0, mdSites: md.sites, mdEnd: finiteOrNil(md.end),
+                methods: continued.mapValues {
+                  .init(cMaxAbsVsMD: finiteOrNil($0.maxError), agreesUntil: finiteOrNil($0.agreement))
+                })
+            }
+          })
       }
-      var groups: [String: Any] = [:]
+      var groups: [String: EvaluationDocument.Aggregate] = [:]
       for (name, test) in classes {
         let subset = rows.filter(test)
         guard !subset.isEmpty else { continue }
-        var group: [String: Any] = summary(subset).mapValues { ["b_relative_rms": jsonNumber($0.0), "c_max_abs": jsonNumber($0.1)] }
-        if let md = simulatedSummary(subset) { group["c_max_abs_vs_md"] = md.mapValues(jsonNumber) }
-        groups[name] = group
+        groups[name] = EvaluationDocument.Aggregate(
+          methods: summary(subset).mapValues { .init(bRelativeRMS: finiteOrNil($0.0), cMaxAbs: finiteOrNil($0.1)) },
+          cMaxAbsVsMD: simulatedSummary(subset)?.mapValues(finiteOrNil))
       }
-      print(
-        jsonText([
-          "prefix": prefix, "horizon": horizon, "systems": systems, "aggregates": groups, "skipped": skipped,
-          "md": ["samples": mdSamples, "tmax": mdTmax, "seed": mdSeed] as [String: Any],
-        ]))
+      let sink = try DataSink.openOrExit(nil)
+      try sink.writeJSON(
+        EvaluationDocument(
+          prefix: prefix, horizon: horizon, systems: systems, aggregates: groups, skipped: skipped,
+          md: .init(samples: mdSamples, tmax: mdTmax, seed: mdSeed)))
+      try sink.finish()
     case .markdown:
-      print("Prefix k = \(prefix), horizon M = \(horizon); errors are geometric means over systems: relative RMS on b_{k+1..M}, max |ΔC(t)| over each system's converged window.\n")
+      print(
+        "Prefix k = \(prefix), horizon M = \(horizon); errors are geometric means over systems: relative RMS on b_{k+1..M}, max |ΔC(t)| over each system's converged window.\n"
+      )
       for (name, test) in classes {
         for size in [nil] + sizes.map(Optional.some) {
           let subset = rows.filter { test($0) && (size == nil || $0.size == size) }
@@ -290,7 +305,8 @@ struct EvaluateCommand: ParsableCommand {
             let end = simulated.map(\.end).min() ?? mdTmax
             print(
               String(
-                format: "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on %@ sites (a ring for the infinite chain); largest standard error %.2g (geometric mean).\n",
+                format:
+                  "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on %@ sites (a ring for the infinite chain); largest standard error %.2g (geometric mean).\n",
                 mdSamples, end, sites, noise))
             print("| method | b_n rel. RMS | max abs ΔC(t) | max abs ΔC(t) vs MD |")
             print("|---|---|---|---|")
@@ -317,5 +333,113 @@ struct EvaluateCommand: ParsableCommand {
       }
       if !skipped.isEmpty { print("Skipped (fewer than M trusted coefficients): " + skipped.joined(separator: "; ") + "\n") }
     }
+  }
+}
+
+/// What `krylov evaluate --format json` writes (docs/formats.md).
+struct EvaluationDocument: Encodable {
+  var prefix: Int
+  var horizon: Int
+  var systems: [System]
+  var aggregates: [String: Aggregate]
+  var skipped: [String]
+  var md: MolecularDynamics
+
+  struct System: Encodable {
+    var system: String
+    var spins: String
+    var model: String
+    var size: String
+    var errors: ErrorsRecord
+    var cMaxAbsVsMD: [String: Double?]?
+    var mdLargestStderr: Double??
+    var mdSites: Int?
+    var mdEnd: Double??
+    var continued: Continued?
+
+    enum CodingKeys: String, CodingKey {
+      case system, spins, model, size, errors
+      case cMaxAbsVsMD = "c_max_abs_vs_md"
+      case mdLargestStderr = "md_largest_stderr"
+      case mdSites = "md_sites"
+      case mdEnd = "md_end"
+      case continued
+    }
+
+    // Present only for simulated systems; within those, a value that cannot be computed is null.
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(system, forKey: .system)
+      try c.encode(spins, forKey: .spins)
+      try c.encode(model, forKey: .model)
+      try c.encode(size, forKey: .size)
+      try c.encode(errors, forKey: .errors)
+      try c.encodeIfPresent(cMaxAbsVsMD, forKey: .cMaxAbsVsMD)
+      if let mdLargestStderr { try c.encode(mdLargestStderr, forKey: .mdLargestStderr) }
+      try c.encodeIfPresent(mdSites, forKey: .mdSites)
+      if let mdEnd { try c.encode(mdEnd, forKey: .mdEnd) }
+      try c.encodeIfPresent(continued, forKey: .continued)
+    }
+  }
+
+  struct Continued: Encodable {
+    var to: Int
+    var mdSites: Int
+    var mdEnd: Double?
+    var methods: [String: Method]
+
+    struct Method: Encodable {
+      var cMaxAbsVsMD: Double?
+      var agreesUntil: Double?
+      enum CodingKeys: String, CodingKey {
+        case cMaxAbsVsMD = "c_max_abs_vs_md"
+        case agreesUntil = "agrees_until"
+      }
+      func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cMaxAbsVsMD, forKey: .cMaxAbsVsMD)
+        try c.encode(agreesUntil, forKey: .agreesUntil)
+      }
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case to
+      case mdSites = "md_sites"
+      case mdEnd = "md_end"
+      case methods
+    }
+  }
+
+  /// Geometric means over a class of systems, per method.
+  struct Aggregate: Encodable {
+    var methods: [String: Errors]
+    var cMaxAbsVsMD: [String: Double?]?
+
+    struct Errors: Encodable {
+      var bRelativeRMS: Double?
+      var cMaxAbs: Double?
+      enum CodingKeys: String, CodingKey {
+        case bRelativeRMS = "b_relative_rms"
+        case cMaxAbs = "c_max_abs"
+      }
+      func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bRelativeRMS, forKey: .bRelativeRMS)
+        try c.encode(cMaxAbs, forKey: .cMaxAbs)
+      }
+    }
+
+    // The methods sit at the top level of the aggregate, beside "c_max_abs_vs_md".
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: StringCodingKey.self)
+      for (name, errors) in methods { try c.encode(errors, forKey: StringCodingKey(name)) }
+      if let cMaxAbsVsMD { try c.encode(cMaxAbsVsMD, forKey: StringCodingKey("c_max_abs_vs_md")) }
+    }
+  }
+
+  struct MolecularDynamics: Encodable {
+    var samples: Int
+    var tmax: Double
+    var seed: UInt64
   }
 }

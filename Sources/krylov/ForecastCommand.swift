@@ -50,14 +50,12 @@ struct ForecastCommand: ParsableCommand {
     let sink = try DataSink.openOrExit(output)
     switch format {
     case .json:
-      var object: [String: Any] = [
-        "prefix": k, "horizon": M, "n": Array((k + 1)...M), "forecast": methods.transformer,
-        "baselines": Dictionary(uniqueKeysWithValues: methods.baselines.map { ($0.name, $0.values) }),
-        "model": modelOptions.name(for: input.domain),
-      ]
-      if let form = methods.bestFitForm { object["best_fit_form"] = form }
-      if let errors { object["errors"] = errorsObject(errors) }
-      sink.write(jsonText(object) + "\n")
+      try sink.writeJSON(
+        ForecastDocument(
+          prefix: k, horizon: M, n: Array((k + 1)...M), forecast: methods.transformer,
+          baselines: Dictionary(uniqueKeysWithValues: methods.baselines.map { ($0.name, $0.values) }),
+          model: modelOptions.name(for: input.domain), bestFitForm: methods.bestFitForm,
+          errors: errors.map(ErrorsRecord.init)))
     case .csv:
       let names = methods.all.map(\.name)
       sink.write("# krylov forecast: prefix k = \(k), horizon M = \(M), model: \(modelOptions.name(for: input.domain))\n")
@@ -85,10 +83,48 @@ struct ForecastCommand: ParsableCommand {
   }
 }
 
-func errorsObject(_ e: MethodErrors) -> [String: Any] {
-  [
-    "b_relative_rms": e.coefficients.mapValues(jsonNumber),
-    "c_max_abs": e.autocorrelation.mapValues(jsonNumber),
-    "c_window": ["t_min": 0, "t_max": e.windowEnd],
-  ]
+/// What `krylov forecast --format json` writes (docs/formats.md).
+struct ForecastDocument: Encodable {
+  var prefix: Int
+  var horizon: Int
+  var n: [Int]
+  var forecast: [Double]
+  var baselines: [String: [Double]]
+  var model: String
+  var bestFitForm: String?
+  var errors: ErrorsRecord?
+
+  enum CodingKeys: String, CodingKey {
+    case prefix, horizon, n, forecast, baselines, model
+    case bestFitForm = "best_fit_form"
+    case errors
+  }
+}
+
+/// Each method's errors against the truth; an error that cannot be computed is null.
+struct ErrorsRecord: Encodable {
+  var bRelativeRMS: [String: Double?]
+  var cMaxAbs: [String: Double?]
+  var cWindow: Window
+
+  struct Window: Encodable {
+    var tMin: Double
+    var tMax: Double
+    enum CodingKeys: String, CodingKey {
+      case tMin = "t_min"
+      case tMax = "t_max"
+    }
+  }
+
+  init(_ e: MethodErrors) {
+    bRelativeRMS = e.coefficients.mapValues(finiteOrNil)
+    cMaxAbs = e.autocorrelation.mapValues(finiteOrNil)
+    cWindow = Window(tMin: 0, tMax: e.windowEnd)
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case bRelativeRMS = "b_relative_rms"
+    case cMaxAbs = "c_max_abs"
+    case cWindow = "c_window"
+  }
 }

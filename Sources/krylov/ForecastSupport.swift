@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import KrylovEngine
 import KrylovAnalysis
+import KrylovEngine
 import KrylovForecaster
 
 /// `--model FILE`, or the embedded model for the sequence's kind of spins.
@@ -94,10 +94,5 @@ func parsePositionRange(_ text: String) -> Range<Int>? {
   return (a - 1)..<b
 }
 
-func jsonText(_ object: Any) -> String {
-  let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-  return String(decoding: data, as: UTF8.self)
-}
-
-/// A number for JSON: NaN and infinities become null.
-func jsonNumber(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+/// A number for JSON: NaN and infinities become null (an error that cannot be computed).
+func finiteOrNil(_ x: Double) -> Double? { x.isFinite ? x : nil }

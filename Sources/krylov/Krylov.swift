@@ -25,7 +25,8 @@ struct Krylov: AsyncParsableCommand {
       """,
     version: "0.2.0",
     subcommands: [
-      ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, SimulateCommand.self, ModelsCommand.self, DatasetCommand.self, TrainCommand.self,
+      ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, SimulateCommand.self, ModelsCommand.self,
+      DatasetCommand.self, TrainCommand.self,
       ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
       BenchCommand.self, BenchForecasterCommand.self, BenchExplorerCommand.self,
     ],

@@ -31,7 +31,9 @@ struct LanczosCommand: AsyncParsableCommand {
 
   @Option(
     name: .customLong("steps"),
-    help: "Number of coefficients to compute (fewer if the Krylov space is exhausted). Default: 200 for quantum spins, 18 for classical ones.")
+    help:
+      "Number of coefficients to compute (fewer if the Krylov space is exhausted). Default: 200 for quantum spins, 18 for classical ones."
+  )
   var requestedSteps: Int?
 
   var steps: Int { requestedSteps ?? RunDefaults.of(system.spins).steps }
@@ -110,7 +112,8 @@ struct LanczosCommand: AsyncParsableCommand {
         setupSeconds = setup
         if format == .csv { sink.write("# sector: \(sector)\nn,b_n,trusted\n") }
         if !quiet {
-          printError("krylov: \(chain.label); \(sector); \(plan.reorthogonalization) reorthogonalization, \(plan.precision) storage")
+          printError(
+            "krylov: \(chain.label); \(sector); \(plan.reorthogonalization) reorthogonalization, \(plan.precision) storage")
         }
       case .step(let step):
         if format == .csv { sink.write("\(step.n),\(formatCoefficient(step.b)),\(step.trusted ? 1 : 0)\n") }

@@ -74,31 +74,52 @@ struct ObserveCommand: AsyncParsableCommand {
       for i in 0..<count { text += "\(times[i]),\(c[i]),\(k[i])\n" }
       sink.write(text)
     case .json:
-      var object: [String: Any] = ["t": times, "C": c, "K": k, "coefficients": b.count, "exhausted": exhausted]
-      object["converged_until"] = converged.map { $0 as Any } ?? (exhausted ? "all" : NSNull())
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-      sink.write(String(decoding: data, as: UTF8.self) + "\n")
+      try sink.writeJSON(
+        ObservablesDocument(
+          t: times, C: c, K: k, coefficients: b.count, exhausted: exhausted,
+          convergedUntil: converged.map { .time($0) } ?? (exhausted ? .all : .unknown)))
     }
     try sink.finish()
   }
 }
 
-struct ModelsCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "models", abstract: "List the built-in models, their parameters and the operators.")
+/// What `krylov observe --format json` writes (docs/formats.md).
+struct ObservablesDocument: Encodable {
+  var t: [Double]
+  var C: [Double]
+  var K: [Double]
+  var coefficients: Int
+  var exhausted: Bool
+  var convergedUntil: ConvergedUntil
 
-  func run() {
-    print("Models (Hamiltonians; sites 0..N-1, Pauli matrices):")
-    for m in ModelName.allCases {
-      let params = m.parameters.map { "\($0.name)=\(formatCoefficient($0.defaultValue))" }.joined(separator: " ")
-      print("  \(m.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(m.summary)")
-      print("         parameters (defaults): \(params)")
+  /// Where C(t) and K(t) stop depending on the coefficients beyond the last: a time, every
+  /// time (an exhausted space), or unknown (null).
+  enum ConvergedUntil: Encodable {
+    case time(Double)
+    case all
+    case unknown
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.singleValueContainer()
+      switch self {
+      case .time(let t): try c.encode(t)
+      case .all: try c.encode("all")
+      case .unknown: try c.encodeNil()
+      }
     }
-    print("\nOperators:")
-    for o in OperatorName.allCases {
-      print("  \(o.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.summary)")
-    }
-    print("\nCustom: --hamiltonian '1.0*Z0Z1 + -1.05*X0 + 0.5*Z0' (a unit cell, translated),")
-    print("        --operator 'Z0' (literal; add --translate-operator to sum it over the chain).")
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case t, C, K, coefficients, exhausted
+    case convergedUntil = "converged_until"
+  }
+
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(t, forKey: .t)
+    try c.encode(C, forKey: .C)
+    try c.encode(K, forKey: .K)
+    try c.encode(coefficients, forKey: .coefficients)
+    try c.encode(exhausted, forKey: .exhausted)
+    try c.encode(convergedUntil, forKey: .convergedUntil)
   }
 }

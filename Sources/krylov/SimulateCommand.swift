@@ -40,7 +40,8 @@ struct SimulateCommand: AsyncParsableCommand {
       """
   )
 
-  @Option(help: ArgumentHelp("Kind of spins: classical (the only kind simulated; quantum dynamics is not).", valueName: "classical"))
+  @Option(
+    help: ArgumentHelp("Kind of spins: classical (the only kind simulated; quantum dynamics is not).", valueName: "classical"))
   var spins: String = "classical"
 
   @OptionGroup var system: ChainOptions
@@ -77,7 +78,8 @@ struct SimulateCommand: AsyncParsableCommand {
     case "classical": break
     case "quantum":
       throw ValidationError(
-        "--spins quantum: quantum dynamics is not simulated; for a quantum chain, C(t) comes from 'krylov lanczos' followed by 'krylov observe'")
+        "--spins quantum: quantum dynamics is not simulated; for a quantum chain, C(t) comes from 'krylov lanczos' followed by 'krylov observe'"
+      )
     default: throw ValidationError("--spins must be 'classical' (got '\(spins)')")
     }
     guard dt.isFinite, dt > 0 else { throw ValidationError("--dt must be a positive number (got \(dt))") }
@@ -144,11 +146,15 @@ struct SimulateCommand: AsyncParsableCommand {
     e.cancelled ? "cancelled: the estimate uses the \(e.samples) of \(e.requested) samples completed" : "completed"
   }
 
-  private func csv(chain: SpinChain, simulation: ClassicalAutocorrelation, estimate e: ClassicalAutocorrelation.Estimate, seconds: Double)
+  private func csv(
+    chain: SpinChain, simulation: ClassicalAutocorrelation, estimate e: ClassicalAutocorrelation.Estimate, seconds: Double
+  )
     -> String
   {
     var lines = [String(CoefficientFile.csvPreamble(tool: "simulate", system: chain).dropLast())]
-    if chain.isInfinite { lines.append("# simulated: a ring of \(simulation.hamiltonian.siteCount) sites stands in for the infinite chain") }
+    if chain.isInfinite {
+      lines.append("# simulated: a ring of \(simulation.hamiltonian.siteCount) sites stands in for the infinite chain")
+    }
     lines += [
       "# samples: \(e.samples)", "# samples_requested: \(e.requested)", "# seed: \(simulation.seed)",
       "# tmax: \(tmax)", "# dt: \(dt)",
@@ -163,7 +169,9 @@ struct SimulateCommand: AsyncParsableCommand {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  private func json(chain: SpinChain, simulation: ClassicalAutocorrelation, estimate e: ClassicalAutocorrelation.Estimate, seconds: Double)
+  private func json(
+    chain: SpinChain, simulation: ClassicalAutocorrelation, estimate e: ClassicalAutocorrelation.Estimate, seconds: Double
+  )
     -> SimulationDocument
   {
     // JSON has no NaN: a value or standard error that cannot be estimated is null.

@@ -115,7 +115,8 @@ struct ChainOptions: ParsableArguments {
       // Parameter names match without regard to case, so g=1 and G=2 name one parameter.
       if let other = params.keys.first(where: { $0.lowercased() == p.name.lowercased() }) {
         throw ValidationError(
-          other == p.name ? "parameter '\(p.name)' is given twice" : "parameters '\(other)' and '\(p.name)' are the same parameter")
+          other == p.name
+            ? "parameter '\(p.name)' is given twice" : "parameters '\(other)' and '\(p.name)' are the same parameter")
       }
       params[p.name] = p.value
     }

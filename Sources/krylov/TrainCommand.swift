@@ -196,22 +196,22 @@ struct TrainCommand: ParsableCommand {
             p.tokensPerSecond, p.learningRate, eta))
       }, isCancelled: { cancel.isSet })
 
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let history = result.history.map {
-      ["step": Double($0.step), "loss": $0.loss, "validation_loss": $0.validationLoss,
-       "validation_rollout_error": $0.validationRolloutError, "tokens_per_second": $0.tokensPerSecond]
+    let record = TrainingRecord(
+      datasets: datasetNames, spins: spinKinds.sorted(), initialWeights: initialWeights ?? "none",
+      trainingSystems: result.trainingSystems.count, validationSystems: result.validationSystems,
+      bestStep: result.bestStep, bestValidationRolloutError: finiteOrNil(result.bestRolloutError), options: options,
+      history: result.history.map {
+        .init(
+          step: $0.step, loss: finiteOrNil($0.loss), validationLoss: finiteOrNil($0.validationLoss),
+          validationRolloutError: finiteOrNil($0.validationRolloutError), tokensPerSecond: finiteOrNil($0.tokensPerSecond))
+      }, cancelled: result.cancelled)
+    let manifest: String
+    do { manifest = try CoefficientFile.json(record, pretty: false).trimmingCharacters(in: .newlines) } catch {
+      printError("error: \(error.message)")
+      throw ExitCode(1)
     }
-    let manifest: [String: Any] = [
-      "datasets": datasetNames, "spins": spinKinds.sorted(), "initial_weights": initialWeights ?? "none",
-      "training_systems": result.trainingSystems.count,
-      "validation_systems": result.validationSystems, "best_step": result.bestStep,
-      "best_validation_rollout_error": jsonNumber(result.bestRolloutError),
-      "options": (try? JSONSerialization.jsonObject(with: encoder.encode(options))) ?? [:],
-      "history": history.map { $0.mapValues(jsonNumber) }, "cancelled": result.cancelled,
-    ]
     do {
-      try Checkpoint.write(result.model, extra: ["training": jsonText(manifest)], to: out)
+      try Checkpoint.write(result.model, extra: ["training": manifest], to: out)
     } catch {
       printError("error: cannot write \(out): \(error.localizedDescription)")
       throw ExitCode(1)
@@ -224,5 +224,51 @@ struct TrainCommand: ParsableCommand {
           + String(format: "%.4f", result.bestRolloutError) + ")\(result.cancelled ? "; training was interrupted" : "")")
     }
     if watcher.signalNumber != nil { throw ExitCode(130) }
+  }
+}
+
+/// The training record kept in a checkpoint's metadata under `training` (docs/formats.md).
+struct TrainingRecord: Encodable {
+  var datasets: [String]
+  var spins: [String]
+  var initialWeights: String
+  var trainingSystems: Int
+  var validationSystems: [String]
+  var bestStep: Int
+  var bestValidationRolloutError: Double?
+  var options: TrainingOptions
+  var history: [Point]
+  var cancelled: Bool
+
+  struct Point: Encodable {
+    var step: Int
+    var loss: Double?
+    var validationLoss: Double?
+    var validationRolloutError: Double?
+    var tokensPerSecond: Double?
+    enum CodingKeys: String, CodingKey {
+      case step, loss
+      case validationLoss = "validation_loss"
+      case validationRolloutError = "validation_rollout_error"
+      case tokensPerSecond = "tokens_per_second"
+    }
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(step, forKey: .step)
+      try c.encode(loss, forKey: .loss)
+      try c.encode(validationLoss, forKey: .validationLoss)
+      try c.encode(validationRolloutError, forKey: .validationRolloutError)
+      try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
+    }
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case datasets, spins
+    case initialWeights = "initial_weights"
+    case trainingSystems = "training_systems"
+    case validationSystems = "validation_systems"
+    case bestStep = "best_step"
+    case bestValidationRolloutError = "best_validation_rollout_error"
+    case options, history, cancelled
   }
 }

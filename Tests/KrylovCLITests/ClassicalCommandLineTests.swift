@@ -49,10 +49,12 @@ struct ClassicalCommandLineTests {
     #expect(r.out.contains("\n1,1.05"))
   }
 
-  @Test("bad input exits non-zero with a clear message", arguments: [
-    (["lanczos", "--spins", "banana"], "banana"),
-    (["lanczos", "--spins", "classical", "--n", "inf", "--truncate", "10"], "quantum spins only"),
-  ])
+  @Test(
+    "bad input exits non-zero with a clear message",
+    arguments: [
+      (["lanczos", "--spins", "banana"], "banana"),
+      (["lanczos", "--spins", "classical", "--n", "inf", "--truncate", "10"], "quantum spins only"),
+    ])
   func badInput(arguments: [String], message: String) throws {
     let r = try krylov(arguments)
     #expect(r.status != 0)

@@ -13,13 +13,13 @@ final class MixedSpinsFixture: @unchecked Sendable {
     data = directory.appendingPathComponent("data").path
     let spec = directory.appendingPathComponent("spec.json")
     try? #"""
-      { "name": "mixed", "seed": 5, "steps": 14,
-        "groups": [
-          { "spins": "classical", "model": "mfim", "sizes": ["inf"], "operators": ["sz_total"], "samples": 2,
-            "parameters": { "g": { "range": [-1.3, -0.8] } } },
-          { "model": "mfim", "sizes": [6], "operators": ["sz_total"], "samples": 1,
-            "parameters": { "g": { "range": [-1.3, -0.8] } } } ] }
-      """#.write(to: spec, atomically: true, encoding: .utf8)
+    { "name": "mixed", "seed": 5, "steps": 14,
+      "groups": [
+        { "spins": "classical", "model": "mfim", "sizes": ["inf"], "operators": ["sz_total"], "samples": 2,
+          "parameters": { "g": { "range": [-1.3, -0.8] } } },
+        { "model": "mfim", "sizes": [6], "operators": ["sz_total"], "samples": 1,
+          "parameters": { "g": { "range": [-1.3, -0.8] } } } ] }
+    """#.write(to: spec, atomically: true, encoding: .utf8)
     var error: String?
     if let r = try? krylov(["dataset", "build", "--spec", spec.path, "--out", data, "-q"]), r.status != 0 { error = r.err }
     buildError = error
@@ -48,7 +48,8 @@ struct ClassicalForecastingTests {
       // physics.md §6: for sz_total under mfim, b_1 = |g| exactly.
       let g = try #require((entry["parameters"] as? [String: Double])?["g"])
       let file = fixture.data + "/" + (try #require(entry["file"] as? String))
-      let sequence = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+      let sequence = try #require(
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
       let b = try #require(sequence["b"] as? [Double])
       #expect(b.count == 14)
       #expect(abs(b[0] - abs(g)) < 1e-12 * abs(g))
@@ -61,7 +62,8 @@ struct ClassicalForecastingTests {
   func badSpins() throws {
     let dir = try temporaryDirectory()
     let spec = dir.appendingPathComponent("bad.json")
-    try #"{"name": "x", "seed": 1, "steps": 5, "groups": [{"spins": "semiclassical", "model": "mfim", "sizes": [4], "operators": ["sz_total"]}]}"#
+    try
+      #"{"name": "x", "seed": 1, "steps": 5, "groups": [{"spins": "semiclassical", "model": "mfim", "sizes": [4], "operators": ["sz_total"]}]}"#
       .write(to: spec, atomically: true, encoding: .utf8)
     let r = try krylov(["dataset", "build", "--spec", spec.path, "--out", dir.appendingPathComponent("out").path])
     #expect(r.status != 0)
@@ -114,7 +116,10 @@ struct ClassicalForecastingTests {
       let end = try #require(continued["md_end"] as? Double)
       #expect(abs(end - 1) < 1e-9)
       let methods = try #require(continued["methods"] as? [String: [String: Double]])
-      #expect(Set(methods.keys) == ["computed b_1..b_M alone", "transformer", "linear_fit", "log_corrected_fit", "best_fit", "linear_ar"])
+      #expect(
+        Set(methods.keys) == [
+          "computed b_1..b_M alone", "transformer", "linear_fit", "log_corrected_fit", "best_fit", "linear_ar",
+        ])
       // Up to t = 1, twelve exact coefficients already fix C(t): it agrees with the simulation throughout.
       let alone = try #require(methods["computed b_1..b_M alone"])
       #expect(alone["agrees_until"] == end, "\(alone)")
@@ -131,7 +136,9 @@ struct ClassicalForecastingTests {
     let dir = try temporaryDirectory()
     let classical = dir.appendingPathComponent("classical.json").path
     let quantum = dir.appendingPathComponent("quantum.json").path
-    #expect(try krylov(["lanczos", "--spins", "classical", "--n", "inf", "--steps", "12", "--format", "json", "-o", classical, "-q"]).status == 0)
+    #expect(
+      try krylov(["lanczos", "--spins", "classical", "--n", "inf", "--steps", "12", "--format", "json", "-o", classical, "-q"])
+        .status == 0)
     #expect(try krylov(["lanczos", "--n", "6", "--steps", "12", "--format", "json", "-o", quantum, "-q"]).status == 0)
     for (file, name) in [(classical, "embedded classical"), (quantum, "embedded default")] {
       let r = try krylov(["forecast", "--input", file, "--prefix", "10", "--horizon", "20", "--format", "json"])
@@ -167,7 +174,8 @@ struct ClassicalForecastingTests {
     ])
     #expect(tuned.status == 0, "\(tuned.err)")
     let header = try checkpointMetadata(out)
-    let training = try #require(header["training"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
+    let training = try #require(
+      header["training"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
     #expect(training["initial_weights"] as? String == "default")
     #expect(training["spins"] as? [String] == ["classical", "quantum"])
   }

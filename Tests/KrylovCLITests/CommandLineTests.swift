@@ -165,7 +165,8 @@ struct CommandLineTests {
     struct Coefficients: Decodable { var b: [Double] }
     let b = try JSONDecoder().decode(Coefficients.self, from: Data(contentsOf: URL(fileURLWithPath: json))).b
     let bare = dir.appendingPathComponent("bare.csv").path
-    try b.enumerated().map { "\($0.offset + 1),\($0.element)" }.joined(separator: "\n").write(toFile: bare, atomically: true, encoding: .utf8)
+    try b.enumerated().map { "\($0.offset + 1),\($0.element)" }.joined(separator: "\n").write(
+      toFile: bare, atomically: true, encoding: .utf8)
     let c = try krylov(["observe", "--input", bare, "--tmax", "2", "--dt", "0.5"])
     #expect(c.out.split(separator: "\n").filter { $0.first?.isNumber == true } == rows)
     let j = try krylov(["observe", "--input", bare, "--tmax", "1", "--dt", "0.5", "--format", "json"])

@@ -17,15 +17,17 @@ final class ForecasterFixture: @unchecked Sendable {
     let spec = directory.appendingPathComponent("spec.json")
     let config = directory.appendingPathComponent("config.json")
     try? #"""
-      { "name": "tiny", "seed": 3, "steps": 80,
-        "groups": [ { "model": "mfim", "sizes": [5, 6], "operators": ["sz_total"], "samples": 3,
-                      "parameters": { "g": { "range": [-1.3, -0.8] } } } ] }
-      """#.write(to: spec, atomically: true, encoding: .utf8)
-    try? #"{"layers": 1, "heads": 2, "channels": 8, "batchSize": 4, "sequenceLength": 60, "evaluationInterval": 5, "warmupSteps": 2}"#
+    { "name": "tiny", "seed": 3, "steps": 80,
+      "groups": [ { "model": "mfim", "sizes": [5, 6], "operators": ["sz_total"], "samples": 3,
+                    "parameters": { "g": { "range": [-1.3, -0.8] } } } ] }
+    """#.write(to: spec, atomically: true, encoding: .utf8)
+    try?
+      #"{"layers": 1, "heads": 2, "channels": 8, "batchSize": 4, "sequenceLength": 60, "evaluationInterval": 5, "warmupSteps": 2}"#
       .write(to: config, atomically: true, encoding: .utf8)
     var error: String?
     if let r = try? krylov(["dataset", "build", "--spec", spec.path, "--out", data, "-q"]), r.status != 0 { error = r.err }
-    if error == nil, let r = try? krylov(["train", "--data", data, "--out", model, "--config", config.path, "--steps", "10", "-q"]),
+    if error == nil,
+      let r = try? krylov(["train", "--data", data, "--out", model, "--config", config.path, "--steps", "10", "-q"]),
       r.status != 0
     {
       error = r.err
@@ -44,7 +46,8 @@ struct ForecasterCommandTests {
   func datasetCache() throws {
     #expect(fixture.buildError == nil, "\(fixture.buildError ?? "")")
     let manifest = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.data + "/manifest.json"))) as? [String: Any])
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.data + "/manifest.json")))
+        as? [String: Any])
     let entries = try #require(manifest["entries"] as? [[String: Any]])
     #expect(entries.count == 6)
     #expect(manifest["complete"] as? Bool == true)
@@ -71,11 +74,19 @@ struct ForecasterCommandTests {
     #expect(missing.err.contains("no manifest.json"))
   }
 
-  @Test("a bad spec is refused with the reason", arguments: [
-    (#"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "ising", "sizes": [4], "operators": ["sz_total"]}]}"#, "'ising' is not one of"),
-    (#"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "mfim", "sizes": [4], "operators": ["sz_total"], "parameters": {"q": {"values": [1]}}}]}"#, "'q' is not a parameter of mfim"),
-    (#"{"name": "x", "seed": 1, "groups": []}"#, "missing key 'steps'"),
-  ])
+  @Test(
+    "a bad spec is refused with the reason",
+    arguments: [
+      (
+        #"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "ising", "sizes": [4], "operators": ["sz_total"]}]}"#,
+        "'ising' is not one of"
+      ),
+      (
+        #"{"name": "x", "seed": 1, "steps": 10, "groups": [{"model": "mfim", "sizes": [4], "operators": ["sz_total"], "parameters": {"q": {"values": [1]}}}]}"#,
+        "'q' is not a parameter of mfim"
+      ),
+      (#"{"name": "x", "seed": 1, "groups": []}"#, "missing key 'steps'"),
+    ])
   func badSpec(text: String, fragment: String) throws {
     let dir = try temporaryDirectory()
     let spec = dir.appendingPathComponent("bad.json")
@@ -87,7 +98,9 @@ struct ForecasterCommandTests {
 
   @Test("forecast JSON: forecast, every baseline over the same n, and errors against the truth")
   func forecastJSON() throws {
-    let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "60", "--model", fixture.model, "--format", "json"])
+    let r = try krylov([
+      "forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "60", "--model", fixture.model, "--format", "json",
+    ])
     #expect(r.status == 0, "\(r.err)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
     let forecast = try #require(object["forecast"] as? [Double])
@@ -126,23 +139,32 @@ struct ForecasterCommandTests {
 
   @Test("ablate ranks every head and reports errors against the truth")
   func ablateRanking() throws {
-    let r = try krylov(["ablate", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--rank", "heads"])
+    let r = try krylov([
+      "ablate", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--rank", "heads",
+    ])
     #expect(r.status == 0, "\(r.err)")
     let rows = r.out.split(separator: "\n").filter { !$0.hasPrefix("#") }
     #expect(rows.first == "ablation,change_vs_unablated,error,unablated_error,error_ratio")
     #expect(rows.count == 1 + 1 + 2)
     #expect(rows[1].hasPrefix("\"none\",0,"))
-    let all = try krylov(["ablate", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--heads", "L0H0,L0H1"])
+    let all = try krylov([
+      "ablate", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--heads",
+      "L0H0,L0H1",
+    ])
     #expect(all.status == 0)
     #expect(all.out.contains("heads L0H0+L0H1"))
-    let bad = try krylov(["ablate", "--input", fixture.sequence, "--model", fixture.model, "--prefix", "20", "--horizon", "40", "--heads", "L3H0"])
+    let bad = try krylov([
+      "ablate", "--input", fixture.sequence, "--model", fixture.model, "--prefix", "20", "--horizon", "40", "--heads", "L3H0",
+    ])
     #expect(bad.status == 1)
     #expect(bad.err.contains("does not exist"))
   }
 
   @Test("evaluate reports per-system errors and skips short sequences")
   func evaluate() throws {
-    let r = try krylov(["evaluate", "--data", fixture.data, "--model", fixture.model, "--prefix", "20", "--horizon", "60", "--format", "json"])
+    let r = try krylov([
+      "evaluate", "--data", fixture.data, "--model", fixture.model, "--prefix", "20", "--horizon", "60", "--format", "json",
+    ])
     #expect(r.status == 0, "\(r.err)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
     let systems = try #require(object["systems"] as? [[String: Any]])
@@ -160,7 +182,9 @@ struct ForecasterCommandTests {
     let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", broken.path])
     #expect(r.status == 1)
     #expect(r.err.contains("truncated"), "\(r.err)")
-    let long = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "5000", "--horizon", "6000", "--model", fixture.model])
+    let long = try krylov([
+      "forecast", "--input", fixture.sequence, "--prefix", "5000", "--horizon", "6000", "--model", fixture.model,
+    ])
     #expect(long.status == 1)
     #expect(long.err.contains("trusted coefficients"), "\(long.err)")
     let usage = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "30", "--horizon", "20"])
@@ -200,7 +224,9 @@ struct ExplorerCommandTests {
   @Test("render prints the whole frame after the run and forecast")
   func render() throws {
     let model = ForecasterFixture.shared.model
-    let r = try krylov(["render", "--n", "6", "--steps", "80", "--prefix", "20", "--width", "100", "--height", "30", "--checkpoint", model])
+    let r = try krylov([
+      "render", "--n", "6", "--steps", "80", "--prefix", "20", "--width", "100", "--height", "30", "--checkpoint", model,
+    ])
     #expect(r.status == 0, "\(r.err)")
     let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
     #expect(lines.count == 30)

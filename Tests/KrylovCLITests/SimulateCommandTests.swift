@@ -9,13 +9,17 @@ struct SimulateCommandTests {
 
   @Test("CSV: metadata lines first, then t,C,stderr rows on the grid")
   func csv() throws {
-    let r = try krylov(["simulate", "--spins", "classical", "--n", "8", "--samples", "600", "--tmax", "0.5", "--dt", "0.1", "--seed", "4", "-q"])
+    let r = try krylov([
+      "simulate", "--spins", "classical", "--n", "8", "--samples", "600", "--tmax", "0.5", "--dt", "0.1", "--seed", "4", "-q",
+    ])
     #expect(r.status == 0, "\(r.err)")
     #expect(r.err.isEmpty)
     let lines = r.out.split(separator: "\n").map(String.init)
     let header = try #require(lines.firstIndex(of: "t,C,stderr"))
     #expect(lines[..<header].allSatisfy { $0.hasPrefix("#") })
-    for line in ["# spins: classical", "# model: mfim", "# n: 8", "# operator: sz_total", "# samples: 600", "# seed: 4", "# stop: completed"] {
+    for line in [
+      "# spins: classical", "# model: mfim", "# n: 8", "# operator: sz_total", "# samples: 600", "# seed: 4", "# stop: completed",
+    ] {
       #expect(lines.contains(line), "\(line)")
     }
     let data = rows(r.out)
@@ -29,7 +33,10 @@ struct SimulateCommandTests {
 
   @Test("JSON: t, C, stderr arrays, the system and the sample count")
   func json() throws {
-    let r = try krylov(["simulate", "--model", "xxz", "--op", "sx_total", "--n", "6", "--bc", "obc", "--samples", "300", "--tmax", "0.2", "--dt", "0.1", "--format", "json", "-q"])
+    let r = try krylov([
+      "simulate", "--model", "xxz", "--op", "sx_total", "--n", "6", "--bc", "obc", "--samples", "300", "--tmax", "0.2", "--dt",
+      "0.1", "--format", "json", "-q",
+    ])
     #expect(r.status == 0, "\(r.err)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
     #expect((object["t"] as? [Double]) == [0, 0.1, 0.2])

@@ -131,9 +131,13 @@ struct ClassicalChainTests {
       var wholeOut = [Double](repeating: .nan, count: space.blockDimensions[target])
       var prefixOut = [Double](repeating: .nan, count: outLength)
       full.withUnsafeBufferPointer { input in
-        wholeOut.withUnsafeMutableBufferPointer { space.applyLiouvillian(block: source, input: input, output: $0, perturbation: 0) }
+        wholeOut.withUnsafeMutableBufferPointer {
+          space.applyLiouvillian(block: source, input: input, output: $0, perturbation: 0)
+        }
         let prefix = UnsafeBufferPointer(rebasing: input[0..<inLength])
-        prefixOut.withUnsafeMutableBufferPointer { space.applyLiouvillian(block: source, input: prefix, output: $0, perturbation: 0) }
+        prefixOut.withUnsafeMutableBufferPointer {
+          space.applyLiouvillian(block: source, input: prefix, output: $0, perturbation: 0)
+        }
       }
       #expect(Array(wholeOut[0..<outLength]) == prefixOut, "step \(n)")
       #expect(wholeOut[outLength...].allSatisfy { $0 == 0 }, "step \(n): nothing beyond the prefix")

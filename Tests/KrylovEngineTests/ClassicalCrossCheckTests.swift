@@ -31,7 +31,8 @@ struct ClassicalCrossCheckTests {
       let truncation = abs(c - shorter.autocorrelation(at: t))
       guard truncation < 1e-3 else { continue }
       let sigma = estimate.standardErrors[k]
-      #expect(abs(c - estimate.values[k]) <= 3 * sigma + truncation, "t = \(t): exact \(c), simulated \(estimate.values[k]) ± \(sigma)")
+      #expect(
+        abs(c - estimate.values[k]) <= 3 * sigma + truncation, "t = \(t): exact \(c), simulated \(estimate.values[k]) ± \(sigma)")
       compared += 1
     }
     // The comparison covers most of t ≤ 3, and C(t) there is far from trivial (it changes sign).

@@ -229,7 +229,9 @@ struct ClassicalDynamicsTests {
   }
 
   /// Largest error at times 1, 2, 3 against RK4 at a tiny step.
-  private func trajectoryError(order: ColourSplitIntegrator.Order, dt: Double, start: [Double], reference: [[Double]]) throws -> Double {
+  private func trajectoryError(order: ColourSplitIntegrator.Order, dt: Double, start: [Double], reference: [[Double]]) throws
+    -> Double
+  {
     let chain = try SpinChain(model: .mfim, size: 6, operator: .szTotal)
     let integrator = ColourSplitIntegrator(hamiltonian: try SpinMonomialSum.hamiltonian(of: chain), order: order)
     var s = start
@@ -258,7 +260,8 @@ struct ClassicalDynamicsTests {
     #expect(coarse / fine > 0.7 * expected && coarse / fine < 1.4 * expected, "ratio \(coarse / fine), expected \(expected)")
   }
 
-  @Test("the drift of a conserved quantity other than H (total S^z under xxz) shrinks at the method's order",
+  @Test(
+    "the drift of a conserved quantity other than H (total S^z under xxz) shrinks at the method's order",
     arguments: ColourSplitIntegrator.Order.allCases)
   func conservedDriftOrder(order: ColourSplitIntegrator.Order) throws {
     let chain = try SpinChain(model: .xxz, size: 8, operator: .szTotal)
@@ -354,7 +357,8 @@ struct ClassicalDynamicsTests {
 
     // Stopping after three chunks gives exactly the estimate of a run of three chunks.
     let polls = Atomic<Int>(0)
-    let stopped = run(samples: 2000, seed: 7).run(threads: 1, isCancelled: { polls.wrappingAdd(1, ordering: .relaxed).oldValue >= 3 })
+    let stopped = run(samples: 2000, seed: 7).run(
+      threads: 1, isCancelled: { polls.wrappingAdd(1, ordering: .relaxed).oldValue >= 3 })
     let short = run(samples: 3 * ClassicalAutocorrelation.chunkSize, seed: 7).run(threads: 2)
     #expect(stopped.cancelled && stopped.samples == 3 * ClassicalAutocorrelation.chunkSize)
     #expect(stopped.values == short.values && stopped.standardErrors == short.standardErrors)

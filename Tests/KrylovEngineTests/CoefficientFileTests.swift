@@ -48,14 +48,16 @@ struct CoefficientFileTests {
     #expect(try CoefficientFile.parse(text).coefficients == values)
   }
 
-  @Test("bad files name the line and the problem", arguments: [
-    ("1,0.5\n3,0.7\n", 2, "expected n = 2"),
-    ("1,0.5\n2,abc\n", 2, "not a finite"),
-    ("1,0.5\n2,-1\n", 2, "not a finite"),
-    ("1;0.5\n", 1, "expected 'n,b_n'"),
-    ("x,y\nfoo,1\n", 2, "not a whole number"),
-    ("n,b_n,trusted\n1,0.5,yes\n", 2, "0 or 1"),
-  ])
+  @Test(
+    "bad files name the line and the problem",
+    arguments: [
+      ("1,0.5\n3,0.7\n", 2, "expected n = 2"),
+      ("1,0.5\n2,abc\n", 2, "not a finite"),
+      ("1,0.5\n2,-1\n", 2, "not a finite"),
+      ("1;0.5\n", 1, "expected 'n,b_n'"),
+      ("x,y\nfoo,1\n", 2, "not a whole number"),
+      ("n,b_n,trusted\n1,0.5,yes\n", 2, "0 or 1"),
+    ])
   func badCSV(text: String, line: Int, fragment: String) {
     do {
       _ = try CoefficientFile.parse(text, path: "f.csv")

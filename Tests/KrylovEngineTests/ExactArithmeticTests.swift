@@ -10,12 +10,15 @@ func engineRun(_ chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto) t
 
 /// Every trusted coefficient must match exact arithmetic to 1e-10 relative, and the
 /// exhaustion step must be the exact one whenever the run says it is trusted.
-func expectHonest(_ result: LanczosResult, _ exact: ExactLanczos, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectHonest(
+  _ result: LanczosResult, _ exact: ExactLanczos, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
   let reference = exact.coefficients
   #expect(result.trustedCount <= reference.count || exact.exhausted == false, "\(label)", sourceLocation: sourceLocation)
   for n in 0..<min(result.trustedCount, reference.count) {
     let error = abs(result.coefficients[n] - reference[n]) / reference[n]
-    #expect(error <= 1e-10, "\(label): b_\(n + 1) = \(result.coefficients[n]) vs exact \(reference[n])", sourceLocation: sourceLocation)
+    #expect(
+      error <= 1e-10, "\(label): b_\(n + 1) = \(result.coefficients[n]) vs exact \(reference[n])", sourceLocation: sourceLocation)
   }
   if exact.exhausted && result.trustedCount == reference.count {
     // Every coefficient before the exact exhaustion is trusted: the run must stop exactly there.
@@ -24,7 +27,9 @@ func expectHonest(_ result: LanczosResult, _ exact: ExactLanczos, _ label: Strin
     #expect(result.krylovDimension == reference.count + 1, "\(label)", sourceLocation: sourceLocation)
   }
   if result.exhausted && result.exhaustionTrusted {
-    #expect(exact.exhausted && reference.count == result.coefficients.count, "\(label): trusted exhaustion must be exact", sourceLocation: sourceLocation)
+    #expect(
+      exact.exhausted && reference.count == result.coefficients.count, "\(label): trusted exhaustion must be exact",
+      sourceLocation: sourceLocation)
   }
 }
 
@@ -42,16 +47,20 @@ struct ExactArithmeticTests {
     let result = try engineRun(chain, steps: 40)
     expectHonest(result, exact, chain.label)
     // Near an exhaustion point b_n falls towards zero and relative accuracy goes with it: most, not all, are trusted.
-    #expect(Double(result.trustedCount) >= 0.8 * Double(exact.coefficients.count), "\(chain.label): trusted \(result.trustedCount) of \(exact.coefficients.count)")
+    #expect(
+      Double(result.trustedCount) >= 0.8 * Double(exact.coefficients.count),
+      "\(chain.label): trusted \(result.trustedCount) of \(exact.coefficients.count)")
     if exact.exhausted {
       #expect(result.exhausted, "\(chain.label)")
       #expect(result.krylovDimension == exact.coefficients.count + 1, "\(chain.label)")
     }
   }
 
-  @Test("conserved operators stop at b_1 = 0", arguments: [
-    (ModelName.xxz, OperatorName.szTotal), (.j1j2, .szTotal), (.j1j2, .sxTotal),
-  ])
+  @Test(
+    "conserved operators stop at b_1 = 0",
+    arguments: [
+      (ModelName.xxz, OperatorName.szTotal), (.j1j2, .szTotal), (.j1j2, .sxTotal),
+    ])
   func conserved(model: ModelName, op: OperatorName) throws {
     let chain = try SpinChain(model: model, size: 6, boundary: .pbc, operator: op)
     let result = try engineRun(chain, steps: 50)
@@ -74,7 +83,9 @@ struct ExactArithmeticTests {
   }
 
   // Exact integers grow to ~6000 bits by n = 30 at N = 5 (24000 by n = 60): 30 steps keeps this fast.
-  @Test("N = 5, pbc: every model and operator, 30 steps", arguments: ModelName.allCases.flatMap { m in OperatorName.allCases.map { (m, $0) } })
+  @Test(
+    "N = 5, pbc: every model and operator, 30 steps",
+    arguments: ModelName.allCases.flatMap { m in OperatorName.allCases.map { (m, $0) } })
   func fiveSites(model: ModelName, op: OperatorName) throws {
     let chain = try SpinChain(model: model, size: 5, boundary: .pbc, operator: op)
     let exact = ExactLanczos(hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator(), steps: 30)
@@ -98,7 +109,9 @@ struct ExactArithmeticTests {
     expectHonest(result, exact, "full basis")
     #expect(result.trustedCount >= 30 && result.trustedCount < 45, "trusted \(result.trustedCount)")
     // And the untrusted tail really goes wrong: the criterion is not merely cautious.
-    let worst = (result.trustedCount..<steps).map { abs(result.coefficients[$0] - exact.coefficients[$0]) / exact.coefficients[$0] }.max() ?? 0
+    let worst =
+      (result.trustedCount..<steps).map { abs(result.coefficients[$0] - exact.coefficients[$0]) / exact.coefficients[$0] }.max()
+      ?? 0
     #expect(worst > 1e-4, "worst untrusted error \(worst)")
     // While the same system in its sector is trusted throughout.
     let sector = try engineRun(chain, steps: steps)

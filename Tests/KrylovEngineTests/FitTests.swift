@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import KrylovEngine
+import Testing
 
 @Suite("Baselines: asymptotic fits and the linear autoregressive model")
 struct FitTests {

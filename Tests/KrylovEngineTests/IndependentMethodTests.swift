@@ -60,10 +60,12 @@ struct IndependentMethodTests {
     return delta.dropFirst().map { $0.squareRoot() }
   }
 
-  @Test("moments μ_2k from Pauli-sum algebra give b_1..b_6", arguments: [
-    (ModelName.mfim, OperatorName.szTotal, Boundary.pbc), (.mfim, .x0, .obc), (.tfim, .zzTotal, .pbc),
-    (.xxz, .sxTotal, .pbc), (.j1j2, .z0, .pbc), (.mfim, .zzTotal, .obc),
-  ])
+  @Test(
+    "moments μ_2k from Pauli-sum algebra give b_1..b_6",
+    arguments: [
+      (ModelName.mfim, OperatorName.szTotal, Boundary.pbc), (.mfim, .x0, .obc), (.tfim, .zzTotal, .pbc),
+      (.xxz, .sxTotal, .pbc), (.j1j2, .z0, .pbc), (.mfim, .zzTotal, .obc),
+    ])
   func moments(model: ModelName, op: OperatorName, bc: Boundary) throws {
     let chain = try SpinChain(model: model, size: 8, boundary: bc, operator: op)
     let h = try chain.hamiltonian()
@@ -142,14 +144,18 @@ struct ObservableTests {
   // Systems whose trusted coefficients reach t = 10: long trusted runs, or trusted exhaustion
   // (which fixes C(t) for every t). Integrable systems whose trust ends early (xxz, j1j2 at
   // N = 6: 14 to 68 trusted) cannot fix C(t) out to t = 10; docs/benchmarks.md lists them.
-  @Test("C(t) from the engine's b_n equals the dense matrix exponential, N = 6, t ≤ 10", arguments: [
-    (ModelName.mfim, OperatorName.szTotal), (.mfim, .z0), (.mfim, .zzTotal), (.tfim, .sxTotal), (.tfim, .zzTotal),
-  ])
+  @Test(
+    "C(t) from the engine's b_n equals the dense matrix exponential, N = 6, t ≤ 10",
+    arguments: [
+      (ModelName.mfim, OperatorName.szTotal), (.mfim, .z0), (.mfim, .zzTotal), (.tfim, .sxTotal), (.tfim, .zzTotal),
+    ])
   func denseAutocorrelationAgrees(model: ModelName, op: OperatorName) throws {
     let chain = try SpinChain(model: model, size: 6, boundary: .pbc, operator: op)
     // The trusted prefix (or the whole sequence up to a trusted exhaustion) fixes C(t) for t ≤ 10.
     let result = try engineRun(chain, steps: 400)
-    #expect(result.trustedCount >= 150 || (result.exhaustionTrusted && result.trustedCount == result.coefficients.count), "\(chain.label)")
+    #expect(
+      result.trustedCount >= 150 || (result.exhaustionTrusted && result.trustedCount == result.coefficients.count),
+      "\(chain.label)")
     let d = try KrylovChainDynamics(coefficients: Array(result.coefficients.prefix(result.trustedCount)))
     let grid = stride(from: 0.0, through: 10.0, by: 0.5).map { $0 }
     let h = DenseMatrix.of(try chain.hamiltonian(), sites: 6).realPart

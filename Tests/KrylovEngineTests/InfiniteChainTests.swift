@@ -13,10 +13,12 @@ struct InfiniteChainTests {
   // Light cone: with nearest-neighbour terms O_n spans at most n + w sites (w the operator's
   // width), so a ring of N sites cannot tell itself from the infinite chain while n ≤ N − w − 1
   // (n ≤ 9 on 12 sites even for zz_total; a ring of 10 departs at b_8 for xxz / zz_total).
-  @Test("agrees with a ring of 12 sites over 8 steps (inside the light cone)", arguments: [
-    (ModelName.mfim, OperatorName.szTotal), (.mfim, .sxTotal), (.mfim, .zzTotal), (.tfim, .szTotal),
-    (.xxz, .sxTotal), (.xxz, .zzTotal),
-  ])
+  @Test(
+    "agrees with a ring of 12 sites over 8 steps (inside the light cone)",
+    arguments: [
+      (ModelName.mfim, OperatorName.szTotal), (.mfim, .sxTotal), (.mfim, .zzTotal), (.tfim, .szTotal),
+      (.xxz, .sxTotal), (.xxz, .zzTotal),
+    ])
   func agreesWithRing(model: ModelName, op: OperatorName) throws {
     let inf = try infinite(model, op, steps: 8)
     #expect(inf.trustedCount == inf.coefficients.count)

@@ -92,8 +92,10 @@ struct ReorthogonalizationTests {
     #expect(small.reorthogonalization == .full && small.precision == .double)
     let large = try RunPlan(chain: SpinChain(model: .mfim, size: 12, boundary: .pbc, operator: .szTotal), steps: 300)
     #expect(large.reorthogonalization == .partial && large.precision == .single)
-    #expect(large.estimatedBytes < (try RunPlan(
-      chain: SpinChain(model: .mfim, size: 12, boundary: .pbc, operator: .szTotal), steps: 300,
-      reorthogonalization: .full, precision: .double)).estimatedBytes)
+    #expect(
+      large.estimatedBytes
+        < (try RunPlan(
+          chain: SpinChain(model: .mfim, size: 12, boundary: .pbc, operator: .szTotal), steps: 300,
+          reorthogonalization: .full, precision: .double)).estimatedBytes)
   }
 }

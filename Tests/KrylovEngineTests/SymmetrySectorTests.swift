@@ -3,13 +3,15 @@ import Testing
 
 @Suite("Symmetry sectors")
 struct SymmetrySectorTests {
-  @Test("the detected group matches the system", arguments: [
-    (OperatorName.szTotal, Boundary.pbc, 12, true, true),
-    (.zzTotal, .pbc, 12, true, true),
-    (.z0, .pbc, 2, false, true),  // reflection about site 0
-    (.szTotal, .obc, 2, false, true),  // mirror of the open chain
-    (.x0, .obc, 1, false, false),
-  ])
+  @Test(
+    "the detected group matches the system",
+    arguments: [
+      (OperatorName.szTotal, Boundary.pbc, 12, true, true),
+      (.zzTotal, .pbc, 12, true, true),
+      (.z0, .pbc, 2, false, true),  // reflection about site 0
+      (.szTotal, .obc, 2, false, true),  // mirror of the open chain
+      (.x0, .obc, 1, false, false),
+    ])
   func groups(op: OperatorName, bc: Boundary, order: Int, translations: Bool, reflections: Bool) throws {
     let chain = try SpinChain(model: .mfim, size: 6, boundary: bc, operator: op)
     let g = SymmetryGroup.detect(
@@ -92,9 +94,11 @@ struct SymmetrySectorTests {
     #expect(try detected(.mfim, .szTotal) == .none)
   }
 
-  @Test("spin flips halve the sector and leave every trusted b_n unchanged", arguments: [
-    (ModelName.tfim, OperatorName.szTotal), (.xxz, .sxTotal), (.j1j2, .zzTotal),
-  ])
+  @Test(
+    "spin flips halve the sector and leave every trusted b_n unchanged",
+    arguments: [
+      (ModelName.tfim, OperatorName.szTotal), (.xxz, .sxTotal), (.j1j2, .zzTotal),
+    ])
   func flipsKeepCoefficients(model: ModelName, op: OperatorName) throws {
     let chain = try SpinChain(model: model, size: 8, boundary: .pbc, operator: op)
     let plan = try RunPlan(chain: chain, steps: 60)
@@ -114,10 +118,12 @@ struct SymmetrySectorTests {
     }
   }
 
-  @Test("the sector Liouvillian equals i[H, ·] on Pauli sums", arguments: [
-    (ModelName.mfim, OperatorName.szTotal, Boundary.pbc), (.j1j2, .z0, .pbc), (.xxz, .sxTotal, .obc),
-    (.tfim, .x0, .obc),
-  ])
+  @Test(
+    "the sector Liouvillian equals i[H, ·] on Pauli sums",
+    arguments: [
+      (ModelName.mfim, OperatorName.szTotal, Boundary.pbc), (.j1j2, .z0, .pbc), (.xxz, .sxTotal, .obc),
+      (.tfim, .x0, .obc),
+    ])
   func liouvillian(model: ModelName, op: OperatorName, bc: Boundary) throws {
     let chain = try SpinChain(model: model, size: 6, boundary: bc, operator: op)
     let plan = try RunPlan(chain: chain, steps: 4)
@@ -222,8 +228,12 @@ struct RunControlTests {
     } catch {
       let fits = try #require(error.largestSizeThatFits)
       #expect(fits < 16 && fits >= 8)
-      #expect(try RunPlan(chain: SpinChain(model: .mfim, size: fits, boundary: .pbc, operator: .szTotal), steps: 300).estimatedBytes <= 1 << 30)
-      #expect(try RunPlan(chain: SpinChain(model: .mfim, size: fits + 1, boundary: .pbc, operator: .szTotal), steps: 300).estimatedBytes > 1 << 30)
+      #expect(
+        try RunPlan(chain: SpinChain(model: .mfim, size: fits, boundary: .pbc, operator: .szTotal), steps: 300).estimatedBytes
+          <= 1 << 30)
+      #expect(
+        try RunPlan(chain: SpinChain(model: .mfim, size: fits + 1, boundary: .pbc, operator: .szTotal), steps: 300).estimatedBytes
+          > 1 << 30)
       #expect(error.description.contains("largest N that fits is \(fits)"))
     }
   }
@@ -234,8 +244,10 @@ struct RunControlTests {
     let plan = try RunPlan(chain: chain, steps: 200)
     let space = try plan.buildSectorSpace()
     #expect(space.blockDimensions == plan.blockDimensions)
-    let held = space.storageBytes + LanczosDriver.vectorBytes(
-      blockDimensions: space.blockDimensions, initialBlock: space.initialBlock, steps: 200)
+    let held =
+      space.storageBytes
+      + LanczosDriver.vectorBytes(
+        blockDimensions: space.blockDimensions, initialBlock: space.initialBlock, steps: 200)
     #expect(held <= plan.estimatedBytes)
   }
 }

@@ -1,6 +1,5 @@
-import Testing
-
 import KrylovEngine
+import Testing
 
 @Suite("Truncated infinite chain")
 struct TruncatedInfiniteChainTests {

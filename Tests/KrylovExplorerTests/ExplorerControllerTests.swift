@@ -137,7 +137,8 @@ struct SimulationControllerTests {
     var state = ExplorerState()
     state.settings.size = .finite(6)
     state.settings.steps = 8
-    let switching = ExplorerController(state: state, forecasters: [.quantum: (quantumModel, "q-model"), .classical: (classicalModel, "c-model")])
+    let switching = ExplorerController(
+      state: state, forecasters: [.quantum: (quantumModel, "q-model"), .classical: (classicalModel, "c-model")])
     #expect(switching.state.modelName == "q-model")
     #expect(switching.state.modelShape == (quantumModel.config.layers, quantumModel.config.heads))
     // Moving to a smaller model keeps the attention selection and the ablation inside it.

@@ -107,7 +107,9 @@ struct ExplorerStateTests {
     let builtIn = try SpinChain(model: .mfim, size: 6, operator: .szTotal)
     var custom = s.settings
     custom.size = .finite(6)
-    let a = LanczosDriver(space: try RunPlan(chain: try custom.chain(), steps: 12).buildSpace(), options: LanczosOptions(steps: 12)).run()
+    let a = LanczosDriver(
+      space: try RunPlan(chain: try custom.chain(), steps: 12).buildSpace(), options: LanczosOptions(steps: 12)
+    ).run()
     let b = LanczosDriver(space: try RunPlan(chain: builtIn, steps: 12).buildSpace(), options: LanczosOptions(steps: 12)).run()
     for (x, y) in zip(a.coefficients, b.coefficients) { #expect(abs(x - y) < 1e-12 * y) }
     // ←/→ clears it.
@@ -177,8 +179,14 @@ struct ExplorerFrameTests {
     let screen = Rect(x: 0, y: 0, width: 120, height: 36)
     let panes = ExplorerFrame.layout(screen)
     let coefficients = try #require(panes[.coefficients])
-    #expect(ExplorerFrame.actions(for: .click(x: coefficients.x + 5, y: coefficients.y + 5), screen: screen, state: s) == [.focus(.coefficients)])
-    #expect(ExplorerFrame.actions(for: .wheel(up: true, x: coefficients.x + 5, y: coefficients.y + 5), screen: screen, state: s) == [.zoomIn])
+    #expect(
+      ExplorerFrame.actions(for: .click(x: coefficients.x + 5, y: coefficients.y + 5), screen: screen, state: s) == [
+        .focus(.coefficients)
+      ])
+    #expect(
+      ExplorerFrame.actions(for: .wheel(up: true, x: coefficients.x + 5, y: coefficients.y + 5), screen: screen, state: s) == [
+        .zoomIn
+      ])
     // The label "H2●" of layer 1 in the heads pane: inner x + 4 + 2·4, inner y + 1.
     let heads = try #require(panes[.ablation])
     let click = Key.click(x: heads.x + 1 + 4 + 8, y: heads.y + 1 + 1)

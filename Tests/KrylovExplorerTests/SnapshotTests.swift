@@ -6,7 +6,9 @@ import Testing
 
 /// Compares `text` with `Snapshots/<name>.txt`; a missing snapshot, or RECORD_SNAPSHOTS=1,
 /// writes the file and fails, so a new baseline is always looked at before it is trusted.
-func expectSnapshot(_ text: String, named name: String, filePath: String = #filePath, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectSnapshot(
+  _ text: String, named name: String, filePath: String = #filePath, sourceLocation: SourceLocation = #_sourceLocation
+) {
   let url = URL(fileURLWithPath: filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name).txt")
   let record = ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1"
   guard !record, let expected = try? String(contentsOf: url, encoding: .utf8) else {

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import KrylovForecaster
+import Testing
 
 /// Deterministic pseudo-random values in [-1, 1).
 func randomValues(_ n: Int, seed: UInt64) -> [Double] {
@@ -87,7 +86,8 @@ struct LayerTests {
     let qkv = randomValues(B * T * 3 * C, seed: 5)
     var out = [Double](repeating: 0, count: B * T * C)
     var att = [Double](repeating: 0, count: B * NH * T * T)
-    attentionForward(&out, &att, qkv, B: B, T: T, C: C, NH: NH, slopes: alibiSlopes(heads: NH), switches: AttentionSwitches(history: .window(1)))
+    attentionForward(
+      &out, &att, qkv, B: B, T: T, C: C, NH: NH, slopes: alibiSlopes(heads: NH), switches: AttentionSwitches(history: .window(1)))
     for t in 0..<T {
       for i in 0..<C { #expect(abs(out[t * C + i] - qkv[t * 3 * C + 2 * C + i]) < 1e-14) }
     }
@@ -167,8 +167,9 @@ struct LayerTests {
     #expect(zip(fast, exact).map { abs($0 - $1) }.max()! < 1e-14)
   }
 
-  @Test("attention backward equals finite differences, with and without a history mask",
-        arguments: [HistoryMask.all, .window(3)])
+  @Test(
+    "attention backward equals finite differences, with and without a history mask",
+    arguments: [HistoryMask.all, .window(3)])
   func attentionGradient(history: HistoryMask) {
     let (B, T, C, NH) = (2, 5, 6, 2)
     var qkv = randomValues(B * T * 3 * C, seed: 16)

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import KrylovForecaster
+import Testing
 
 let tinyConfig = ForecasterConfig(layers: 2, heads: 2, channels: 8, scaleWindow: 3, stepGain: 5)
 
@@ -86,7 +85,8 @@ struct ModelTests {
       var x = linear(Array(inputs[t * F..<(t + 1) * F]), lay.wte, lay.bte, F, C)
       for l in 0..<L {
         for i in 0..<C { x[i] += p[lay.attprojb + l * C + i] }
-        let h = linear(norm(x, lay.ln2w + l * C, lay.ln2b + l * C), lay.fcw + l * 4 * C * C, lay.fcb + l * 4 * C, C, 4 * C).map(gelu)
+        let h = linear(norm(x, lay.ln2w + l * C, lay.ln2b + l * C), lay.fcw + l * 4 * C * C, lay.fcb + l * 4 * C, C, 4 * C).map(
+          gelu)
         let y = linear(h, lay.fcprojw + l * C * 4 * C, lay.fcprojb + l * C, 4 * C, C)
         for i in 0..<C { x[i] += y[i] }
       }

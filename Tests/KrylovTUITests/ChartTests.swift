@@ -3,9 +3,11 @@ import Testing
 
 @Suite("Chart")
 struct ChartTests {
-  @Test("nice ticks", arguments: [
-    (0.0...10.0, 5, [0.0, 2, 4, 6, 8, 10]), (0.0...1.0, 2, [0.0, 0.5, 1]), (3.0...27.0, 3, [10.0, 20]),
-  ])
+  @Test(
+    "nice ticks",
+    arguments: [
+      (0.0...10.0, 5, [0.0, 2, 4, 6, 8, 10]), (0.0...1.0, 2, [0.0, 0.5, 1]), (3.0...27.0, 3, [10.0, 20]),
+    ])
   func ticks(range: ClosedRange<Double>, target: Int, expected: [Double]) {
     #expect(Chart.ticks(range, target: target) == expected)
   }
@@ -57,17 +59,20 @@ struct ChartTests {
 
 @Suite("Glyph and colour fallbacks")
 struct FallbackTests {
-  @Test("Each quadrant block covers its two dots", arguments: [
-    (UInt8(0x01), Character("▘")), (0x10, "▝"), (0x40, "▖"), (0x80, "▗"), (0x1B, "▀"), (0xFF, "█"), (0x00, " "),
-    (0x24, "▄"),  // dots 3 and 6: third row of each column, so both lower quadrants
-  ])
+  @Test(
+    "Each quadrant block covers its two dots",
+    arguments: [
+      (UInt8(0x01), Character("▘")), (0x10, "▝"), (0x40, "▖"), (0x80, "▗"), (0x1B, "▀"), (0xFF, "█"), (0x00, " "),
+      (0x24, "▄"),  // dots 3 and 6: third row of each column, so both lower quadrants
+    ])
   func quadrants(mask: UInt8, glyph: Character) {
     #expect(BrailleCanvas.blockGlyph(mask) == glyph)
   }
 
   @Test("A chart in block mode uses no braille")
   func blockChart() {
-    var chart = Chart(series: [ChartSeries(name: "s", points: (0..<20).map { (Double($0), Double($0 % 5)) })], xRange: 0...19, yRange: 0...4)
+    var chart = Chart(
+      series: [ChartSeries(name: "s", points: (0..<20).map { (Double($0), Double($0 % 5)) })], xRange: 0...19, yRange: 0...4)
     chart.blockGlyphs = true
     var buffer = CellBuffer(width: 30, height: 8)
     chart.render(into: &buffer, area: buffer.area)
@@ -104,9 +109,16 @@ struct BandTests {
     var buffer = CellBuffer(width: 2, height: 2)
     canvas.render(into: &buffer, at: buffer.area)
     // Rows 2…5 from the bottom: the lower two dot rows of the top cells, the upper two of the bottom ones.
-    let top = BrailleCanvas.bit(dx: 0, dy: 2) | BrailleCanvas.bit(dx: 0, dy: 3) | BrailleCanvas.bit(dx: 1, dy: 2) | BrailleCanvas.bit(dx: 1, dy: 3)
-    let bottom = BrailleCanvas.bit(dx: 0, dy: 0) | BrailleCanvas.bit(dx: 0, dy: 1) | BrailleCanvas.bit(dx: 1, dy: 0) | BrailleCanvas.bit(dx: 1, dy: 1)
-    #expect(buffer.lines == [String(repeating: BrailleCanvas.glyph(top), count: 2), String(repeating: BrailleCanvas.glyph(bottom), count: 2)])
+    let top =
+      BrailleCanvas.bit(dx: 0, dy: 2) | BrailleCanvas.bit(dx: 0, dy: 3) | BrailleCanvas.bit(dx: 1, dy: 2)
+      | BrailleCanvas.bit(dx: 1, dy: 3)
+    let bottom =
+      BrailleCanvas.bit(dx: 0, dy: 0) | BrailleCanvas.bit(dx: 0, dy: 1) | BrailleCanvas.bit(dx: 1, dy: 0)
+      | BrailleCanvas.bit(dx: 1, dy: 1)
+    #expect(
+      buffer.lines == [
+        String(repeating: BrailleCanvas.glyph(top), count: 2), String(repeating: BrailleCanvas.glyph(bottom), count: 2),
+      ])
   }
 
   @Test("a band narrower than a dot still shows one dot per column; outside the y range it is clipped")

@@ -39,10 +39,12 @@ struct CellBufferTests {
 @Suite("Braille canvas")
 struct BrailleCanvasTests {
   // Unicode numbers the dots 1, 2, 3, 7 down the left column and 4, 5, 6, 8 down the right.
-  @Test("each of the eight dots is its own glyph", arguments: [
-    (0, 3, "\u{2801}"), (0, 2, "\u{2802}"), (0, 1, "\u{2804}"), (0, 0, "\u{2840}"),
-    (1, 3, "\u{2808}"), (1, 2, "\u{2810}"), (1, 1, "\u{2820}"), (1, 0, "\u{2880}"),
-  ])
+  @Test(
+    "each of the eight dots is its own glyph",
+    arguments: [
+      (0, 3, "\u{2801}"), (0, 2, "\u{2802}"), (0, 1, "\u{2804}"), (0, 0, "\u{2840}"),
+      (1, 3, "\u{2808}"), (1, 2, "\u{2810}"), (1, 1, "\u{2820}"), (1, 0, "\u{2880}"),
+    ])
   func dots(x: Int, y: Int, glyph: String) {
     var canvas = BrailleCanvas(width: 1, height: 1)
     canvas.addLayer(dots: [(x, y)], style: .plain)
@@ -141,9 +143,11 @@ struct ThemeTests {
     #expect(g[25] == .rgb(128, 0, 0))
   }
 
-  @Test("colours downgrade to the 256-colour palette", arguments: [
-    (Color.rgb(255, 0, 0), 196), (.rgb(0, 0, 0), 16), (.rgb(128, 128, 128), 244), (.rgb(0, 135, 255), 33),
-  ])
+  @Test(
+    "colours downgrade to the 256-colour palette",
+    arguments: [
+      (Color.rgb(255, 0, 0), 196), (.rgb(0, 0, 0), 16), (.rgb(128, 128, 128), 244), (.rgb(0, 135, 255), 33),
+    ])
   func palette(color: Color, index: Int) {
     #expect(color.paletteIndex == index)
   }

@@ -17,7 +17,10 @@ struct TerminalTests {
   func styles() {
     var terminal = Terminal(backend: MemoryBackend(width: 3, height: 1))
     terminal.draw { $0.setString(x: 0, y: 0, "abc") }
-    let sent = terminal.draw { $0.setString(x: 0, y: 0, "abc", style: Style(bold: true), maxWidth: 1) ; $0.setString(x: 1, y: 0, "bc") }
+    let sent = terminal.draw {
+      $0.setString(x: 0, y: 0, "abc", style: Style(bold: true), maxWidth: 1)
+      $0.setString(x: 1, y: 0, "bc")
+    }
     #expect(sent == 1)
     #expect(terminal.backend.screen[0, 0].style.bold)
   }

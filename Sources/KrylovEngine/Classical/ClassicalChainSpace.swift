@@ -89,12 +89,14 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
       let width = max(InfiniteChainSpace.width(h), InfiniteChainSpace.width(o))
       reflection = Self.mirrorSymmetric(h, width: width) && Self.mirrorSymmetric(o, width: width)
       let expander = InfiniteChainExpander(tables: tables, cell: hTerms, reflection: reflection)
-      basis = try Self.enumerate(expander: expander, tables: tables, operator: oTerms, levels: levels,
+      basis = try Self.enumerate(
+        expander: expander, tables: tables, operator: oTerms, levels: levels,
         parityBlocks: parityBlocks, levelCap: levelCap, cores: cores)
     case .finite(let size, _, let group):
       reflection = group.hasReflections
       let expander = FiniteChainExpander(tables: tables, terms: hTerms, size: size, group: group)
-      basis = try Self.enumerate(expander: expander, tables: tables, operator: oTerms, levels: levels,
+      basis = try Self.enumerate(
+        expander: expander, tables: tables, operator: oTerms, levels: levels,
         parityBlocks: parityBlocks, levelCap: levelCap, cores: cores)
     }
   }

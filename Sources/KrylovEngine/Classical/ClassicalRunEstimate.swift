@@ -64,7 +64,8 @@ public struct ClassicalRunEstimate: Sendable {
     // (36 B each, at most one per nonzero of the last level); the level key lists (16 B, twice).
     let lastLevelNonzeros = beforeLast * perColumn
     let build = columns * 8 + nonzeros * 12 + lastLevelNonzeros * (12 + 36) + (last + beforeLast) * 80 + last * 32
-    let vectors = LanczosDriver.estimatedVectorBytes(blockDimensions: dims.map { Int(min($0, 0x1p60)) }, initialBlock: 0, steps: steps)
+    let vectors = LanczosDriver.estimatedVectorBytes(
+      blockDimensions: dims.map { Int(min($0, 0x1p60)) }, initialBlock: 0, steps: steps)
     // After the build only the columns remain, beside the vectors.
     bytes = max(build, columns * 8 + nonzeros * 12 + vectors) + 64 * 1_048_576
   }

@@ -19,7 +19,7 @@ enum HugePageMemory {
     let rounded = (bytes + pageSize - 1) / pageSize * pageSize
     guard let raw = aligned_alloc(pageSize, rounded) else { fatalError("out of memory (\(rounded) bytes)") }
     #if os(Linux)
-      _ = madvise(raw, rounded, MADV_HUGEPAGE)
+    _ = madvise(raw, rounded, MADV_HUGEPAGE)
     #endif
     memset(raw, 0, rounded)
     return UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: count), count: count)

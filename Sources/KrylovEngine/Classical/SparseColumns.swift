@@ -52,10 +52,7 @@ public struct SparseColumns: Sendable {
               let r = Int(rowIndex[e])
               guard r < limit else { continue }
               var v = vals[e]
-              if perturbation != 0 {
-                let h = (UInt64(e + entryOffset) &+ 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15
-                v *= 1 + Double(Int64(bitPattern: h) >> 11) * scale
-              }
+              if perturbation != 0 { v *= ProbePerturbation.factor(e + entryOffset, scale: scale) }
               output[r] += v * x
             }
           }

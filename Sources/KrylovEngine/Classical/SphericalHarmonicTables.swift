@@ -55,8 +55,12 @@ public struct SphericalHarmonicTables: Sendable {
     precondition(maxDegree >= 0 && maxDegree < 180, "harmonic tables: degree out of range")
     self.maxDegree = maxDegree
     let top = maxDegree + 1
-    multiply = (0..<3).map { a in Self.realOperator(sourceDegrees: maxDegree, targetDegrees: top) { Self.complexMultiply(a, $0, $1, $2, $3) } }
-    derive = (0..<3).map { a in Self.realOperator(sourceDegrees: top, targetDegrees: top) { Self.complexDerive(a, $0, $1, $2, $3) } }
+    multiply = (0..<3).map { a in
+      Self.realOperator(sourceDegrees: maxDegree, targetDegrees: top) { Self.complexMultiply(a, $0, $1, $2, $3) }
+    }
+    derive = (0..<3).map { a in
+      Self.realOperator(sourceDegrees: top, targetDegrees: top) { Self.complexDerive(a, $0, $1, $2, $3) }
+    }
   }
 
   // MARK: - Complex basis (Condon–Shortley phases)

@@ -151,7 +151,8 @@ public struct DatasetBuilder {
 
   private func write(system: DatasetSystem, chain: SpinChain, result: LanczosResult) throws -> DatasetEntry {
     let entry = DatasetEntry(
-      file: "sequences/\(system.fileName)", key: system.key, spins: system.spins.rawValue, group: system.group, label: chain.label,
+      file: "sequences/\(system.fileName)", key: system.key, spins: system.spins.rawValue, group: system.group,
+      label: chain.label,
       model: system.model.rawValue, parameters: system.fullParameters, size: system.size.description,
       boundary: system.boundary.rawValue, operatorName: system.operatorName.rawValue, steps: system.steps,
       computed: result.coefficients.count, trusted: result.trustedCount, exhausted: result.exhausted,

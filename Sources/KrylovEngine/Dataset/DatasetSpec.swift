@@ -73,9 +73,13 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         }
         switch (choice.range, choice.values) {
         case (let r?, nil):
-          guard r.count == 2, r[0] <= r[1], r.allSatisfy(\.isFinite) else { throw fail("\(at).parameters.\(name).range must be [low, high]") }
+          guard r.count == 2, r[0] <= r[1], r.allSatisfy(\.isFinite) else {
+            throw fail("\(at).parameters.\(name).range must be [low, high]")
+          }
         case (nil, let v?):
-          guard !v.isEmpty, v.allSatisfy(\.isFinite) else { throw fail("\(at).parameters.\(name).values must be a non-empty list of numbers") }
+          guard !v.isEmpty, v.allSatisfy(\.isFinite) else {
+            throw fail("\(at).parameters.\(name).values must be a non-empty list of numbers")
+          }
         default:
           throw fail("\(at).parameters.\(name) needs exactly one of range or values")
         }
@@ -121,7 +125,8 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
             for size in g.sizes {
               out.append(
                 DatasetSystem(
-                  spins: SpinKind(rawValue: g.spins ?? "quantum")!, model: model, parameters: params, size: size, boundary: Boundary(rawValue: bc)!,
+                  spins: SpinKind(rawValue: g.spins ?? "quantum")!, model: model, parameters: params, size: size,
+                  boundary: Boundary(rawValue: bc)!,
                   operatorName: OperatorName(rawValue: op)!, steps: g.steps ?? steps))
             }
           }
@@ -191,9 +196,12 @@ func describe(_ error: DecodingError) -> String {
     c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
   }
   switch error {
-  case .keyNotFound(let key, let ctx): return "missing key '\(key.stringValue)' at \(path(ctx.codingPath).isEmpty ? "top level" : path(ctx.codingPath))"
-  case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at \(path(ctx.codingPath)): \(ctx.debugDescription)"
-  case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+  case .keyNotFound(let key, let ctx):
+    return "missing key '\(key.stringValue)' at \(path(ctx.codingPath).isEmpty ? "top level" : path(ctx.codingPath))"
+  case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
+    return "wrong type at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+  case .dataCorrupted(let ctx):
+    return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
   @unknown default: return "\(error)"
   }
 }

@@ -79,7 +79,13 @@ public struct AsymptoticFit: Sendable, Equatable {
       }
       let logB = (a + d) / 2
       let (r, A, c) = residual(logB)
-      let final = r <= bestR ? (A, logB, c) : { let v = residual(bestLogB); return (v.1, bestLogB, v.2) }()
+      let final =
+        r <= bestR
+        ? (A, logB, c)
+        : {
+          let v = residual(bestLogB)
+          return (v.1, bestLogB, v.2)
+        }()
       guard final.0.isFinite, final.2.isFinite else { return nil }
       return AsymptoticFit(form: .logCorrected, parameters: [final.0, Foundation.exp(final.1), final.2], window: window)
     }

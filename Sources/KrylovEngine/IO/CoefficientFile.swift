@@ -64,7 +64,8 @@ public enum CoefficientFile {
     {
       let place = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
       throw CoefficientFileError(
-        path: "<output>", line: nil, message: "cannot write \(v) at \(place.isEmpty ? "top level" : place): JSON has no such number")
+        path: "<output>", line: nil,
+        message: "cannot write \(v) at \(place.isEmpty ? "top level" : place): JSON has no such number")
     } catch {
       throw CoefficientFileError(path: "<output>", line: nil, message: "cannot encode the output: \(error)")
     }
@@ -103,7 +104,8 @@ public enum CoefficientFile {
   private static func parseJSON(_ text: String, path: String) throws(CoefficientFileError) -> CoefficientSequence {
     func fail(_ m: String) -> CoefficientFileError { CoefficientFileError(path: path, line: nil, message: m) }
     let file: CoefficientDocumentFields
-    do { file = try JSONDecoder().decode(CoefficientDocumentFields.self, from: Data(text.utf8)) } catch let error as DecodingError {
+    do { file = try JSONDecoder().decode(CoefficientDocumentFields.self, from: Data(text.utf8)) } catch let error as DecodingError
+    {
       switch error {
       case .keyNotFound(let key, _) where key.stringValue == "b": throw fail("no array \"b\" of coefficients")
       case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):

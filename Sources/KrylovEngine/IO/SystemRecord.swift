@@ -165,13 +165,7 @@ public struct SystemRecord: Sendable, Equatable {
 }
 
 extension SystemRecord: Codable {
-  private struct Key: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
+  private typealias Key = StringCodingKey
 
   private static let knownKeys: Set<String> = [
     "spins", "model", "params", "hamiltonian", "n", "bc", "operator", "operator_text", "translate_operator",
@@ -220,4 +214,13 @@ extension SpinChain: Codable {
   }
 
   public func encode(to encoder: Encoder) throws { try SystemRecord(self).encode(to: encoder) }
+}
+
+/// A coding key from any string: for objects whose keys are names (parameters, methods).
+public struct StringCodingKey: CodingKey, Sendable {
+  public var stringValue: String
+  public var intValue: Int? { nil }
+  public init(_ s: String) { stringValue = s }
+  public init?(stringValue: String) { self.stringValue = stringValue }
+  public init?(intValue: Int) { nil }
 }

@@ -123,7 +123,7 @@ public struct RunPlan: Sendable {
     guard case .finite(let sites, let boundary) = chain.geometry else {
       // The reached classes, counted by a breadth-first pilot to 18 levels (milliseconds) and
       // extrapolated with the growth of its last levels.
-      let reach = ClassReach(hamiltonianCell: h, operatorCell: o)
+      let reach = TranslationClassReach(hamiltonianCell: h, operatorCell: o)
       let projection: (levels: [Double], productsPerClass: Double)
       do { projection = try reach.projectedLevels(steps: steps) } catch {
         projection = ([Double.infinity], 0)
@@ -143,7 +143,7 @@ public struct RunPlan: Sendable {
       self.reorthogonalization = reorthogonalization ?? (large ? .partial : .full)
       self.precision = precision ?? (large ? .single : .double)
       self.estimatedBytes = Self.clamp(
-        ClassReach.estimatedBytes(
+        TranslationClassReach.estimatedBytes(
           levels: projection.levels, productsPerClass: projection.productsPerClass, blocks: reach.blocks,
           steps: steps, precision: self.precision) + 64 * 1_048_576)
       return
@@ -201,8 +201,8 @@ public struct RunPlan: Sendable {
       // Named operators rescale with N; custom texts may not fit a smaller chain: skip those sizes.
       if let smaller = try? chain.with(geometry: .finite(sites: n, boundary: boundary)),
         let plan = try? RunPlan(
-        chain: smaller, steps: steps, symmetry: symmetry, reorthogonalization: requestedReorthogonalization,
-        precision: requestedPrecision), plan.estimatedBytes <= limit
+          chain: smaller, steps: steps, symmetry: symmetry, reorthogonalization: requestedReorthogonalization,
+          precision: requestedPrecision), plan.estimatedBytes <= limit
       {
         fits = n
         break
@@ -231,18 +231,7 @@ public struct RunPlan: Sendable {
 
   /// The finite chain's sector space.
   public func buildSectorSpace() throws -> PauliSectorSpace {
-    try PauliSectorSpace(hamiltonian: hamiltonian, operator: initialOperator, size: chain.pauliSiteCount, group: group, flips: flips)
+    try PauliSectorSpace(
+      hamiltonian: hamiltonian, operator: initialOperator, size: chain.pauliSiteCount, group: group, flips: flips)
   }
-}
-
-/// `1.5 GiB`, `320 MiB`, `12 KiB`.
-public func formatBytes(_ bytes: Int) -> String {
-  let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-  var value = Double(bytes)
-  var unit = 0
-  while value >= 1024 && unit < units.count - 1 {
-    value /= 1024
-    unit += 1
-  }
-  return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.1f %@" : "%.0f %@", value, units[unit])
 }

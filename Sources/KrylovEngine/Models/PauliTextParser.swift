@@ -57,8 +57,9 @@ public enum PauliTextParser {
       let termStart = i
       if chars[i].isNumber || chars[i] == "." {
         let start = i
-        while i < chars.count, chars[i].isNumber || chars[i] == "." || chars[i] == "e" || chars[i] == "E"
-          || ((chars[i] == "-" || chars[i] == "+") && i > start && (chars[i - 1] == "e" || chars[i - 1] == "E"))
+        while i < chars.count,
+          chars[i].isNumber || chars[i] == "." || chars[i] == "e" || chars[i] == "E"
+            || ((chars[i] == "-" || chars[i] == "+") && i > start && (chars[i - 1] == "e" || chars[i - 1] == "E"))
         {
           i += 1
         }

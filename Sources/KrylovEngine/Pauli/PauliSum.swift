@@ -66,7 +66,9 @@ public struct PauliSum: Sendable, Equatable, CustomStringConvertible {
   /// The fused update `self = beta · self + alpha · i[h, a]` used by recursions on Pauli sums.
   public mutating func update(beta: Double, alpha: Double, liouvillianOf h: PauliSum, acting a: PauliSum) {
     if beta != 1 {
-      if beta == 0 { terms.removeAll(keepingCapacity: true) } else {
+      if beta == 0 {
+        terms.removeAll(keepingCapacity: true)
+      } else {
         for key in terms.keys { terms[key]! *= beta }
       }
     }

@@ -68,7 +68,7 @@ public struct InfiniteChainSpace: SparseOperatorSpace {
     hamiltonianCell h: PauliSum, operatorCell o: PauliSum, steps: Int, memoryLimit: Int = Int.max,
     precision: VectorPrecision = .single
   ) throws {
-    let reach = ClassReach(hamiltonianCell: h, operatorCell: o)
+    let reach = TranslationClassReach(hamiltonianCell: h, operatorCell: o)
     reflection = reach.reflect
     blockCount = reach.blocks
     liouvillianScale = 2 * h.terms.values.reduce(0) { $0 + abs($1) }

@@ -66,7 +66,8 @@ public struct PauliSectorSpace: SparseOperatorSpace {
   public var storageBytes: Int { sector.storageBytes + matrices.reduce(0) { $0 + $1.storageBytes } }
 
   public var sectorDescription: String {
-    let blocks = (sector.blockCount == 2 ? ", Y-parity blocks" : "") + (sector.flips.isEmpty ? "" : ", spin flips \(sector.flips)")
+    let blocks =
+      (sector.blockCount == 2 ? ", Y-parity blocks" : "") + (sector.flips.isEmpty ? "" : ", spin flips \(sector.flips)")
     let elements = matrices.reduce(0) { $0 + $1.nonzeros }
     return
       "symmetry \(sector.group)\(blocks); dimensions \(blockDimensions.map(String.init).joined(separator: " + ")); "

@@ -56,13 +56,6 @@ public struct SparseRows: Sendable {
     rowStart.count * 8 + columns.count * 4 + values.count * 8 + index.count * 2 + table.count * 8
   }
 
-  /// The relative perturbation of element k in the probe: a fixed hash of k in [-p, p).
-  @inline(__always)
-  static func perturbationFactor(_ k: Int, scale: Double) -> Double {
-    let h = (UInt64(k) &+ 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15
-    return 1 + Double(Int64(bitPattern: h) >> 11) * scale
-  }
-
   /// `output[r] = sum_k values[k] * input[columns[k]]` over the rows `rows`.
   ///
   /// With `perturbation` > 0, element `k` is scaled by `1 + perturbation * u_k`, with `u_k` in
@@ -85,7 +78,7 @@ public struct SparseRows: Sendable {
         } else {
           for k in start[r]..<start[r + 1] {
             if cols[k] >= limit { break }
-            acc += value(k) * Self.perturbationFactor(k, scale: scale) * input[Int(cols[k])]
+            acc += value(k) * ProbePerturbation.factor(k, scale: scale) * input[Int(cols[k])]
           }
         }
         output[r] = acc
@@ -113,7 +106,7 @@ public struct SparseRows: Sendable {
           let c = 2 * Int(cols[k])
           let v = value(k)
           accA += v * x[c]
-          accB += v * Self.perturbationFactor(k, scale: scale) * x[c + 1]
+          accB += v * ProbePerturbation.factor(k, scale: scale) * x[c + 1]
         }
         outputs.0[r] = accA
         outputs.1[r] = accB

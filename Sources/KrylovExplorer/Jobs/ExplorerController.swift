@@ -43,7 +43,8 @@ public final class ExplorerController {
 
   /// One model for every system.
   public convenience init(state: ExplorerState = ExplorerState(), forecaster: Forecaster?, modelName: String) {
-    let both = forecaster.map { f in Dictionary(uniqueKeysWithValues: SpinKind.allCases.map { ($0, (model: f, name: modelName)) }) }
+    let both = forecaster.map { f in Dictionary(uniqueKeysWithValues: SpinKind.allCases.map { ($0, (model: f, name: modelName)) })
+    }
     self.init(state: state, forecasters: both ?? [:], missingModelName: modelName)
   }
 
@@ -299,7 +300,9 @@ public final class ExplorerController {
     var others: [(ObservableCurves.Source, [Double])] = []
     if let f = state.forecast {
       others.append((.transformer, f.methods.prefix + f.methods.transformer))
-      if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) { others.append((.fit, f.methods.prefix + best.values)) }
+      if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) {
+        others.append((.fit, f.methods.prefix + best.values))
+      }
     }
     let mailbox = self.mailbox
     let sequences = others
@@ -361,18 +364,10 @@ public final class ExplorerController {
     let g = generation
     let base = state.ablation
     let mailbox = self.mailbox
-    let heads = forecaster.allHeads
     forecastQueue.async {
-      let prefix = Array(trusted[0..<k])
-      guard let reference = try? forecaster.forecast(prefix: prefix, horizon: M, ablation: base).values else { return }
-      var influence: [HeadID: Double] = [:]
-      for head in heads {
-        var a = base
-        a.disabledHeads.insert(head)
-        guard let values = try? forecaster.forecast(prefix: prefix, horizon: M, ablation: a).values else { continue }
-        influence[head] =
-          trusted.count >= M ? relativeRMSError(values, Array(trusted[k..<M])) : relativeRMSError(values, reference)
-      }
+      let study = AblationStudy(forecaster: forecaster, trusted: trusted, prefix: k, horizon: M)
+      guard let ranked = try? study.rankHeads(base: base) else { return }
+      let influence = Dictionary(uniqueKeysWithValues: ranked.map { ($0.head, $0.outcome.influence) })
       mailbox.post(.ranking(generation: g, influence))
     }
   }

@@ -5,7 +5,8 @@ import KrylovTUI
 enum AttentionPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let title = "attention L\(state.selectedLayer) H\(state.selectedHead)"
-    let inner = paneFrame(.attention, focused: state.focus == .attention, palette: palette, into: &buffer, area: area, title: title)
+    let inner = paneFrame(
+      .attention, focused: state.focus == .attention, palette: palette, into: &buffer, area: area, title: title)
     guard inner.width > 2, inner.height > 2 else { return }
     guard let maps = state.forecast?.attention else {
       buffer.setString(
@@ -50,6 +51,8 @@ enum AttentionPane {
       let color = palette.attention[barWidth > 1 ? i * 100 / (barWidth - 1) : 100]
       buffer[rows[1].x + label.count + i, rows[1].y] = Cell("█", style: Style(foreground: color))
     }
-    buffer.setString(x: rows[1].x + label.count + barWidth, y: rows[1].y, end, style: palette.graphText, maxWidth: max(0, rows[1].width - label.count - barWidth))
+    buffer.setString(
+      x: rows[1].x + label.count + barWidth, y: rows[1].y, end, style: palette.graphText,
+      maxWidth: max(0, rows[1].width - label.count - barWidth))
   }
 }

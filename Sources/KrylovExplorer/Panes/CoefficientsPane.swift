@@ -13,11 +13,14 @@ enum CoefficientsPane {
     }
     if run.estimatedBytes > 0 { title += "  mem ≈ " + formatBytes(run.estimatedBytes) }
     if state.logY { title += "  log y" }
-    let inner = paneFrame(.coefficients, focused: state.focus == .coefficients, palette: palette, into: &buffer, area: area, title: title)
+    let inner = paneFrame(
+      .coefficients, focused: state.focus == .coefficients, palette: palette, into: &buffer, area: area, title: title)
     guard inner.width > 4, inner.height > 2 else { return }
     let series = self.series(state, palette: palette)
     guard !series.isEmpty else {
-      buffer.setString(x: inner.x + 1, y: inner.y, "press s to compute b_n for the system on the left", style: palette.inactive, maxWidth: inner.width - 1)
+      buffer.setString(
+        x: inner.x + 1, y: inner.y, "press s to compute b_n for the system on the left", style: palette.inactive,
+        maxWidth: inner.width - 1)
       return
     }
     // The y range follows the coefficients and the transformer; a fit that runs away (as linear
@@ -47,7 +50,9 @@ enum CoefficientsPane {
     }
     if b.count > trusted {
       out.append(
-        ChartSeries(name: "untrusted", points: (trusted..<b.count).map { (Double($0 + 1), b[$0]) }, style: palette.untrusted, connected: false))
+        ChartSeries(
+          name: "untrusted", points: (trusted..<b.count).map { (Double($0 + 1), b[$0]) }, style: palette.untrusted,
+          connected: false))
     }
     if let f = state.forecast {
       let k = f.methods.prefix.count

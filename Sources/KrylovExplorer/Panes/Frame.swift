@@ -20,7 +20,9 @@ public enum ExplorerFrame {
       ]
       for (i, line) in lines.enumerated() {
         let y = area.height / 2 - 1 + i
-        buffer.setString(x: max(0, (area.width - line.count) / 2), y: y, line, style: i == 0 ? palette.warning : palette.text, maxWidth: area.width)
+        buffer.setString(
+          x: max(0, (area.width - line.count) / 2), y: y, line, style: i == 0 ? palette.warning : palette.text,
+          maxWidth: area.width)
       }
       return
     }
@@ -87,7 +89,8 @@ public enum ExplorerFrame {
     Block(title: "keys", borderStyle: palette.focusedBorder, titleStyle: palette.highlight).render(into: &buffer, area: box)
     let inner = Block.inner(box)
     for (i, (keys, what)) in Keymap.help.enumerated() where inner.y + 1 + i < inner.bottom {
-      buffer.setString(x: inner.x + 1, y: inner.y + 1 + i, keys.padding(toLength: 18, withPad: " ", startingAt: 0), style: palette.highlight)
+      buffer.setString(
+        x: inner.x + 1, y: inner.y + 1 + i, keys.padding(toLength: 18, withPad: " ", startingAt: 0), style: palette.highlight)
       buffer.setString(x: inner.x + 20, y: inner.y + 1 + i, what, style: palette.text, maxWidth: inner.width - 20)
     }
   }

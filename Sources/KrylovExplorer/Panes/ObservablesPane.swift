@@ -19,7 +19,9 @@ enum ObservablesPane {
       .observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area, title: title)
     guard inner.width > 4, inner.height > 3 else { return }
     guard let curves = state.observables, let tmax = curves.times.last else {
-      buffer.setString(x: inner.x + 1, y: inner.y, "C(t) appears with the first coefficients", style: palette.inactive, maxWidth: inner.width - 1)
+      buffer.setString(
+        x: inner.x + 1, y: inner.y, "C(t) appears with the first coefficients", style: palette.inactive, maxWidth: inner.width - 1
+      )
       return
     }
     var cSeries: [ChartSeries] = []
@@ -36,7 +38,9 @@ enum ObservablesPane {
     if state.showSimulation, let md = state.simulation?.result {
       bands.append(
         ChartBand(
-          samples: md.times.indices.map { (md.times[$0], md.values[$0] - 2 * md.standardErrors[$0], md.values[$0] + 2 * md.standardErrors[$0]) },
+          samples: md.times.indices.map {
+            (md.times[$0], md.values[$0] - 2 * md.standardErrors[$0], md.values[$0] + 2 * md.standardErrors[$0])
+          },
           style: palette.mdBand))
       // Points about every other cell, drawn last: the computed line shows between them.
       let visible = md.times.filter { $0 <= tmax }.count
@@ -44,7 +48,8 @@ enum ObservablesPane {
       let points = Swift.stride(from: 0, to: md.times.count, by: stride).map { (x: md.times[$0], y: md.values[$0]) }
       cSeries.append(ChartSeries(name: md.plan.legend(samples: md.samples), points: points, style: palette.md, connected: false))
     }
-    var cChart = Chart(series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText)
+    var cChart = Chart(
+      series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText)
     cChart.bands = bands
     cChart.blockGlyphs = state.blockGlyphs
     cChart.render(into: &buffer, area: columns[0])

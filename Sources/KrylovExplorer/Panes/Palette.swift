@@ -36,7 +36,9 @@ struct Palette {
 }
 
 /// Draws the pane's frame, highlighted when focused; returns the inner area.
-func paneFrame(_ pane: Pane, focused: Bool, palette: Palette, into buffer: inout CellBuffer, area: Rect, title: String? = nil) -> Rect {
+func paneFrame(_ pane: Pane, focused: Bool, palette: Palette, into buffer: inout CellBuffer, area: Rect, title: String? = nil)
+  -> Rect
+{
   Block(
     title: title ?? pane.title, borderStyle: focused ? palette.focusedBorder : palette.border,
     titleStyle: focused ? palette.highlight : palette.title

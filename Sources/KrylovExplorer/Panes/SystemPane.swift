@@ -13,7 +13,9 @@ enum SystemPane {
       // While typing, show the end of the text (where the cursor is) when it is too long.
       if isSelected, let text = state.editing { value = String((text + "▏").suffix(max(1, inner.width - 12))) }
       let style = isSelected ? palette.selected : palette.text
-      let row = " " + field.label.padding(toLength: 9, withPad: " ", startingAt: 0) + " " + (isSelected && state.editing == nil && !field.isTyped ? "‹ \(value) ›" : value)
+      let row =
+        " " + field.label.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
+        + (isSelected && state.editing == nil && !field.isTyped ? "‹ \(value) ›" : value)
       if isSelected { buffer.setStyle(style, in: Rect(x: inner.x, y: y, width: inner.width, height: 1)) }
       buffer.setString(x: inner.x, y: y, row, style: style, maxWidth: inner.width)
       y += 1

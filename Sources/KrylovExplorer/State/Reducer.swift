@@ -92,7 +92,9 @@ extension ExplorerState {
       case .enter:
         let field = selectedSettingField
         if field.isTyped {
-          editing = field == .hamiltonianText ? settings.hamiltonianText ?? "" : field == .operatorText ? settings.operatorText ?? "" : settings.text(for: field)
+          editing =
+            field == .hamiltonianText
+            ? settings.hamiltonianText ?? "" : field == .operatorText ? settings.operatorText ?? "" : settings.text(for: field)
         } else {
           settings.nudge(field, by: 1)
           return settingChanged(field)

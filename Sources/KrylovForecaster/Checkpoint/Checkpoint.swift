@@ -59,10 +59,13 @@ public enum Checkpoint {
     let file: (tensors: [String: StoredTensor], metadata: [String: String])
     do { file = try Safetensors.decode(data, source: source) } catch { throw CheckpointError(message: error.description) }
     guard file.metadata["format"] == formatName else {
-      throw fail("not a krylov forecaster checkpoint (metadata 'format' is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+      throw fail(
+        "not a krylov forecaster checkpoint (metadata 'format' is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"))")
     }
     guard file.metadata["format_version"] == formatVersion else {
-      throw fail("checkpoint format version \(file.metadata["format_version"] ?? "?") is not supported (this build reads \(formatVersion))")
+      throw fail(
+        "checkpoint format version \(file.metadata["format_version"] ?? "?") is not supported (this build reads \(formatVersion))"
+      )
     }
     guard let configText = file.metadata["config"],
       let config = try? JSONDecoder().decode(ForecasterConfig.self, from: Data(configText.utf8))

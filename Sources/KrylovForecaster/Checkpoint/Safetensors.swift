@@ -28,24 +28,54 @@ public enum Safetensors {
 
   /// Encodes tensors (written in name order) and string metadata.
   public static func encode(tensors: [String: StoredTensor], metadata: [String: String]) throws -> Data {
-    var header: [String: Any] = [:]
-    if !metadata.isEmpty { header["__metadata__"] = metadata }
+    var entries: [String: HeaderEntry] = [:]
     var offset = 0
     let names = tensors.keys.sorted()
     for name in names {
-      let t = tensors[name]!
-      header[name] = ["dtype": t.dtype, "shape": t.shape, "data_offsets": [offset, offset + t.bytes.count]]
+      guard let t = tensors[name] else { continue }
+      entries[name] = HeaderEntry(dtype: t.dtype, shape: t.shape, dataOffsets: [offset, offset + t.bytes.count])
       offset += t.bytes.count
     }
-    var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    var json = try encoder.encode(Header(entries: entries, metadata: metadata))
     // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
     while json.count % 8 != 0 { json.append(0x20) }
     var out = Data()
     var length = UInt64(json.count).littleEndian
     withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
     out.append(json)
-    for name in names { out.append(tensors[name]!.bytes) }
+    for name in names { if let t = tensors[name] { out.append(t.bytes) } }
     return out
+  }
+
+  /// The JSON header as written: one entry per tensor, and `__metadata__` when there is any.
+  private struct Header: Encodable {
+    var entries: [String: HeaderEntry]
+    var metadata: [String: String]
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: StringKey.self)
+      if !metadata.isEmpty { try c.encode(metadata, forKey: StringKey("__metadata__")) }
+      for (name, entry) in entries { try c.encode(entry, forKey: StringKey(name)) }
+    }
+  }
+
+  private struct HeaderEntry: Encodable {
+    var dtype: String
+    var shape: [Int]
+    var dataOffsets: [Int]
+    enum CodingKeys: String, CodingKey {
+      case dtype, shape
+      case dataOffsets = "data_offsets"
+    }
+  }
+
+  private struct StringKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
   }
 
   /// Decodes a whole file, refusing anything malformed with the reason.
@@ -88,9 +118,15 @@ public enum Safetensors {
       guard offsets[1] <= body.count else {
         throw fail("truncated: tensor '\(name)' ends at byte \(offsets[1]) of a \(body.count)-byte data section")
       }
-      let elements = shape.reduce(1, *)
-      guard elements * size == offsets[1] - offsets[0] else {
-        throw fail("tensor '\(name)': shape \(shape) of \(dtype) needs \(elements * size) bytes, the file gives \(offsets[1] - offsets[0])")
+      // Checked: a shape whose product overflows is refused, not trapped on.
+      var bytes = size
+      for extent in shape {
+        let (product, overflow) = bytes.multipliedReportingOverflow(by: extent)
+        guard !overflow else { throw fail("tensor '\(name)': shape \(shape) has more elements than can be addressed") }
+        bytes = product
+      }
+      guard bytes == offsets[1] - offsets[0] else {
+        throw fail("tensor '\(name)': shape \(shape) of \(dtype) needs \(bytes) bytes, the file gives \(offsets[1] - offsets[0])")
       }
       ranges.append((offsets[0], offsets[1], name))
       tensors[name] = StoredTensor(

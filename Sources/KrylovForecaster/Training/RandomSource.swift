@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small seeded generator (SplitMix64) with uniform and Gaussian draws.
 ///
 /// Training, batch order, noise and initialization all draw from it, so a seed reproduces a run.
@@ -32,8 +34,6 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     return r * _cos(2 * Double.pi * v)
   }
 }
-
-import Foundation
 
 @inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) private func _sin(_ x: Double) -> Double { Foundation.sin(x) }

@@ -108,7 +108,8 @@ public struct Chart: Sendable {
     let yHigh = logY ? log10(max(yRange.upperBound, .leastNormalMagnitude)) : yRange.upperBound
     let yMapped = yLow...max(yHigh, yLow + 1e-12)
     let yTicks: [Double] =
-      logY ? Array(Int(ceil(yLow))...max(Int(ceil(yLow)), Int(floor(yHigh)))).map(Double.init)
+      logY
+      ? Array(Int(ceil(yLow))...max(Int(ceil(yLow)), Int(floor(yHigh)))).map(Double.init)
       : Self.ticks(yRange, target: max(1, area.height / 3))
     let yLabels = yTicks.map { logY ? "1e\(Int($0))" : Self.label($0) }
     let gutter = (yLabels.map(\.count).max() ?? 1) + 1

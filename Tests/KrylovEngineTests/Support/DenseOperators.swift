@@ -30,10 +30,18 @@ struct DenseMatrix: Equatable {
   static func pauli(_ letter: Character) -> DenseMatrix {
     var m = DenseMatrix(dimension: 2)
     switch letter {
-    case "I": m[0, 0] = (1, 0); m[1, 1] = (1, 0)
-    case "X": m[0, 1] = (1, 0); m[1, 0] = (1, 0)
-    case "Y": m[0, 1] = (0, -1); m[1, 0] = (0, 1)
-    case "Z": m[0, 0] = (1, 0); m[1, 1] = (-1, 0)
+    case "I":
+      m[0, 0] = (1, 0)
+      m[1, 1] = (1, 0)
+    case "X":
+      m[0, 1] = (1, 0)
+      m[1, 0] = (1, 0)
+    case "Y":
+      m[0, 1] = (0, -1)
+      m[1, 0] = (0, 1)
+    case "Z":
+      m[0, 0] = (1, 0)
+      m[1, 1] = (-1, 0)
     default: fatalError("not a Pauli letter")
     }
     return m
@@ -182,8 +190,10 @@ func denseAutocorrelation(hamiltonian h: [Double], operator o: [Double], dimensi
   // O' = Vᵀ O V.
   var ov = [Double](repeating: 0, count: d * d)
   var op = [Double](repeating: 0, count: d * d)
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(d), Int32(d), Int32(d), 1, o, Int32(d), v, Int32(d), 0, &ov, Int32(d))
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(d), 1, v, Int32(d), ov, Int32(d), 0, &op, Int32(d))
+  cblas_dgemm(
+    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(d), Int32(d), Int32(d), 1, o, Int32(d), v, Int32(d), 0, &ov, Int32(d))
+  cblas_dgemm(
+    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(d), 1, v, Int32(d), ov, Int32(d), 0, &op, Int32(d))
   let norm = op.reduce(0) { $0 + $1 * $1 }
   return times.map { t in
     var c = 0.0

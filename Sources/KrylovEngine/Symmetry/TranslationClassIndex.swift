@@ -4,7 +4,7 @@
 /// search's time there.
 ///
 /// Lookups may run on many threads at once while nothing is inserted.
-final class ClassIndex: @unchecked Sendable {
+final class TranslationClassIndex: @unchecked Sendable {
   private var xs: UnsafeMutablePointer<UInt64>
   private var zs: UnsafeMutablePointer<UInt64>
   private var values: UnsafeMutablePointer<Int32>
@@ -25,7 +25,9 @@ final class ClassIndex: @unchecked Sendable {
     values.deallocate()
   }
 
-  private static func allocate(_ n: Int) -> (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Int32>) {
+  private static func allocate(_ n: Int) -> (
+    UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Int32>
+  ) {
     let x = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
     let z = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
     let v = UnsafeMutablePointer<Int32>.allocate(capacity: n)

@@ -9,7 +9,7 @@ import Foundation
 /// the basis start the next level. Products are computed on both cores, slice by slice; new
 /// classes are numbered on one thread, in the order of the slices, so the basis order (and
 /// every b_n) does not depend on the thread count.
-struct ClassReach: Sendable {
+struct TranslationClassReach: Sendable {
   let terms: [(string: PauliString, coefficient: Double)]
   let operatorTerms: [(string: PauliString, coefficient: Double)]
   /// Sites a translate may reach to the left of a class: the unit cell's width − 1.
@@ -148,7 +148,7 @@ struct ClassReach: Sendable {
   /// Enumerates levels 0 ... steps and every row over them; stops with `BuildError.memory`
   /// as soon as the run, projected from the levels so far, would exceed `memoryLimit`.
   func build(steps: Int, memoryLimit: Int, precision: VectorPrecision = .single) throws -> Built {
-    let index = ClassIndex()
+    let index = TranslationClassIndex()
     var classes = [[PauliString]](repeating: [], count: blocks)
     var levelEnds = [[Int]](repeating: [], count: blocks)
     var rows = (0..<blocks).map { _ in SparseRowsAppender() }
