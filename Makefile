@@ -9,9 +9,11 @@ deps:
 run: deps release
 	.build/release/krylov
 
-# The unit and CLI tests, then the explorer end to end in a real terminal (tmux).
+# The unit and CLI tests, the forecaster against its numpy reference, then the explorer end to
+# end in a real terminal (tmux).
 test: deps
 	swift test -c release
+	scripts/reference/test_reference.sh .build/release/krylov
 	scripts/e2e-explorer.sh .build/release/krylov
 
 build: deps
@@ -32,16 +34,27 @@ datasets: release
 
 model: datasets
 	.build/release/krylov train --data .data/train --config docs/datasets/default-model.json --seed 1 \
+	  --source-commit "$$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- Sources || echo +changes)" \
 	  --out Sources/KrylovForecaster/Resources/default-model.safetensors
 
-# The tables of docs/model-card.md.
-model-card: datasets
-	.build/release/krylov evaluate --data .data/eval --prefix 30 --horizon 200 --format markdown
+# The size-blind model shipped before size-aware models: the reference row of the model card.
+.data/size-blind.safetensors:
+	mkdir -p .data
+	git show 5890f27:Sources/KrylovForecaster/Resources/default-model.safetensors > $@
+
+# The tables of docs/model-card.md: finite chains (k = 30 → 200), then the infinite chain
+# (k = 15 → 33, the exact coefficients the engine reaches in seconds).
+model-card: datasets .data/size-blind.safetensors
+	.build/release/krylov evaluate --data .data/eval --prefix 30 --horizon 200 \
+	  --reference-model .data/size-blind.safetensors --format markdown
+	.build/release/krylov evaluate --data .data/eval --prefix 15 --horizon 33 \
+	  --reference-model .data/size-blind.safetensors --format markdown
 
 # Sizes only the partial-reorthogonalization engine reaches (N = 13, 14): several minutes.
-model-card-scale: release
+model-card-scale: release .data/size-blind.safetensors
 	.build/release/krylov dataset build --spec docs/datasets/scale-eval.json --out .data/scale-eval
-	.build/release/krylov evaluate --data .data/scale-eval --prefix 30 --horizon 200 --format markdown
+	.build/release/krylov evaluate --data .data/scale-eval --prefix 30 --horizon 200 \
+	  --reference-model .data/size-blind.safetensors --format markdown
 
 # Classical chains (infinite chain, 18 exact coefficients to train on, 20 to score): about half
 # an hour for the training set and as long again for the held-out one, on two cores. The

@@ -69,17 +69,21 @@ let package = Package(
       ]
     ),
 
+    // Test support shared by the test targets: the seeded input mutator of the fuzz tests.
+    .target(name: "KrylovTestSupport", path: "Tests/KrylovTestSupport"),
+
     .testTarget(
       name: "KrylovEngineTests",
       dependencies: [
         "KrylovEngine",
+        "KrylovTestSupport",
         "COpenBLAS",
         .product(name: "BigInt", package: "BigInt"),
       ]
     ),
     .testTarget(
       name: "KrylovForecasterTests",
-      dependencies: ["KrylovForecaster"]
+      dependencies: ["KrylovForecaster", "KrylovTestSupport"]
     ),
     .testTarget(
       name: "KrylovExplorerTests",
@@ -87,7 +91,7 @@ let package = Package(
     ),
     .testTarget(
       name: "KrylovTUITests",
-      dependencies: ["KrylovTUI"]
+      dependencies: ["KrylovTUI", "KrylovEngine", "KrylovTestSupport"]
     ),
     .testTarget(
       name: "KrylovCLITests",

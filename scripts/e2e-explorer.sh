@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of the explorer in a real terminal (tmux): it opens on the default model,
 # computes, forecasts, reacts to keys, quits with q and with SIGTERM, and restores the terminal;
-# a classical run gets its molecular-dynamics C(t).
+# a classical run gets its molecular-dynamics C(t); a chain larger than the model saw is flagged.
 set -euo pipefail
 bin="${1:-.build/release/krylov}"
 session="krylov-e2e-$$"
@@ -73,4 +73,13 @@ wait_for "MD hidden (m)" 10
 tmux send-keys -t "$session" m q
 for _ in $(seq 1 150); do [ -s "$out/status4" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status4" || fail "q did not quit the classical explorer"
+# 5. A chain larger than any the model was trained on: the forecast is still made (told N),
+#    and the status line says where it lies against the training sizes.
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 220 -y 40 "$bin --n 12 --steps 40; echo EXIT=\$? > $out/status5; sleep 60"
+wait_for "done (completed)" 120
+wait_for "⚠ N = 12" 60
+tmux send-keys -t "$session" q
+for _ in $(seq 1 150); do [ -s "$out/status5" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status5" || fail "q did not quit the N = 12 explorer"
 echo "e2e-explorer: ok"

@@ -23,11 +23,16 @@ public struct AblationStudy: Sendable {
   public let horizon: Int
   /// b_{k+1..M} when known.
   public let truth: [Double]?
+  /// What the model is told of the system in every forecast of the study.
+  public let context: SystemContext
 
   /// The study of the forecast from `trusted`[0..<k] to `horizon`; the truth is what of
   /// b_{k+1..M} the trusted coefficients hold, if all of it.
-  public init(forecaster: Forecaster, trusted: [Double], prefix k: Int, horizon: Int) {
+  public init(
+    forecaster: Forecaster, trusted: [Double], prefix k: Int, horizon: Int, context: SystemContext = .unknown
+  ) {
     self.forecaster = forecaster
+    self.context = context
     self.prefix = Array(trusted.prefix(k))
     self.horizon = horizon
     truth = trusted.count >= horizon && horizon > k ? Array(trusted[k..<horizon]) : nil
@@ -35,7 +40,7 @@ public struct AblationStudy: Sendable {
 
   /// The forecast under `ablation`, compared with `reference` (nil: it is the reference).
   public func outcome(_ label: String, _ ablation: Ablation, reference: [Double]?) throws -> AblationOutcome {
-    let values = try forecaster.forecast(prefix: prefix, horizon: horizon, ablation: ablation).values
+    let values = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: ablation).values
     return AblationOutcome(
       label: label, values: values, change: reference.map { relativeRMSError(values, $0) } ?? 0,
       error: truth.map { relativeRMSError(values, $0) })
@@ -43,7 +48,7 @@ public struct AblationStudy: Sendable {
 
   /// Each head switched off alone, on top of `base`, most influential first.
   public func rankHeads(base: Ablation = .none) throws -> [(head: HeadID, outcome: AblationOutcome)] {
-    let reference = try forecaster.forecast(prefix: prefix, horizon: horizon, ablation: base).values
+    let reference = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: base).values
     var ranked: [(head: HeadID, outcome: AblationOutcome)] = []
     for head in forecaster.allHeads {
       var ablation = base
@@ -55,7 +60,7 @@ public struct AblationStudy: Sendable {
 
   /// Each block of `width` history positions removed alone, most influential first.
   public func rankHistoryBlocks(width: Int, label: (Range<Int>) -> String) throws -> [AblationOutcome] {
-    let reference = try forecaster.forecast(prefix: prefix, horizon: horizon, ablation: .none).values
+    let reference = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: .none).values
     var ranked: [AblationOutcome] = []
     for start in stride(from: 0, to: horizon - 1, by: max(1, width)) {
       let range = start..<min(horizon - 1, start + width)

@@ -9,20 +9,34 @@ public struct MethodForecasts: Sendable {
   /// Baseline name → values b_{k+1}..b_M, in a fixed order.
   public let baselines: [(name: String, values: [Double])]
   public let bestFitForm: String?
+  /// The transformer's calibrated band, when its checkpoint has one.
+  public let band: ForecastBand?
+  /// What the transformer was told of the system.
+  public let context: SystemContext
+  /// Further forecasts scored beside these (`krylov evaluate`: the size withheld, another model).
+  public var extra: [(name: String, values: [Double])] = []
 
   public static let baselineNames = ["linear_fit", "log_corrected_fit", "best_fit", "linear_ar"]
 
-  public init(prefix: [Double], horizon M: Int, forecaster: Forecaster, ablation: Ablation = .none) throws {
-    let values = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation).values
-    self.init(prefix: prefix, horizon: M, transformer: values)
+  public init(
+    prefix: [Double], horizon M: Int, forecaster: Forecaster, context: SystemContext = .unknown,
+    ablation: Ablation = .none
+  ) throws {
+    let f = try forecaster.forecast(prefix: prefix, horizon: M, context: context, ablation: ablation)
+    self.init(prefix: prefix, horizon: M, transformer: f.values, band: f.band, context: f.context)
   }
 
   /// The baselines beside a transformer forecast already made (b_{k+1}..b_M), so a caller that
   /// also wants the attention of that rollout runs it once.
-  public init(prefix: [Double], horizon M: Int, transformer values: [Double]) {
+  public init(
+    prefix: [Double], horizon M: Int, transformer values: [Double], band: ForecastBand? = nil,
+    context: SystemContext = .unknown
+  ) {
     self.prefix = prefix
     horizon = M
     transformer = values
+    self.band = band
+    self.context = context
     let k = prefix.count
     var baselines: [(String, [Double])] = []
     let fits = AsymptoticFit.best(prefix: prefix)
@@ -43,7 +57,7 @@ public struct MethodForecasts: Sendable {
   }
 
   /// (name, values) for every method, transformer first.
-  public var all: [(name: String, values: [Double])] { [("transformer", transformer)] + baselines }
+  public var all: [(name: String, values: [Double])] { [("transformer", transformer)] + extra + baselines }
 }
 
 /// Each method's errors against the truth b_1..b_M.
@@ -65,11 +79,23 @@ public struct MethodErrors: Sendable {
     }
   }
 
-  /// The best of the asymptotic fits (physics.md §5's comparison), on b_n and on C(t).
-  public var bestFitCoefficients: Double {
+  /// The share of the true b_{k+1}..b_M inside `band` (nil without a band).
+  public static func coverage(of band: ForecastBand?, truth: ArraySlice<Double>) -> Double? {
+    guard let band, !truth.isEmpty else { return nil }
+    var inside = 0
+    for (i, q) in truth.enumerated() where i < band.lower.count && q >= band.lower[i] && q <= band.upper[i] {
+      inside += 1
+    }
+    return Double(inside) / Double(truth.count)
+  }
+
+  /// The better of the two asymptotic fits judged against the truth, on b_n and on C(t): a
+  /// bound no forecaster could know in advance (physics.md §5's comparison). Not to be confused
+  /// with `best_fit`, the fit *chosen* on the prefix's held-back tail, which is what a user gets.
+  public var betterFitInHindsightCoefficients: Double {
     min(coefficients["linear_fit"] ?? .infinity, coefficients["log_corrected_fit"] ?? .infinity)
   }
-  public var bestFitAutocorrelation: Double {
+  public var betterFitInHindsightAutocorrelation: Double {
     min(autocorrelation["linear_fit"] ?? .infinity, autocorrelation["log_corrected_fit"] ?? .infinity)
   }
 }

@@ -63,7 +63,7 @@ struct AblateCommand: ParsableCommand {
     let forecaster = try modelOptions.load(for: input.domain)
     let k = inputOptions.prefix
     let M = inputOptions.horizon
-    let study = AblationStudy(forecaster: forecaster, trusted: b, prefix: k, horizon: M)
+    let study = AblationStudy(forecaster: forecaster, trusted: b, prefix: k, horizon: M, context: input.context)
     let truth = study.truth
 
     var disabled = Set<HeadID>()

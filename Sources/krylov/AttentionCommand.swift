@@ -46,7 +46,8 @@ struct AttentionCommand: ParsableCommand {
     let forecast: Forecast
     do {
       forecast = try forecaster.forecast(
-        prefix: Array(b[0..<inputOptions.prefix]), horizon: inputOptions.horizon, captureAttention: true)
+        prefix: Array(b[0..<inputOptions.prefix]), horizon: inputOptions.horizon, context: input.context,
+        captureAttention: true)
     } catch {
       printError("error: \(error)")
       throw ExitCode(1)

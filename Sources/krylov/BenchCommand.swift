@@ -36,7 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
   var format: OutputFormat = .csv
 
   func validate() throws {
-    guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    try requireRange("--steps", steps, 1...100_000)
     guard !sizes.isEmpty else { throw ValidationError("--sizes needs at least one size") }
   }
 

@@ -25,6 +25,12 @@ struct BenchExplorerCommand: ParsableCommand {
   @Option(help: "Frames timed.")
   var frames: Int = 200
 
+  func validate() throws {
+    try requireRange("--width", width, 20...2000)
+    try requireRange("--height", height, 10...1000)
+    try requireRange("--frames", frames, 1...1_000_000)
+  }
+
   func run() throws {
     let (controller, theme, _) = try options.prepare()
     controller.startRun()

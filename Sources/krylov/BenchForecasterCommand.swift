@@ -30,6 +30,13 @@ struct BenchForecasterCommand: ParsableCommand {
 
   @OptionGroup var modelOptions: ModelOptions
 
+  func validate() throws {
+    try requireRange("--steps", steps, 1...100_000)
+    try requireRange("--batch-size", batchSize, 1...4096)
+    try requireRange("--sequence-length", sequenceLength, 2...Forecaster.maximumHorizon)
+    try requireRange("--rollouts", rollouts, 1...100_000)
+  }
+
   func run() throws {
     let config = ForecasterConfig()
     let B = batchSize

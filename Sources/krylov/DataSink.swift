@@ -111,7 +111,9 @@ struct DataSinkError: Error, CustomStringConvertible {
   init(_ d: String) { description = d }
 }
 
-/// Runs `handler` once on SIGINT or SIGTERM instead of dying, so work can stop cleanly.
+/// Runs `handler` once on SIGINT, SIGTERM or SIGHUP (a closed terminal or ssh session) instead
+/// of dying, so work can stop cleanly and what was computed is still written. A second signal
+/// while the first is being honoured exits at once (128 + signal): the user insists.
 ///
 /// The signal handler only stores the signal (all it may safely do); a dedicated thread, not a
 /// dispatch queue, notices it within 50 ms and runs `handler`: a running Lanczos job can keep
@@ -121,8 +123,10 @@ final class InterruptWatcher: @unchecked Sendable {
 
   init(handler: @escaping @Sendable () -> Void) {
     interruptSignal.store(0, ordering: .relaxed)
-    for sig in [SIGINT, SIGTERM] {
-      signal(sig) { interruptSignal.store($0, ordering: .relaxed) }
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+      signal(sig) { received in
+        if interruptSignal.exchange(received, ordering: .relaxed) != 0 { _exit(128 + received) }
+      }
     }
     let thread = Thread { [done] in
       // This thread takes the signals even if the process started with them blocked (a parent
@@ -156,5 +160,5 @@ func unblockStopSignals() {
   pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
-/// The last SIGINT/SIGTERM received (0: none), stored by the signal handler.
+/// The last SIGINT/SIGTERM/SIGHUP received (0: none), stored by the signal handler.
 let interruptSignal = Atomic<Int32>(0)

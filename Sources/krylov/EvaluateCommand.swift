@@ -27,6 +27,12 @@ struct EvaluateCommand: ParsableCommand {
       simulation (t up to --continue-tmax): how far past the computed coefficients each \
       continuation keeps C(t) right.
 
+      A model with system inputs is told each system's size and boundary ("transformer"), and \
+      forecasts again with them withheld ("transformer_size_unknown"). --reference-model PATH \
+      scores another checkpoint beside it ("reference_model", for example the size-blind model \
+      of an earlier release). "band 80%" is the share of the true b_{k+1..M} inside the \
+      transformer's 80% band (mean over systems; the target is 70–90%).
+
       --format markdown prints the tables of docs/model-card.md.
       """
   )
@@ -40,6 +46,9 @@ struct EvaluateCommand: ParsableCommand {
 
   @Option(help: "Prefix length k.")
   var prefix: Int = 30
+
+  @Option(help: "Another checkpoint scored beside the transformer, as \"reference_model\".")
+  var referenceModel: String?
 
   @Option(help: "Horizon M.")
   var horizon: Int = 200
@@ -91,6 +100,8 @@ struct EvaluateCommand: ParsableCommand {
     var model: String
     var size: String
     var errors: MethodErrors
+    /// Share of the true b_{k+1..M} inside the transformer's band.
+    var coverage: Double?
     /// Classical systems: max |ΔC(t)| against molecular dynamics, by method, and "exact".
     var simulated: [String: Double]? = nil
     var simulationStandardError: Double? = nil
@@ -106,8 +117,32 @@ struct EvaluateCommand: ParsableCommand {
 
   static let exactRow = "exact b_1..b_M"
 
+  static let sizeUnknown = "transformer_size_unknown"
+
+  static let referenceRow = "reference_model"
+
+  /// The better fit judged against the truth (`MethodErrors.betterFitInHindsight…`).
+  static let hindsightRow = "better fit in hindsight"
+
+  /// A method's name in the markdown tables: says which fit is which, and what the model was told.
+  static func label(_ method: String) -> String {
+    switch method {
+    case "transformer": "transformer (size given)"
+    case sizeUnknown: "transformer (size not given)"
+    case referenceRow: "reference model (--reference-model)"
+    case "best_fit": "best_fit (the fit chosen on the prefix)"
+    default: method
+    }
+  }
+
   func run() throws {
     var forecasters: [DefaultModel.Domain: Forecaster] = [:]
+    let reference = try referenceModel.map { path in
+      do { return try Checkpoint.load(path: path) } catch {
+        printError("error: --reference-model \(path): \(error)")
+        throw ExitCode(1)
+      }
+    }
     var rows: [Row] = []
     var skipped: [String] = []
     let cancel = CancellationFlag()
@@ -125,10 +160,22 @@ struct EvaluateCommand: ParsableCommand {
           // A named checkpoint serves every sequence; otherwise each kind of spins has its model.
           let domain = modelOptions.model == nil ? DefaultModel.Domain(entry.spinKind) : .quantum
           if forecasters[domain] == nil { forecasters[domain] = try modelOptions.load(for: domain) }
-          let methods = try MethodForecasts(prefix: Array(b[0..<prefix]), horizon: horizon, forecaster: forecasters[domain]!)
+          let forecaster = forecasters[domain]!
+          let context = SystemContext(try entry.chain())
+          let head = Array(b[0..<prefix])
+          var methods = try MethodForecasts(prefix: head, horizon: horizon, forecaster: forecaster, context: context)
+          if forecaster.readsSystem {
+            methods.extra.append(
+              (Self.sizeUnknown, try forecaster.forecast(prefix: head, horizon: horizon, context: .unknown).values))
+          }
+          if let reference {
+            methods.extra.append(
+              (Self.referenceRow, try reference.forecast(prefix: head, horizon: horizon, context: context).values))
+          }
           var row = Row(
             label: entry.label, spins: entry.spinKind, model: entry.model, size: entry.size,
-            errors: try MethodErrors(methods: methods, truth: b))
+            errors: try MethodErrors(methods: methods, truth: b),
+            coverage: MethodErrors.coverage(of: methods.band, truth: b[prefix..<horizon]))
           if entry.spinKind == .classical && mdSamples > 0 {
             let simulation = try SimulatedComparison(
               chain: try entry.chain(), samples: mdSamples, tmax: mdTmax, seed: mdSeed, isCancelled: { cancel.isSet })
@@ -170,7 +217,12 @@ struct EvaluateCommand: ParsableCommand {
     if watcher.signalNumber != nil {
       printError("krylov: interrupted; the tables cover the \(rows.count) systems done")
     }
-    let methodNames = ["transformer"] + MethodForecasts.baselineNames
+    let extraNames = [Self.sizeUnknown, Self.referenceRow].filter { name in rows.contains { $0.errors.coefficients[name] != nil } }
+    let methodNames = ["transformer"] + extraNames + MethodForecasts.baselineNames
+    func meanCoverage(_ subset: [Row]) -> Double? {
+      let c = subset.compactMap(\.coverage)
+      return c.isEmpty ? nil : c.reduce(0, +) / Double(c.count)
+    }
     let classes: [(String, (Row) -> Bool)] = [
       ("chaotic (mfim, j1j2)", { $0.spins == .quantum && ModelName(rawValue: $0.model)?.isChaotic == true }),
       ("integrable (tfim, xxz)", { $0.spins == .quantum && ModelName(rawValue: $0.model)?.isChaotic == false }),
@@ -193,8 +245,9 @@ struct EvaluateCommand: ParsableCommand {
           geometricMean(subset.map { $0.errors.autocorrelation[m] ?? .nan })
         )
       }
-      out["best asymptotic fit"] = (
-        geometricMean(subset.map(\.errors.bestFitCoefficients)), geometricMean(subset.map(\.errors.bestFitAutocorrelation))
+      out[Self.hindsightRow] = (
+        geometricMean(subset.map(\.errors.betterFitInHindsightCoefficients)),
+        geometricMean(subset.map(\.errors.betterFitInHindsightAutocorrelation))
       )
       return out
     }
@@ -229,7 +282,7 @@ struct EvaluateCommand: ParsableCommand {
       guard all.count == subset.count, !all.isEmpty else { return nil }
       var out: [String: Double] = [:]
       for m in methodNames + [Self.exactRow] { out[m] = geometricMean(all.map { $0[m] ?? .nan }) }
-      out["best asymptotic fit"] = geometricMean(
+      out[Self.hindsightRow] = geometricMean(
         all.map { min($0["linear_fit"] ?? .infinity, $0["log_corrected_fit"] ?? .infinity) })
       return out
     }
@@ -239,7 +292,8 @@ struct EvaluateCommand: ParsableCommand {
       let simulatedColumns = methodNames + ["exact"]
       print(
         "system,spins,model,size," + methodNames.map { "\($0)_b_rel_rms,\($0)_c_max_abs" }.joined(separator: ",")
-          + ",c_window_end," + simulatedColumns.map { "\($0)_c_max_abs_vs_md" }.joined(separator: ",") + ",md_largest_stderr")
+          + ",c_window_end," + simulatedColumns.map { "\($0)_c_max_abs_vs_md" }.joined(separator: ",") + ",md_largest_stderr"
+          + ",band_coverage")
       for r in rows {
         let cells = methodNames.map {
           String(format: "%.6g,%.6g", r.errors.coefficients[$0] ?? .nan, r.errors.autocorrelation[$0] ?? .nan)
@@ -247,15 +301,17 @@ struct EvaluateCommand: ParsableCommand {
         let md = simulatedColumns.map { name in
           (r.simulated?[name == "exact" ? Self.exactRow : name]).map { String(format: "%.6g", $0) } ?? ""
         }
-        print(
-          "\"\(r.label)\",\(r.spins.rawValue),\(r.model),\(r.size)," + cells.joined(separator: ",")
-            + String(format: ",%.4g,", r.errors.windowEnd) + md.joined(separator: ",") + ","
-            + (r.simulationStandardError.map { String(format: "%.4g", $0) } ?? ""))
+        let stderr = r.simulationStandardError.map { String(format: "%.4g", $0) } ?? ""
+        let coverage = r.coverage.map { String(format: "%.4g", $0) } ?? ""
+        let head = "\"\(r.label)\",\(r.spins.rawValue),\(r.model),\(r.size),"
+        let tail = String(format: ",%.4g,", r.errors.windowEnd) + md.joined(separator: ",") + "," + stderr + "," + coverage
+        print(head + cells.joined(separator: ",") + tail)
       }
     case .json:
       let systems = rows.map { r in
         EvaluationDocument.System(
           system: r.label, spins: r.spins.rawValue, model: r.model, size: r.size, errors: ErrorsRecord(r.errors),
+          bandCoverage: r.coverage.flatMap(finiteOrNil),
           cMaxAbsVsMD: r.simulated?.mapValues(finiteOrNil),
           mdLargestStderr: r.simulated == nil ? nil : finiteOrNil(r.simulationStandardError ?? .nan),
           mdSites: r.simulated == nil ? nil : r.simulation?.sites,
@@ -296,8 +352,9 @@ struct EvaluateCommand: ParsableCommand {
           if size != nil && subset.count == rows.filter(test).count { continue }
           let s = summary(subset)
           let t = s["transformer"]!
-          let fit = s["best asymptotic fit"]!
-          print("**\(name)\(size.map { ", N = \($0)" } ?? ", all sizes")**: \(subset.count) systems\n")
+          let fit = s[Self.hindsightRow]!
+          let bandNote = meanCoverage(subset).map { String(format: "; 80%% band holds %.0f%% of the true b_n", 100 * $0) } ?? ""
+          print("**\(name)\(size.map { ", N = \($0)" } ?? ", all sizes")**: \(subset.count) systems\(bandNote)\n")
           if let md = simulatedSummary(subset) {
             let noise = geometricMean(subset.compactMap(\.simulationStandardError))
             let simulated = subset.compactMap(\.simulation)
@@ -310,24 +367,24 @@ struct EvaluateCommand: ParsableCommand {
                 mdSamples, end, sites, noise))
             print("| method | b_n rel. RMS | max abs ΔC(t) | max abs ΔC(t) vs MD |")
             print("|---|---|---|---|")
-            for m in methodNames + ["best asymptotic fit"] {
+            for m in methodNames + [Self.hindsightRow] {
               let v = s[m]!
-              print(String(format: "| %@ | %.4g | %.4g | %.4g |", m, v.0, v.1, md[m]!))
+              print(String(format: "| %@ | %.4g | %.4g | %.4g |", Self.label(m), v.0, v.1, md[m]!))
             }
             print(String(format: "| %@ | | | %.4g |", Self.exactRow, md[Self.exactRow]!))
             print(
               String(
-                format: "| ratio best fit / transformer | %.3g× | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1,
-                md["best asymptotic fit"]! / md["transformer"]!))
+                format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1,
+                md[Self.hindsightRow]! / md["transformer"]!))
             printContinuation(subset)
           } else {
             print("| method | b_n rel. RMS | max abs ΔC(t) |")
             print("|---|---|---|")
-            for m in methodNames + ["best asymptotic fit"] {
+            for m in methodNames + [Self.hindsightRow] {
               let v = s[m]!
-              print(String(format: "| %@ | %.4g | %.4g |", m, v.0, v.1))
+              print(String(format: "| %@ | %.4g | %.4g |", Self.label(m), v.0, v.1))
             }
-            print(String(format: "| ratio best fit / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
+            print(String(format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
           }
         }
       }
@@ -351,6 +408,7 @@ struct EvaluationDocument: Encodable {
     var model: String
     var size: String
     var errors: ErrorsRecord
+    var bandCoverage: Double?
     var cMaxAbsVsMD: [String: Double?]?
     var mdLargestStderr: Double??
     var mdSites: Int?
@@ -359,6 +417,7 @@ struct EvaluationDocument: Encodable {
 
     enum CodingKeys: String, CodingKey {
       case system, spins, model, size, errors
+      case bandCoverage = "band_coverage"
       case cMaxAbsVsMD = "c_max_abs_vs_md"
       case mdLargestStderr = "md_largest_stderr"
       case mdSites = "md_sites"
@@ -374,6 +433,7 @@ struct EvaluationDocument: Encodable {
       try c.encode(model, forKey: .model)
       try c.encode(size, forKey: .size)
       try c.encode(errors, forKey: .errors)
+      try c.encodeIfPresent(bandCoverage, forKey: .bandCoverage)
       try c.encodeIfPresent(cMaxAbsVsMD, forKey: .cMaxAbsVsMD)
       if let mdLargestStderr { try c.encode(mdLargestStderr, forKey: .mdLargestStderr) }
       try c.encodeIfPresent(mdSites, forKey: .mdSites)

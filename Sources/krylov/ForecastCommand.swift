@@ -16,8 +16,14 @@ struct ForecastCommand: ParsableCommand {
       trusted values up to M, each method's relative RMS error on b_{k+1..M} and its largest \
       error on C(t), over the window where the true C(t) is converged, are reported too.
 
-      CSV: one row per n with a column per method (and the truth when known); errors as '#' \
-      lines. JSON: {"forecast": [...], "baselines": {name: [...]}, "errors": {...}}.
+      The transformer is told the chain's size and boundary (from the file's system block, or \
+      --n and --bc for a plain CSV); without them it forecasts with the size unknown and says \
+      so. Its 80% band (the range that held 80% of the truth on held-out systems, \
+      docs/model.md) is given beside the forecast.
+
+      CSV: one row per n with a column per method, the band's lower and upper edges (and the \
+      truth when known); errors as '#' lines. JSON: {"forecast": [...], "band": {"level", \
+      "lower", "upper"}, "system": ..., "baselines": {name: [...]}, "errors": {...}}.
       """
   )
 
@@ -37,7 +43,9 @@ struct ForecastCommand: ParsableCommand {
     let k = inputOptions.prefix
     let M = inputOptions.horizon
     let methods: MethodForecasts
-    do { methods = try MethodForecasts(prefix: Array(b[0..<k]), horizon: M, forecaster: forecaster) } catch {
+    do {
+      methods = try MethodForecasts(prefix: Array(b[0..<k]), horizon: M, forecaster: forecaster, context: input.context)
+    } catch {
       printError("error: \(error)")
       throw ExitCode(1)
     }
@@ -53,16 +61,23 @@ struct ForecastCommand: ParsableCommand {
       try sink.writeJSON(
         ForecastDocument(
           prefix: k, horizon: M, n: Array((k + 1)...M), forecast: methods.transformer,
+          band: methods.band.map(BandRecord.init), system: SystemToldRecord(methods.context, model: forecaster),
           baselines: Dictionary(uniqueKeysWithValues: methods.baselines.map { ($0.name, $0.values) }),
           model: modelOptions.name(for: input.domain), bestFitForm: methods.bestFitForm,
           errors: errors.map(ErrorsRecord.init)))
     case .csv:
       let names = methods.all.map(\.name)
       sink.write("# krylov forecast: prefix k = \(k), horizon M = \(M), model: \(modelOptions.name(for: input.domain))\n")
+      sink.write("# system told to the model: \(SystemToldRecord(methods.context, model: forecaster).text)\n")
       if let form = methods.bestFitForm { sink.write("# best_fit_form: \(form)\n") }
-      sink.write("n," + names.joined(separator: ",") + (b.count >= M ? ",truth" : "") + "\n")
+      let band = methods.band
+      if let band { sink.write("# band: \(Int((band.level * 100).rounded()))% (calibration \(band.regime))\n") }
+      sink.write(
+        "n," + names.joined(separator: ",") + (band != nil ? ",band_lower,band_upper" : "")
+          + (b.count >= M ? ",truth" : "") + "\n")
       for i in 0..<(M - k) {
         var row = ["\(k + 1 + i)"] + methods.all.map { formatCoefficient($0.values[i]) }
+        if let band { row += [formatCoefficient(band.lower[i]), formatCoefficient(band.upper[i])] }
         if b.count >= M { row.append(formatCoefficient(b[k + i])) }
         sink.write(row.joined(separator: ",") + "\n")
       }
@@ -89,13 +104,15 @@ struct ForecastDocument: Encodable {
   var horizon: Int
   var n: [Int]
   var forecast: [Double]
+  var band: BandRecord?
+  var system: SystemToldRecord
   var baselines: [String: [Double]]
   var model: String
   var bestFitForm: String?
   var errors: ErrorsRecord?
 
   enum CodingKeys: String, CodingKey {
-    case prefix, horizon, n, forecast, baselines, model
+    case prefix, horizon, n, forecast, band, system, baselines, model
     case bestFitForm = "best_fit_form"
     case errors
   }

@@ -32,14 +32,18 @@ extension DefaultModel.Domain {
   init(_ spins: SpinKind) { self = spins == .classical ? .classical : .quantum }
 }
 
-/// An input file's trusted coefficients and which embedded model suits them.
+/// An input file's trusted coefficients, the system the forecaster is told, and which
+/// embedded model suits them.
 struct InputSequence {
   var trusted: [Double]
-  /// Classical when the file says its chain has classical spins (files from 'krylov lanczos' do).
+  /// Classical when the file or `--spins` says the chain has classical spins.
   var domain: DefaultModel.Domain
+  /// The size and boundary from the file's system block or the options; unknown without either.
+  var context: SystemContext
 }
 
-/// The input sequence, prefix length and horizon shared by the forecasting commands.
+/// The input sequence, what is known of its system, prefix length and horizon: shared by the
+/// forecasting commands.
 struct ForecastInputOptions: ParsableArguments {
   @Option(name: [.short, .long], help: "Coefficients file (CSV or JSON, as 'krylov lanczos' writes).")
   var input: String
@@ -50,13 +54,32 @@ struct ForecastInputOptions: ParsableArguments {
   @Option(help: "Horizon M: forecast b_{k+1}..b_M.")
   var horizon: Int = 200
 
+  @Option(
+    name: .customLong("n"),
+    help: ArgumentHelp(
+      """
+      The chain's number of sites N, or 'inf', as on 'krylov lanczos'. Read from the file's system \
+      block when it has one; without either the forecast is made with the size unknown.
+      """, valueName: "N|inf"))
+  var size: ChainSize?
+
+  @Option(help: "The chain's boundary, pbc or obc (default: the file's, else pbc).")
+  var bc: Boundary?
+
+  @Option(help: "The chain's spins, quantum or classical: chooses the embedded model (default: the file's, else quantum).")
+  var spins: SpinKind?
+
   func validate() throws {
     guard prefix >= 1 else { throw ValidationError("--prefix must be at least 1 (got \(prefix))") }
     guard horizon > prefix else { throw ValidationError("--horizon (\(horizon)) must be larger than --prefix (\(prefix))") }
-    guard horizon <= 100_000 else { throw ValidationError("--horizon must be at most 100000 (got \(horizon))") }
+    guard horizon <= Forecaster.maximumHorizon else {
+      throw ValidationError(
+        "--horizon must be at most \(Forecaster.maximumHorizon) (got \(horizon)): a rollout's cost grows as M²")
+    }
   }
 
-  /// The trusted coefficients of the file (the prefix must lie within them) and its spins.
+  /// The trusted coefficients of the file (the prefix must lie within them) and its system,
+  /// the options overriding the file's block; a contradiction between them is an error.
   func load() throws -> InputSequence {
     let sequence: CoefficientSequence
     do { sequence = try CoefficientFile.read(path: input) } catch {
@@ -70,7 +93,26 @@ struct ForecastInputOptions: ParsableArguments {
           + (sequence.coefficients.count > trusted.count ? " (of \(sequence.coefficients.count) computed)" : ""))
       throw ExitCode(1)
     }
-    return InputSequence(trusted: trusted, domain: sequence.system?.spins == .classical ? .classical : .quantum)
+    let file = sequence.system
+    func contradiction(_ option: String, _ asked: String, _ found: String) -> ExitCode {
+      printError(
+        "error: \(option) \(asked) contradicts \(input), whose system has \(option.dropFirst(2)) \(found); "
+          + "drop the option or use the right file")
+      return ExitCode(1)
+    }
+    if let spins, let found = file?.spins, spins != found { throw contradiction("--spins", spins.rawValue, found.rawValue) }
+    if let size, let found = file?.size, size != found { throw contradiction("--n", size.description, found.description) }
+    if let bc, let found = file?.boundary, file?.isInfinite == false, bc != found {
+      throw contradiction("--bc", bc.rawValue, found.rawValue)
+    }
+    let kind = spins ?? file?.spins ?? .quantum
+    let context: SystemContext
+    switch size ?? file?.size {
+    case nil: context = .unknown
+    case .infinite?: context = .infinite
+    case .finite(let n)?: context = .finite(n, openBoundary: (bc ?? file?.boundary ?? .pbc) == .obc)
+    }
+    return InputSequence(trusted: trusted, domain: DefaultModel.Domain(kind), context: context)
   }
 }
 
@@ -96,3 +138,64 @@ func parsePositionRange(_ text: String) -> Range<Int>? {
 
 /// A number for JSON: NaN and infinities become null (an error that cannot be computed).
 func finiteOrNil(_ x: Double) -> Double? { x.isFinite ? x : nil }
+
+/// A forecast's band in JSON output: over the same n as `forecast`.
+struct BandRecord: Encodable {
+  var level: Double
+  var lower: [Double]
+  var upper: [Double]
+  var calibration: String
+  init(_ band: ForecastBand) {
+    level = band.level
+    lower = band.lower
+    upper = band.upper
+    calibration = band.regime
+  }
+}
+
+/// What the transformer was told of the system, for output headers.
+struct SystemToldRecord: Encodable {
+  let context: SystemContext
+  /// False for a checkpoint that does not read the system (it forecasts from the sequence alone).
+  let modelReadsSystem: Bool
+  /// Why the system lies outside what the model was trained on, or nil.
+  let outsideTraining: String?
+
+  init(_ context: SystemContext, model: Forecaster) {
+    self.context = context
+    modelReadsSystem = model.readsSystem
+    outsideTraining = model.outsideTraining(context)
+  }
+
+  /// One line for a CSV header or a status line.
+  var text: String {
+    guard modelReadsSystem else { return "nothing (this model reads the coefficients only)" }
+    return context.description + (context.isKnown ? "" : " (pass --n and --bc to tell it)")
+      + (outsideTraining.map { "; outside training: \($0)" } ?? "")
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case size, n, bc
+    case modelReadsSystem = "model_reads_system"
+    case outsideTraining = "outside_training"
+  }
+
+  /// {"size": "finite"|"infinite"|"unknown", "n": "12"|"inf"|null, "bc": "pbc"|"obc"|null, ...}
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(context.regime, forKey: .size)
+    switch context.size {
+    case .finite(let sites):
+      try c.encode("\(sites)", forKey: .n)
+      try c.encode(context.openBoundary ? "obc" : "pbc", forKey: .bc)
+    case .infinite:
+      try c.encode("inf", forKey: .n)
+      try c.encodeNil(forKey: .bc)
+    case .unknown:
+      try c.encodeNil(forKey: .n)
+      try c.encodeNil(forKey: .bc)
+    }
+    try c.encode(modelReadsSystem, forKey: .modelReadsSystem)
+    try c.encode(outsideTraining, forKey: .outsideTraining)
+  }
+}

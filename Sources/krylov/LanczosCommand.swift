@@ -144,6 +144,12 @@ struct LanczosCommand: AsyncParsableCommand {
     }
     if !quiet { printError(summary(result)) }
     if watcher.signalNumber != nil { throw ExitCode(130) }
+    if result.stopReason == .nonFinite {
+      printError(
+        "error: b_\(result.coefficients.count + 1) is not a finite number: the Hamiltonian's or the operator's "
+          + "coefficients are beyond double precision's range; the \(result.coefficients.count) before it were written")
+      throw ExitCode(1)
+    }
   }
 
   /// The approximate infinite chain (`--truncate K`): same outputs, every value marked not
@@ -243,6 +249,7 @@ struct LanczosCommand: AsyncParsableCommand {
       text += "; Krylov space exhausted at dimension \(r.krylovDimension ?? 0)"
       if !r.exhaustionTrusted { text += " (exhaustion point not trusted)" }
     case .cancelled: text += "; stopped by request"
+    case .nonFinite: text += "; stopped at a coefficient that is not a finite number"
     case .completed: break
     }
     if r.trustedCount < r.coefficients.count {

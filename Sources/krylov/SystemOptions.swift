@@ -63,8 +63,9 @@ struct MemorySize: ExpressibleByArgument {
       number = text.dropLast(suffix.count)
       break
     }
-    guard let v = Double(number.trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else { return nil }
-    bytes = Int(v * factor)
+    // Up to 2^62 bytes: beyond it no machine has the memory, and Int(v) would overflow.
+    guard let v = Double(number.trimmingCharacters(in: .whitespaces)), v > 0, v * factor < 0x1p62 else { return nil }
+    bytes = max(1, Int(v * factor))
   }
 }
 

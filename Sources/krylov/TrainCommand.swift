@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KrylovAnalysis
 import KrylovEngine
 import KrylovForecaster
 
@@ -23,10 +24,15 @@ struct TrainCommand: ParsableCommand {
       sets a shape field to another value is refused. The starting weights are scored too, and \
       kept if no step improves on them.
 
-      A JSON --config may set any of: layers, heads, channels, scaleWindow, stepGain, and \
+      A JSON --config may set any of: layers, heads, channels, scaleWindow, stepGain, \
+      systemInputs (the model reads each chain's size and boundary; true by default), and \
       steps, batchSize, sequenceLength, learningRate, warmupSteps, weightDecay, \
       gradientClip, inputNoise, validationFraction, evaluationInterval, rolloutPrefix \
-      (prefix length of the validation rollouts); flags override it.
+      (prefix length of the validation rollouts, at most half of each sequence), \
+      unknownSystemFraction (share of training windows whose system is withheld); flags \
+      override it. After training, the kept weights are rolled out on the validation systems \
+      and the quantiles of their errors become the checkpoint's band calibration \
+      (docs/model.md).
       """
   )
 
@@ -61,6 +67,12 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Steps between evaluations.")
   var evalEvery: Int?
 
+  @Option(
+    help: """
+      The commit of the code that trains, recorded in the checkpoint so the model can be       reproduced (make model passes it).
+      """)
+  var sourceCommit: String?
+
   @Flag(name: .shortAndLong, help: "No progress on standard error.")
   var quiet = false
 
@@ -75,8 +87,9 @@ struct TrainCommand: ParsableCommand {
   struct Settings: Codable {
     var layers, heads, channels, scaleWindow: Int?
     var stepGain: Double?
+    var systemInputs: Bool?
     var steps, batchSize, sequenceLength, warmupSteps, evaluationInterval, rolloutPrefix: Int?
-    var learningRate, weightDecay, gradientClip, inputNoise, validationFraction: Double?
+    var learningRate, weightDecay, gradientClip, inputNoise, validationFraction, unknownSystemFraction: Double?
   }
 
   func run() throws {
@@ -97,7 +110,7 @@ struct TrainCommand: ParsableCommand {
       modelConfig = ForecasterConfig(
         layers: s.layers ?? modelConfig.layers, heads: s.heads ?? modelConfig.heads,
         channels: s.channels ?? modelConfig.channels, scaleWindow: s.scaleWindow ?? modelConfig.scaleWindow,
-        stepGain: s.stepGain ?? modelConfig.stepGain)
+        stepGain: s.stepGain ?? modelConfig.stepGain, systemInputs: s.systemInputs ?? modelConfig.systemInputs)
       options.steps = s.steps ?? options.steps
       options.batchSize = s.batchSize ?? options.batchSize
       options.sequenceLength = s.sequenceLength ?? options.sequenceLength
@@ -109,6 +122,7 @@ struct TrainCommand: ParsableCommand {
       options.gradientClip = s.gradientClip ?? options.gradientClip
       options.inputNoise = s.inputNoise ?? options.inputNoise
       options.validationFraction = s.validationFraction ?? options.validationFraction
+      options.unknownSystemFraction = s.unknownSystemFraction ?? options.unknownSystemFraction
     }
     if let seed { options.seed = seed }
     if let steps { options.steps = steps }
@@ -117,6 +131,10 @@ struct TrainCommand: ParsableCommand {
     if let evalEvery { options.evaluationInterval = evalEvery }
     if let problem = modelConfig.problem {
       printError("error: invalid model configuration: \(problem)")
+      throw ExitCode(1)
+    }
+    if let problem = options.problem {
+      printError("error: invalid training settings: \(problem)")
       throw ExitCode(1)
     }
     var initial: Forecaster?
@@ -141,6 +159,7 @@ struct TrainCommand: ParsableCommand {
       check("channels", shape.channels.map(Double.init), Double(have.channels))
       check("scaleWindow", shape.scaleWindow.map(Double.init), Double(have.scaleWindow))
       check("stepGain", shape.stepGain, have.stepGain)
+      check("systemInputs", shape.systemInputs.map { $0 ? 1 : 0 }, have.systemInputs ? 1 : 0)
       if let (name, asked, has) = conflicts.first {
         printError(
           "error: the configuration asks for \(name) \(String(format: "%g", asked)) but --initial-weights \(initialWeights) has "
@@ -151,15 +170,19 @@ struct TrainCommand: ParsableCommand {
     }
 
     var sequences: [TrainingSequence] = []
+    var manifestHashes: [String] = []
     var datasetNames: [String] = []
     var spinKinds = Set<String>()
     for directory in data {
       do {
         let manifest = try DatasetManifest.load(directory: directory)
         datasetNames.append(manifest.name)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("manifest.json"))
+        manifestHashes.append(FNV1a.hex(bytes))
         for entry in manifest.entries {
           let b = try manifest.trustedCoefficients(of: entry, directory: directory)
-          sequences.append(TrainingSequence(values: b, group: entry.group, label: entry.label))
+          let context = SystemContext(try entry.chain())
+          sequences.append(TrainingSequence(values: b, group: entry.group, label: entry.label, context: context))
           spinKinds.insert(entry.spinKind.rawValue)
         }
       } catch {
@@ -172,9 +195,16 @@ struct TrainCommand: ParsableCommand {
       printError("error: \(error)")
       throw ExitCode(1)
     }
-    let bytes = Transformer<Float>.activationBytes(config: modelConfig, B: options.batchSize, T: options.sequenceLength)
-    if bytes > RunPlan.defaultMemoryLimit {
-      printError("error: training would need about \(formatBytes(bytes)) of activations; lower --batch-size or sequenceLength")
+    // Activations of a batch, plus parameters, gradients, the best copy and AdamW's two moments.
+    let activations = Transformer<Float>.activationBytes(
+      config: modelConfig, B: options.batchSize, T: options.sequenceLength)
+    let (state, stateOverflow) = ParameterLayout(modelConfig).count.multipliedReportingOverflow(by: 5 * 4)
+    let (bytes, overflow) = activations.addingReportingOverflow(state)
+    if stateOverflow || overflow || bytes > RunPlan.defaultMemoryLimit {
+      printError(
+        "error: training would need about \(stateOverflow || overflow ? "more than any machine has" : formatBytes(bytes)) "
+          + "(activations \(formatBytes(activations)), parameters and optimizer state \(formatBytes(state))) against "
+          + "the limit of \(formatBytes(RunPlan.defaultMemoryLimit)); lower --batch-size, sequenceLength or the model's size")
       throw ExitCode(3)
     }
     if !quiet {
@@ -197,7 +227,8 @@ struct TrainCommand: ParsableCommand {
       }, isCancelled: { cancel.isSet })
 
     let record = TrainingRecord(
-      datasets: datasetNames, spins: spinKinds.sorted(), initialWeights: initialWeights ?? "none",
+      datasets: datasetNames, manifestHashes: manifestHashes, sourceCommit: sourceCommit, spins: spinKinds.sorted(),
+      initialWeights: initialWeights ?? "none",
       trainingSystems: result.trainingSystems.count, validationSystems: result.validationSystems,
       bestStep: result.bestStep, bestValidationRolloutError: finiteOrNil(result.bestRolloutError), options: options,
       history: result.history.map {
@@ -210,8 +241,21 @@ struct TrainCommand: ParsableCommand {
       printError("error: \(error.message)")
       throw ExitCode(1)
     }
+    let calibration: String
+    let coverage: String
     do {
-      try Checkpoint.write(result.model, extra: ["training": manifest], to: out)
+      calibration = try CoefficientFile.json(result.calibration, pretty: false).trimmingCharacters(in: .newlines)
+      coverage = try CoefficientFile.json(TrainingCoverage(contexts: sequences.map(\.context)), pretty: false)
+        .trimmingCharacters(in: .newlines)
+    } catch {
+      printError("error: \(error.message)")
+      throw ExitCode(1)
+    }
+    do {
+      try Checkpoint.write(
+        result.model,
+        extra: ["training": manifest, BandCalibration.metadataKey: calibration, TrainingCoverage.metadataKey: coverage],
+        to: out)
     } catch {
       printError("error: cannot write \(out): \(error.localizedDescription)")
       throw ExitCode(1)
@@ -230,6 +274,9 @@ struct TrainCommand: ParsableCommand {
 /// The training record kept in a checkpoint's metadata under `training` (docs/formats.md).
 struct TrainingRecord: Encodable {
   var datasets: [String]
+  /// FNV-1a 64 of each dataset's manifest.json, in the order of `datasets`.
+  var manifestHashes: [String]
+  var sourceCommit: String?
   var spins: [String]
   var initialWeights: String
   var trainingSystems: Int
@@ -264,6 +311,8 @@ struct TrainingRecord: Encodable {
 
   enum CodingKeys: String, CodingKey {
     case datasets, spins
+    case manifestHashes = "manifest_fnv1a64"
+    case sourceCommit = "source_commit"
     case initialWeights = "initial_weights"
     case trainingSystems = "training_systems"
     case validationSystems = "validation_systems"

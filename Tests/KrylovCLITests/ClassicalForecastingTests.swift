@@ -162,15 +162,19 @@ struct ClassicalForecastingTests {
     #expect(refused.err.contains("another shape"), "\(refused.err)")
     #expect(!FileManager.default.fileExists(atPath: out))
     #expect(refused.err.contains("asks for layers 1 but --initial-weights default has layers 4"), "\(refused.err)")
-    // The sequences hold 14 values: validation rollouts from the default 30 cannot pick weights.
-    let short = try krylov(["train", "--data", fixture.data, "--out", out, "--initial-weights", "default", "-q"])
-    #expect(short.status == 1)
-    #expect(short.err.contains("longer than the rollout prefix (30)"), "\(short.err)")
+    // A rollout prefix below the normalizing window (10) cannot pick weights: refused.
     let prefix = dir.appendingPathComponent("prefix.json")
-    try #"{"rolloutPrefix": 10}"#.write(to: prefix, atomically: true, encoding: .utf8)
+    try #"{"rolloutPrefix": 5}"#.write(to: prefix, atomically: true, encoding: .utf8)
+    let short = try krylov([
+      "train", "--data", fixture.data, "--out", out, "--config", prefix.path, "--initial-weights", "default", "-q",
+    ])
+    #expect(short.status == 1)
+    #expect(short.err.contains("rollout prefix (5)") && short.err.contains("scale window (10)"), "\(short.err)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+    // The sequences hold 14 values: rollouts start from at most half of each (here the scale
+    // window, 10), so the default prefix of 30 still scores them.
     let tuned = try krylov([
-      "train", "--data", fixture.data, "--out", out, "--config", prefix.path, "--initial-weights", "default", "--steps", "2",
-      "--eval-every", "1",
+      "train", "--data", fixture.data, "--out", out, "--initial-weights", "default", "--steps", "2", "--eval-every", "1",
     ])
     #expect(tuned.status == 0, "\(tuned.err)")
     let header = try checkpointMetadata(out)

@@ -187,8 +187,10 @@ struct CommandLineTests {
     #expect(missing.status == 1 && missing.err.contains("cannot read"))
   }
 
-  @Test("SIGINT stops a run and still writes what was computed")
-  func interrupt() throws {
+  @Test(
+    "SIGINT, SIGTERM and SIGHUP (a closed session) stop a run and still write what was computed",
+    arguments: [SIGINT, SIGTERM, SIGHUP])
+  func interrupt(signal: Int32) throws {
     let dir = try temporaryDirectory()
     let path = dir.appendingPathComponent("b.csv").path
     let process = Process()
@@ -197,12 +199,14 @@ struct CommandLineTests {
     process.standardError = Pipe()
     try process.run()
     Thread.sleep(forTimeInterval: 4)
-    process.interrupt()
+    kill(process.processIdentifier, signal)
     process.waitUntilExit()
     #expect(process.terminationStatus == 130)
     let text = try String(contentsOfFile: path, encoding: .utf8)
     #expect(text.contains("# stop: cancelled"))
     #expect(text.contains("\n1,2.1,1\n"))
+    // No hidden partial file is left beside the output.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["b.csv"])
   }
 
   @Test("--n inf runs the infinite chain and refuses local operators")

@@ -113,14 +113,74 @@ struct ForecasterCommandTests {
     #expect(b["transformer"] != nil && b["linear_ar"] != nil)
   }
 
+  @Test("forecast is told the size from the file, from --n/--bc on a plain CSV, and refuses a contradiction")
+  func forecastToldTheSystem() throws {
+    let fromFile = try krylov([
+      "forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--format", "json",
+    ])
+    #expect(fromFile.status == 0, "\(fromFile.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(fromFile.out.utf8)) as? [String: Any])
+    let system = try #require(object["system"] as? [String: Any])
+    #expect(system["size"] as? String == "finite")
+    #expect(["5", "6"].contains(system["n"] as? String ?? ""))
+    #expect(system["model_reads_system"] as? Bool == true)
+    let band = try #require(object["band"] as? [String: Any])
+    let lower = try #require(band["lower"] as? [Double])
+    let upper = try #require(band["upper"] as? [Double])
+    let forecast = try #require(object["forecast"] as? [Double])
+    #expect(lower.count == forecast.count && upper.count == forecast.count)
+    #expect(zip(zip(lower, upper), forecast).allSatisfy { $0.0 <= $1 && $1 <= $0.1 })
+
+    // The same coefficients as plain rows: the size is unknown until --n says it.
+    let sequence = try Data(contentsOf: URL(fileURLWithPath: fixture.sequence))
+    let document = try #require(try JSONSerialization.jsonObject(with: sequence) as? [String: Any])
+    let b = try #require(document["b"] as? [Double])
+    let csv = fixture.directory.appendingPathComponent("plain.csv")
+    try ("n,b_n\n" + b.enumerated().map { "\($0.offset + 1),\($0.element)" }.joined(separator: "\n") + "\n")
+      .write(to: csv, atomically: true, encoding: .utf8)
+    let plain = try krylov(["forecast", "--input", csv.path, "--prefix", "20", "--horizon", "40", "--model", fixture.model])
+    #expect(plain.status == 0, "\(plain.err)")
+    #expect(plain.out.contains("# system told to the model: size not given"), "\(plain.out)")
+    let told = try krylov([
+      "forecast", "--input", csv.path, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--n", "inf",
+    ])
+    #expect(told.status == 0, "\(told.err)")
+    #expect(told.out.contains("# system told to the model: N = ∞"), "\(told.out)")
+    let ring = try krylov([
+      "forecast", "--input", csv.path, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--n", "9", "--bc", "obc",
+    ])
+    #expect(ring.out.contains("# system told to the model: N = 9 obc"), "\(ring.out)")
+    // The model reads what it is told: the transformer's column differs between the two.
+    func transformerColumn(_ text: String) -> [String] {
+      text.split(separator: "\n").filter { !$0.hasPrefix("#") }.dropFirst().map { String($0.split(separator: ",")[1]) }
+    }
+    #expect(transformerColumn(ring.out).count == 20)
+    #expect(transformerColumn(ring.out) != transformerColumn(told.out))
+
+    let clash = try krylov([
+      "forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model, "--n", "inf",
+    ])
+    #expect(clash.status == 1)
+    #expect(clash.err.contains("--n inf contradicts"), "\(clash.err)")
+    let spins = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--spins", "classical"])
+    #expect(spins.status == 1)
+    #expect(spins.err.contains("--spins classical contradicts"), "\(spins.err)")
+  }
+
   @Test("forecast CSV has one row per n and a column per method")
   func forecastCSV() throws {
     let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])
     #expect(r.status == 0, "\(r.err)")
     let lines = r.out.split(separator: "\n").filter { !$0.hasPrefix("#") }
-    #expect(lines.first == "n,transformer,linear_fit,log_corrected_fit,best_fit,linear_ar,truth")
+    // The fixture model was trained here, so it carries a band calibration: its edges follow the methods.
+    #expect(lines.first == "n,transformer,linear_fit,log_corrected_fit,best_fit,linear_ar,band_lower,band_upper,truth")
     #expect(lines.count == 11)
     #expect(lines[1].hasPrefix("21,"))
+    for line in lines.dropFirst() {
+      let cells = line.split(separator: ",").compactMap { Double($0) }
+      #expect(cells.count == 9)
+      if cells.count == 9 { #expect(cells[6] <= cells[1] && cells[1] <= cells[7], "\(line)") }
+    }
   }
 
   @Test("attention JSON holds causal rows for every layer and head")

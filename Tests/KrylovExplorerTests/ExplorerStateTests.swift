@@ -133,6 +133,29 @@ struct ExplorerStateTests {
     #expect(s.ablation.isNone)
   }
 
+  @Test("Every key-driven action has a key, and every mapped character is in the help")
+  func keymapCoversEveryAction() {
+    let special: [Key] = [.tab, .backTab, .up, .down, .left, .right, .enter, .escape, .backspace, .controlC]
+    let characters = (32...126).compactMap { Unicode.Scalar($0).map { Character($0) } }
+    var reached: [Action] = []
+    for key in special + characters.map(Key.character) {
+      if let action = Keymap.action(for: key), !reached.contains(action) { reached.append(action) }
+    }
+    // Actions a key asks for directly; the rest come from typing (type), the mouse (focus,
+    // selectHead) or from ← → in the attention and heads panes (layers).
+    let keyDriven: [Action] = [
+      .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
+      .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
+      .enableAllHeads, .rankHeads, .narrowWindow, .widenWindow,
+    ]
+    for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
+    let shown = Keymap.help.map(\.0).joined(separator: " ")
+    for c in characters where Keymap.action(for: .character(c)) != nil && c != " " && c != "=" {
+      #expect(shown.contains(String(c)), "'\(c)' is mapped but not in the help")
+    }
+    #expect(shown.contains("space") && Keymap.action(for: .character(" ")) == .toggleSelectedHead)
+  }
+
   @Test("The keymap's help lists a key for every action it maps")
   func keymap() {
     #expect(Keymap.action(for: .character("q")) == .quit)

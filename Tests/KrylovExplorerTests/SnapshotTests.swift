@@ -57,3 +57,35 @@ struct SnapshotTests {
     expectSnapshot(buffer.lines.joined(separator: "\n") + "\n", named: "help-overlay")
   }
 }
+
+@Suite("Colours the theme gives")
+struct PaneColourTests {
+  @Test("each pane's outline takes its own theme key, and the focused one the highlight")
+  func paneOutlines() throws {
+    let text = """
+      theme[system_box]="#110000"
+      theme[coeff_box]="#002200"
+      theme[observable_box]="#000033"
+      theme[attention_box]="#440000"
+      theme[heads_box]="#005500"
+      theme[hi_fg]="#abcdef"
+      """
+    let (theme, issues) = try ThemeLoader.parse(text, name: "boxes")
+    #expect(issues.isEmpty)
+    var state = fixedState()
+    state.focus = .coefficients
+    var buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(state, theme: theme, into: &buffer)
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 100, height: 30))
+    let expected: [Pane: String] = [
+      .system: "system_box", .coefficients: "hi_fg", .observables: "observable_box", .attention: "attention_box",
+      .ablation: "heads_box",
+    ]
+    for (pane, key) in expected {
+      let rect = try #require(layout[pane])
+      // The bottom-left corner is outline on every pane (titles sit on the top edge).
+      let corner = buffer[rect.x, rect.bottom - 1]
+      #expect(corner.style.foreground == theme.color(key), "\(pane) outline")
+    }
+  }
+}

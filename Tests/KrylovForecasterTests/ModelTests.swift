@@ -95,21 +95,24 @@ struct ModelTests {
     }
   }
 
-  @Test("Rollout with the key/value cache equals rollout by full forward passes")
-  func cacheAgreesWithFullForward() throws {
+  @Test(
+    "Rollout with the key/value cache equals rollout by full forward passes, told any system",
+    arguments: [SystemContext.unknown, .infinite, .finite(7), .finite(5, openBoundary: true)])
+  func cacheAgreesWithFullForward(context: SystemContext) throws {
     let config = ForecasterConfig(layers: 2, heads: 2, channels: 16, scaleWindow: 4, stepGain: 5)
     let model: Transformer<Float> = randomModel(config, seed: 41, as: Float.self)
     let prefix = (1...6).map { 1.0 + 0.3 * Double($0) }
     let M = 14
     let ablation = Ablation(disabledHeads: [HeadID(layer: 1, head: 0)], history: .window(5))
-    let cached = try Forecaster(model: model).forecast(prefix: prefix, horizon: M, ablation: ablation).values
+    let cached = try Forecaster(model: model).forecast(prefix: prefix, horizon: M, context: context, ablation: ablation)
+      .values
 
     let scale = SequenceEncoding.scale(of: prefix, window: config.scaleWindow)
     var x = prefix.map { $0 / scale }
     while x.count < M {
       let T = x.count
       let buffer = model.inputBuffer(B: 1, T: T)
-      SequenceEncoding.writeFeatures(x[0..<T], stepGain: config.stepGain, into: buffer.baseAddress!)
+      SequenceEncoding.write(x[0..<T], context: context, config: config, into: buffer.baseAddress!)
       let out = model.forward(B: 1, T: T, switches: ablation.switches(layers: 2, heads: 2))
       x.append(max(0, x[T - 1] + Double(out[T - 1]) / config.stepGain))
     }

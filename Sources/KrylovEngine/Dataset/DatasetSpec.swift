@@ -61,6 +61,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         throw fail("\(at).model '\(g.model)' is not one of \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
       }
       guard !g.sizes.isEmpty else { throw fail("\(at).sizes is empty") }
+      if let b = g.boundaries, b.isEmpty { throw fail("\(at).boundaries is empty (leave it out for pbc)") }
       for b in g.boundaries ?? [] where Boundary(rawValue: b) == nil { throw fail("\(at).boundaries: '\(b)' is not pbc or obc") }
       guard !g.operators.isEmpty else { throw fail("\(at).operators is empty") }
       for o in g.operators where OperatorName(rawValue: o) == nil {
@@ -87,7 +88,37 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
       if let s = g.samples, s < 1 { throw fail("\(at).samples must be at least 1") }
       if let s = g.steps, s < 1 || s > 100_000 { throw fail("\(at).steps must be between 1 and 100000") }
     }
+    // Counted before anything is expanded, with checked arithmetic: a spec cannot ask for a
+    // list of systems larger than memory.
+    var total = 0
+    for g in groups {
+      let choices = g.parameters ?? [:]
+      let anyRange = choices.values.contains { $0.range != nil }
+      var draws = g.samples ?? 1
+      if !anyRange && g.samples == nil {
+        draws = 1
+        for c in choices.values {
+          let (p, o) = draws.multipliedReportingOverflow(by: c.values?.count ?? 1)
+          draws = o ? Int.max : p
+        }
+      }
+      var count = draws
+      for factor in [g.operators.count, g.boundaries?.count ?? 1, g.sizes.count] {
+        let (p, o) = count.multipliedReportingOverflow(by: factor)
+        count = o ? Int.max : p
+      }
+      let (sum, o) = total.addingReportingOverflow(count)
+      total = o ? Int.max : sum
+    }
+    guard total <= Self.maximumSystems else {
+      throw fail(
+        "the spec names \(total == Int.max ? "more than \(Int.max)" : "\(total)") systems; at most \(Self.maximumSystems) "
+          + "fit in one dataset (split it into several specs)")
+    }
   }
+
+  /// The most systems one spec may name: a manifest entry each, rewritten after every system.
+  public static let maximumSystems = 100_000
 
   /// Every system the spec names, in a reproducible order.
   public func systems() throws(DatasetError) -> [DatasetSystem] {
@@ -170,14 +201,7 @@ public struct DatasetSystem: Sendable, Equatable {
   }
 
   /// A stable file name for the cache (FNV-1a of the key).
-  public var fileName: String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in key.utf8 {
-      h ^= UInt64(byte)
-      h = h &* 0x100_0000_01b3
-    }
-    return String(format: "%016llx.json", h)
-  }
+  public var fileName: String { FNV1a.hex(key.utf8) + ".json" }
 
   public func chain() throws(SystemError) -> SpinChain {
     try SpinChain(

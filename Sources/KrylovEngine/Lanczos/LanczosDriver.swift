@@ -19,6 +19,9 @@ public struct LanczosOptions: Sendable, Codable, Equatable {
   public var reorthogonalization: Reorthogonalization = .full
   /// How the stored Krylov vectors are kept.
   public var precision: VectorPrecision = .double
+  /// Each b_n is reported multiplied by this: the energy scale a `RunPlan` divided out of H
+  /// (a power of two, so the division and the product are exact).
+  public var coefficientScale: Double = 1
 
   public init(steps: Int, reorthogonalization: Reorthogonalization = .full, precision: VectorPrecision = .double) {
     self.steps = steps
@@ -53,6 +56,9 @@ public struct LanczosStep: Sendable, Equatable {
 /// Why a run stopped.
 public enum LanczosStopReason: String, Sendable, Codable {
   case completed, exhausted, conserved, cancelled
+  /// A coefficient came out NaN or infinite (an input beyond double precision's range): the
+  /// run stops before reporting it.
+  case nonFinite = "non_finite"
 }
 
 /// Everything a finished (or cancelled) run produced.
@@ -186,6 +192,10 @@ public final class LanczosDriver: @unchecked Sendable {
       inParallel(2) { i in runs[i].completeStep(n) }
       let b = main.lastNorm
       let bProbe = probe.lastNorm
+      guard b.isFinite && bProbe.isFinite else {
+        reason = .nonFinite
+        break
+      }
       // b_1 has no earlier coefficient to compare with: measure it against the Liouvillian's size.
       let threshold = options.exhaustionTolerance * (n == 1 ? referenceScale : maxB)
       if b < threshold {
@@ -210,10 +220,15 @@ public final class LanczosDriver: @unchecked Sendable {
       main.accept(b)
       probe.accept(bProbe)
       let elapsed = Double(DispatchTime.now().uptimeNanoseconds - stepStart.uptimeNanoseconds) / 1e9
-      coefficients.append(b)
+      let reported = b * options.coefficientScale
+      guard reported.isFinite else {
+        reason = .nonFinite
+        break
+      }
+      coefficients.append(reported)
       deviations.append(deviation)
       seconds.append(elapsed)
-      onStep(LanczosStep(n: n, b: b, trusted: trusted == n, probeDeviation: deviation, seconds: elapsed))
+      onStep(LanczosStep(n: n, b: reported, trusted: trusted == n, probeDeviation: deviation, seconds: elapsed))
     }
     let total = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     let dimension: Int? = (reason == .exhausted || reason == .conserved) ? coefficients.count + 1 : nil

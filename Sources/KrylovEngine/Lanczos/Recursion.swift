@@ -51,7 +51,9 @@ final class Recursion: @unchecked Sendable {
     rng = SplitMix64(seed: seed)
     // O_0 = O / ||O||.
     let v = space.initialVector
-    let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    // Scaled by the largest entry, so an operator of 1e±200 neither overflows nor underflows.
+    let largest = v.reduce(0) { max($0, abs($1)) }
+    let norm = largest > 0 ? largest * v.reduce(0) { $0 + ($1 / largest) * ($1 / largest) }.squareRoot() : 0
     let length = space.vectorLength(step: 0)
     for i in 0..<length { latest[i] = i < v.count ? v[i] / norm : 0 }
     stores[firstBlock].append(latest, length: length, scale: 1)

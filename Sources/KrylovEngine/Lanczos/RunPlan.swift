@@ -70,8 +70,16 @@ public struct RunPlan: Sendable {
 
   /// The Lanczos settings this plan was sized for.
   public var lanczosOptions: LanczosOptions {
-    LanczosOptions(steps: steps, reorthogonalization: reorthogonalization, precision: precision)
+    var options = LanczosOptions(steps: steps, reorthogonalization: reorthogonalization, precision: precision)
+    options.coefficientScale = energyScale
+    return options
   }
+
+  /// The power of two divided out of H before the run (1 when H's coefficients lie within
+  /// 2^±20, so ordinary runs are untouched); b_n scale with H, so the driver multiplies it back.
+  /// O is rescaled the same way, which leaves b_n unchanged. Squares of 1e±200 then stay in
+  /// range, and the result is exact: a power of two commutes with rounding.
+  public let energyScale: Double
 
   public init(
     chain: SpinChain, steps: Int, symmetry: SymmetryMode = .auto,
@@ -85,6 +93,10 @@ public struct RunPlan: Sendable {
       h = InfiniteChainSpace.unitCell(of: h)
       o = InfiniteChainSpace.unitCell(of: o)
     }
+    let extreme = { (scale: Double) in scale > 0x1p20 || scale < 0x1p-20 }
+    energyScale = extreme(h.powerOfTwoScale) ? h.powerOfTwoScale : 1
+    if energyScale != 1 { h = h.scaled(by: 1 / energyScale) }
+    if extreme(o.powerOfTwoScale) { o = o.scaled(by: 1 / o.powerOfTwoScale) }
     self.hamiltonian = h
     self.initialOperator = o
     if chain.spins == .classical {

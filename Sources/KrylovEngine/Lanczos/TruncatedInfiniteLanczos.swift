@@ -40,15 +40,21 @@ public struct TruncatedInfiniteLanczos: Sendable {
     }
   }
 
-  public init(hamiltonianCell: PauliSum, operatorCell: PauliSum, keep: Int) {
+  /// Each b_n is reported multiplied by this (the energy scale the plan divided out of H).
+  let coefficientScale: Double
+
+  public init(hamiltonianCell: PauliSum, operatorCell: PauliSum, keep: Int, coefficientScale: Double = 1) {
     self.hamiltonianCell = hamiltonianCell
     self.operatorCell = operatorCell
     self.keep = max(1, keep)
+    self.coefficientScale = coefficientScale
   }
 
-  /// For a plan made with `chain.infinite`: its unit cells.
+  /// For a plan made with `chain.infinite`: its unit cells, at the plan's energy scale.
   public init(plan: RunPlan, keep: Int) {
-    self.init(hamiltonianCell: plan.hamiltonian, operatorCell: plan.initialOperator, keep: keep)
+    self.init(
+      hamiltonianCell: plan.hamiltonian, operatorCell: plan.initialOperator, keep: keep,
+      coefficientScale: plan.energyScale)
   }
 
   /// i[H, O] for a translation-invariant O given by its classes: every translate of the
@@ -81,7 +87,7 @@ public struct TruncatedInfiniteLanczos: Sendable {
   ) throws -> Result {
     var current: [PauliString: Double] = [:]
     for (s, c) in operatorCell.terms { current[s, default: 0] += c }
-    let norm0 = current.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    let norm0 = PauliSum(current.map { ($0.key, $0.value) }).norm
     guard norm0 > 0 else { return Result(coefficients: [], exactUntil: 0, cancelled: false) }
     for k in current.keys { current[k]! /= norm0 }
     var previous: [PauliString: Double] = [:]
@@ -104,10 +110,10 @@ public struct TruncatedInfiniteLanczos: Sendable {
       let b = a.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
       everTruncated = everTruncated || truncated
       if !everTruncated { exactUntil = n }
-      coefficients.append(b)
+      coefficients.append(b * coefficientScale)
       onStep(
         Step(
-          n: n, b: b, classes: a.count, truncated: truncated,
+          n: n, b: b * coefficientScale, classes: a.count, truncated: truncated,
           seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9))
       guard b > 0 else { break }
       for k in a.keys { a[k]! /= b }

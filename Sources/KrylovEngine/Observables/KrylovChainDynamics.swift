@@ -9,8 +9,18 @@ import Foundation
 /// backward stable) then gives every time exactly: C(t) = Σ_k U_0k² cos(λ_k t) and
 /// |φ_n(t)|² = (Σ_k U_nk U_0k cos λ_k t)² + (Σ_k U_nk U_0k sin λ_k t)². No time stepping, so no
 /// error accumulates with t or with the number of coefficients.
+///
+/// Coefficients of 1e±200 would overflow or underflow the eigensolver: the chain is then solved
+/// for b / s, s a power of two, and the eigenvalues kept in units of s (λ t = λ' (s t)), which is
+/// exact. The solve holds two (M+1)² matrices and costs O(M³): sequences longer than
+/// `maximumCount` are refused with that estimate rather than left to run for hours.
 public struct KrylovChainDynamics: Sendable {
-  public let eigenvalues: [Double]
+  /// Eigenvalues of T / energyScale.
+  private let scaledEigenvalues: [Double]
+  /// The power of two the coefficients were divided by (1 unless they are beyond 2^±20).
+  public let energyScale: Double
+  /// Eigenvalues of T.
+  public var eigenvalues: [Double] { scaledEigenvalues.map { $0 * energyScale } }
   /// U_0k for each eigenvector k.
   public let firstComponents: [Double]
   /// Row-major (M+1) × (M+1): weights[n * size + k] = U_nk U_0k.
@@ -20,12 +30,25 @@ public struct KrylovChainDynamics: Sendable {
   public enum DynamicsError: Error, CustomStringConvertible {
     case invalidCoefficient(index: Int, value: Double)
     case eigensolverFailed(Int32)
+    case tooLong(count: Int, bytes: Int)
     public var description: String {
       switch self {
       case .invalidCoefficient(let i, let v): "b_\(i) = \(v) is not a finite, non-negative number"
       case .eigensolverFailed(let info): "the tridiagonal eigensolver failed (LAPACK info \(info))"
+      case .tooLong(let count, let bytes):
+        "C(t) and K(t) of \(count) coefficients would need \(formatBytes(bytes)) and O(M³) time (an "
+          + "(M+1)² eigenvector matrix); at most \(KrylovChainDynamics.maximumCount) are used: pass fewer"
       }
     }
+  }
+
+  /// The longest sequence solved: two 4001² matrices are 256 MB and the solve takes seconds.
+  public static let maximumCount = 4000
+
+  /// Bytes the solve of `count` coefficients holds (saturating).
+  public static func estimatedBytes(count: Int) -> Int {
+    let (m2, overflow) = (count + 1).multipliedReportingOverflow(by: count + 1)
+    return overflow || m2 > Int.max / 16 ? Int.max : 16 * m2
   }
 
   /// Diagonalizes the chain of `b` (b_1, b_2, ...).
@@ -33,9 +56,15 @@ public struct KrylovChainDynamics: Sendable {
     for (i, v) in b.enumerated() where !(v.isFinite && v >= 0) {
       throw DynamicsError.invalidCoefficient(index: i + 1, value: v)
     }
+    guard b.count <= Self.maximumCount else {
+      throw DynamicsError.tooLong(count: b.count, bytes: Self.estimatedBytes(count: b.count))
+    }
+    let found = PauliSum.powerOfTwoScale(of: b)
+    let scale = found > 0x1p20 || found < 0x1p-20 ? found : 1
+    energyScale = scale
     let m = b.count + 1
     var d = [Double](repeating: 0, count: m)
-    var e = b + [0]
+    var e = (scale == 1 ? b : b.map { $0 / scale }) + [0]
     var z = [Double](repeating: 0, count: m * m)
     var work = [Double](repeating: 0, count: max(1, 2 * m - 2))
     var info: Int32 = 0
@@ -51,7 +80,7 @@ public struct KrylovChainDynamics: Sendable {
     for k in 0..<m {
       for row in 0..<m { w[row * m + k] = z[k * m + row] * first[k] }
     }
-    eigenvalues = d
+    scaledEigenvalues = d
     firstComponents = first
     weights = w
     size = m
@@ -60,17 +89,19 @@ public struct KrylovChainDynamics: Sendable {
   /// C(t) = (O(t)|O)/(O|O).
   public func autocorrelation(at t: Double) -> Double {
     var c = 0.0
-    for k in 0..<size { c += firstComponents[k] * firstComponents[k] * cosine(eigenvalues[k] * t) }
+    let t = t * energyScale
+    for k in 0..<size { c += firstComponents[k] * firstComponents[k] * cosine(scaledEigenvalues[k] * t) }
     return c
   }
 
   /// K(t) = Σ n |φ_n(t)|².
   public func complexity(at t: Double) -> Double {
+    let t = t * energyScale
     var cosines = [Double](repeating: 0, count: size)
     var sines = [Double](repeating: 0, count: size)
     for k in 0..<size {
-      cosines[k] = cosine(eigenvalues[k] * t)
-      sines[k] = sine(eigenvalues[k] * t)
+      cosines[k] = cosine(scaledEigenvalues[k] * t)
+      sines[k] = sine(scaledEigenvalues[k] * t)
     }
     var total = 0.0
     weights.withUnsafeBufferPointer { w in
@@ -90,12 +121,13 @@ public struct KrylovChainDynamics: Sendable {
 
   /// |φ_n(t)|² for every n: the spread of the operator over the Krylov chain.
   public func probabilities(at t: Double) -> [Double] {
-    (0..<size).map { n in
+    let t = t * energyScale
+    return (0..<size).map { n in
       var re = 0.0
       var im = 0.0
       for k in 0..<size {
-        re += weights[n * size + k] * cosine(eigenvalues[k] * t)
-        im += weights[n * size + k] * sine(eigenvalues[k] * t)
+        re += weights[n * size + k] * cosine(scaledEigenvalues[k] * t)
+        im += weights[n * size + k] * sine(scaledEigenvalues[k] * t)
       }
       return re * re + im * im
     }

@@ -41,8 +41,24 @@ public struct PauliSum: Sendable, Equatable, CustomStringConvertible {
     return result
   }
 
-  /// The norm for `(A|B) = Tr(A†B) / 2^N`: strings are orthonormal.
-  public var norm: Double { terms.values.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+  /// The norm for `(A|B) = Tr(A†B) / 2^N`: strings are orthonormal. Scaled by the largest
+  /// coefficient so that squares neither overflow (1e200) nor underflow (1e-200).
+  public var norm: Double {
+    let largest = terms.values.reduce(0) { max($0, abs($1)) }
+    guard largest > 0 && largest.isFinite else { return largest }
+    return largest * terms.values.reduce(0) { $0 + ($1 / largest) * ($1 / largest) }.squareRoot()
+  }
+
+  /// The power of two nearest the largest |coefficient| (1 for an empty sum or a non-finite
+  /// coefficient): dividing by it is exact and brings every coefficient near 1.
+  public var powerOfTwoScale: Double { Self.powerOfTwoScale(of: terms.values) }
+
+  /// The power of two nearest below the largest |value| of `values` (1 when there is none).
+  public static func powerOfTwoScale<C: Collection<Double>>(of values: C) -> Double {
+    let largest = values.reduce(0) { max($0, abs($1)) }
+    guard largest > 0 && largest.isFinite else { return 1 }
+    return Double(sign: .plus, exponent: largest.exponent, significand: 1)
+  }
 
   /// `(self|other)`.
   public func dot(_ other: PauliSum) -> Double {

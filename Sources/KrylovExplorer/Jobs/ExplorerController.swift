@@ -304,12 +304,25 @@ public final class ExplorerController {
         others.append((.fit, f.methods.prefix + best.values))
       }
     }
+    var edges: [[Double]] = []
+    if let f = state.forecast, let band = f.methods.band {
+      edges = [f.methods.prefix + band.lower, f.methods.prefix + band.upper]
+    }
     let mailbox = self.mailbox
     let sequences = others
-    observablesQueue.async { mailbox.post(.observables(generation: g, ObservableCurves(computed: computed, others: sequences))) }
+    let bandEdges = edges
+    observablesQueue.async {
+      mailbox.post(.observables(generation: g, ObservableCurves(computed: computed, others: sequences, bandEdges: bandEdges)))
+    }
   }
 
   // MARK: - Forecasts
+
+  /// What the forecaster is told of the chain whose coefficients are shown: the run's size
+  /// and boundary, not the settings being edited.
+  private var runContext: SystemContext {
+    runSettings.map { SystemContext(ChainGeometry(size: $0.size, boundary: $0.boundary)) } ?? .unknown
+  }
 
   private func requestForecast() {
     guard let forecaster else { return }
@@ -326,21 +339,25 @@ public final class ExplorerController {
     let g = generation
     let M = state.settings.horizon
     let ablation = state.ablation
+    let context = runContext
     let mailbox = self.mailbox
     forecastQueue.async {
       let start = Date()
       do {
         let prefix = Array(trusted[0..<k])
-        let rollout = try forecaster.forecast(prefix: prefix, horizon: M, ablation: ablation, captureAttention: true)
-        let methods = MethodForecasts(prefix: prefix, horizon: M, transformer: rollout.values)
+        let rollout = try forecaster.forecast(
+          prefix: prefix, horizon: M, context: context, ablation: ablation, captureAttention: true)
+        let methods = MethodForecasts(
+          prefix: prefix, horizon: M, transformer: rollout.values, band: rollout.band, context: rollout.context)
         var data = ForecastData(methods: methods)
         data.attention = rollout.attention
+        data.outsideTraining = forecaster.outsideTraining(context)
         if trusted.count >= M {
           data.errors = try? MethodErrors(methods: methods, truth: trusted)
           if ablation.isNone {
             data.unablatedError = data.errors?.coefficients["transformer"]
           } else {
-            let plain = try forecaster.forecast(prefix: prefix, horizon: M).values
+            let plain = try forecaster.forecast(prefix: prefix, horizon: M, context: context).values
             data.unablatedError = relativeRMSError(plain, Array(trusted[k..<M]))
           }
         }
@@ -363,9 +380,10 @@ public final class ExplorerController {
     guard trusted.count >= k else { return }
     let g = generation
     let base = state.ablation
+    let context = runContext
     let mailbox = self.mailbox
     forecastQueue.async {
-      let study = AblationStudy(forecaster: forecaster, trusted: trusted, prefix: k, horizon: M)
+      let study = AblationStudy(forecaster: forecaster, trusted: trusted, prefix: k, horizon: M, context: context)
       guard let ranked = try? study.rankHeads(base: base) else { return }
       let influence = Dictionary(uniqueKeysWithValues: ranked.map { ($0.head, $0.outcome.influence) })
       mailbox.post(.ranking(generation: g, influence))

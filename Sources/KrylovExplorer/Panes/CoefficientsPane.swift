@@ -2,8 +2,8 @@ import Foundation
 import KrylovEngine
 import KrylovTUI
 
-/// b_n as it streams in, the transformer's forecast from the prefix k, the best asymptotic fit
-/// and the linear AR baseline, with a marker at k.
+/// b_n as it streams in, the transformer's forecast from the prefix k over its calibrated band,
+/// the best asymptotic fit and the linear AR baseline, with a marker at k.
 enum CoefficientsPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
@@ -37,6 +37,13 @@ enum CoefficientsPane {
     var chart = Chart(
       series: series, xRange: xRange, yRange: yRange, logY: state.logY, axisStyle: palette.border,
       labelStyle: palette.graphText, markers: markers)
+    if let f = state.forecast, let band = f.methods.band {
+      let k = f.methods.prefix.count
+      chart.bands = [
+        ChartBand(
+          samples: band.lower.indices.map { (Double(k + 1 + $0), band.lower[$0], band.upper[$0]) }, style: palette.forecastBand)
+      ]
+    }
     chart.blockGlyphs = state.blockGlyphs
     chart.render(into: &buffer, area: inner)
   }

@@ -69,7 +69,10 @@ public enum ExplorerFrame {
     if !run.coefficients.isEmpty { left += " · \(run.coefficients.count) b_n, \(run.trustedCount) trusted" }
     if run.secondsPerStep > 0 && run.status.isActive { left += String(format: " · %.1f b_n/s", 1 / run.secondsPerStep) }
     if run.estimatedBytes > 0 { left += " · mem ≈ \(formatBytes(run.estimatedBytes))" }
-    left += " · model: \(state.modelName) · theme: \(state.themeName)"
+    left += " · model: \(state.modelName)"
+    // A forecast the model was not trained for is flagged before anything optional.
+    if let outside = state.forecast?.outsideTraining { left += " · ⚠ \(outside)" }
+    left += " · theme: \(state.themeName)"
     let right = "s run  x stop  Tab pane  ? help  q quit "
     buffer.setStyle(palette.selected, in: area)
     buffer.setString(x: area.x, y: area.y, left, style: palette.selected, maxWidth: area.width)

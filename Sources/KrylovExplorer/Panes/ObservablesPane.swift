@@ -4,7 +4,8 @@ import KrylovTUI
 
 /// C(t) from the computed coefficients and from prefix + each forecast, with the errors; K(t)
 /// beside it when the pane is wide enough. After a classical run, the molecular-dynamics C(t)
-/// as points over its ±2σ band (on C(t) only: molecular dynamics gives no K(t)).
+/// as points over its ±2σ band (on C(t) only: molecular dynamics gives no K(t)). The forecast's
+/// C(t) lies over the range its b_n band gives.
 enum ObservablesPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     var title = Pane.observables.title
@@ -35,6 +36,10 @@ enum ObservablesPane {
     let rows = Layout.rows(inner, [nil, 1])
     let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]
     var bands: [ChartBand] = []
+    if let band = curves.forecastBand {
+      bands.append(
+        ChartBand(samples: curves.times.indices.map { (curves.times[$0], band.low[$0], band.high[$0]) }, style: palette.forecastBand))
+    }
     if state.showSimulation, let md = state.simulation?.result {
       bands.append(
         ChartBand(
@@ -65,7 +70,7 @@ enum ObservablesPane {
       parts.append(
         String(
           format: "max|ΔC| t≤%.3g: transformer %.2g, fit %.2g, AR %.2g", e.windowEnd, e.autocorrelation["transformer"] ?? .nan,
-          e.bestFitAutocorrelation, e.autocorrelation["linear_ar"] ?? .nan))
+          e.autocorrelation["best_fit"] ?? .nan, e.autocorrelation["linear_ar"] ?? .nan))
     } else if state.forecast != nil {
       notice = "errors appear when the run reaches the horizon M = \(state.settings.horizon)"
     }

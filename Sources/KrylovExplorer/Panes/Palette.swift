@@ -6,8 +6,12 @@ struct Palette {
   let coeff, untrusted, forecast, fit, ar, observable: Style
   /// The simulated (molecular-dynamics) C(t): its points, and its ±2σ band drawn under everything.
   let md, mdBand: Style
+  /// The transformer's calibrated band, drawn under the series.
+  let forecastBand: Style
   let attention: [Color]
   let delta: [Color]
+  /// Each pane's outline when it is not focused (`system_box` … `heads_box`).
+  let boxes: [Pane: Style]
 
   init(_ theme: Theme) {
     let bg = theme.color("main_bg")
@@ -30,8 +34,14 @@ struct Palette {
     observable = grad("observable", 0)
     md = grad("md", 100)
     mdBand = grad("md", 0)
+    forecastBand = Style(foreground: theme.gradient("forecast")[100], background: bg, dim: true)
     attention = theme.gradient("attention")
     delta = theme.gradient("delta")
+    let keys: [Pane: String] = [
+      .system: "system_box", .coefficients: "coeff_box", .observables: "observable_box", .attention: "attention_box",
+      .ablation: "heads_box",
+    ]
+    boxes = keys.mapValues { fg($0) }
   }
 }
 
@@ -40,7 +50,7 @@ func paneFrame(_ pane: Pane, focused: Bool, palette: Palette, into buffer: inout
   -> Rect
 {
   Block(
-    title: title ?? pane.title, borderStyle: focused ? palette.focusedBorder : palette.border,
+    title: title ?? pane.title, borderStyle: focused ? palette.focusedBorder : palette.boxes[pane] ?? palette.border,
     titleStyle: focused ? palette.highlight : palette.title
   ).render(into: &buffer, area: area)
   return Block.inner(area)

@@ -68,6 +68,8 @@ public struct ForecastData: Sendable {
   /// Per-head error when that head alone is off (filled by "rank heads").
   public var headInfluence: [HeadID: Double] = [:]
   public var seconds = 0.0
+  /// Why the run's system lies outside what the model was trained on, or nil.
+  public var outsideTraining: String?
 }
 
 /// Everything the screen shows: the render functions read only this.

@@ -14,6 +14,11 @@ public struct ObservableCurves: Sendable {
 
   public var times: [Double]
   public var curves: [Curve]
+  /// C(t) from the forecast's band edges: the pointwise range of C(t) over the transformer's
+  /// sequence and the two sequences at its band's lower and upper edges. It shows how much C(t)
+  /// depends on where in the band the coefficients lie; unlike the b_n band it is not
+  /// calibrated on its own.
+  public var forecastBand: (low: [Double], high: [Double])?
 
   /// The time range [0, 1.5·count/max b] of the computed sequence b_1, b_2, ….
   public static func timeRange(computed: [Double]) -> Double {
@@ -22,13 +27,22 @@ public struct ObservableCurves: Sendable {
   }
 
   /// Samples every sequence on `timeRange(computed:)`, 121 points.
-  public init(computed: [Double], others: [(Source, [Double])]) {
+  /// `bandEdges` are the prefix followed by the band's lower edge, and by its upper edge.
+  public init(computed: [Double], others: [(Source, [Double])], bandEdges: [[Double]] = []) {
     let tmax = Self.timeRange(computed: computed)
-    times = (0...120).map { tmax * Double($0) / 120 }
+    let times = (0...120).map { tmax * Double($0) / 120 }
+    self.times = times
     curves = []
     for (source, b) in [(Source.computed, computed)] + others {
       guard let d = try? KrylovChainDynamics(coefficients: b) else { continue }
       curves.append(Curve(source: source, c: times.map(d.autocorrelation(at:)), k: times.map(d.complexity(at:))))
+    }
+    let edges = bandEdges.compactMap { try? KrylovChainDynamics(coefficients: $0) }.map { d in times.map(d.autocorrelation(at:)) }
+    if let center = curves.first(where: { $0.source == .transformer })?.c, edges.count == bandEdges.count, !edges.isEmpty {
+      let all = [center] + edges
+      forecastBand = (
+        times.indices.map { i in all.map { $0[i] }.min() ?? 0 }, times.indices.map { i in all.map { $0[i] }.max() ?? 0 }
+      )
     }
   }
 }

@@ -20,6 +20,7 @@ final class NcursesTerminal: TerminalBackend {
 
   func open() {
     setlocale(LC_ALL, "")
+    CrashRestore.install()
     window = initscr()
     raw()
     set_escdelay(25)  // Esc answers at once instead of after a second
@@ -48,6 +49,7 @@ final class NcursesTerminal: TerminalBackend {
     guard isOpen else { return }
     isOpen = false
     endwin()
+    CrashRestore.uninstall()
   }
 
   func refreshSize() {
@@ -122,3 +124,37 @@ final class NcursesTerminal: TerminalBackend {
     }
   }
 }
+
+/// Puts the terminal back when the process dies of a trap (a Swift runtime error is SIGILL or
+/// SIGTRAP, an abort SIGABRT, a bad access SIGSEGV or SIGBUS), then lets the signal take its
+/// default course. Without it a crash leaves the shell in raw mode with the alternate screen
+/// up. The handler only calls what is safe in a signal handler: `tcsetattr` with the modes
+/// saved before ncurses changed them, and one `write` of the escape sequences that leave the
+/// alternate screen, show the cursor, reset attributes and stop mouse reporting.
+enum CrashRestore {
+  static let signals = [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
+
+  static func install() {
+    guard tcgetattr(STDIN_FILENO, &savedModes) == 0 else { return }
+    haveSavedModes = true
+    for sig in signals {
+      signal(sig) { received in
+        if haveSavedModes { tcsetattr(STDIN_FILENO, TCSANOW, &savedModes) }
+        _ = restoreSequence.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        signal(received, SIG_DFL)
+        raise(received)
+      }
+    }
+  }
+
+  static func uninstall() {
+    for sig in signals { signal(sig, SIG_DFL) }
+    haveSavedModes = false
+  }
+}
+
+/// The terminal modes before ncurses took over (read by the crash handler only).
+nonisolated(unsafe) private var savedModes = termios()
+nonisolated(unsafe) private var haveSavedModes = false
+/// Leave the alternate screen, show the cursor, plain attributes, mouse reporting off.
+private let restoreSequence: [UInt8] = Array("\u{1b}[?1049l\u{1b}[?25h\u{1b}[0m\u{1b}[?1000l\u{1b}[?1002l\u{1b}[?1006l\r\n".utf8)

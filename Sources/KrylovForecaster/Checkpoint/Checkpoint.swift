@@ -22,7 +22,8 @@ public enum Checkpoint {
     encoder.outputFormatting = [.sortedKeys]
     m["config"] = String(decoding: (try? encoder.encode(config)) ?? Data(), as: UTF8.self)
     m["normalization"] =
-      "x_n = b_n / RMS(b_1..b_\(config.scaleWindow)); features (x_n, \(config.stepGain)*(x_n - x_{n-1}), log max(x_n, 1e-3)); output = \(config.stepGain)*(x_{n+1} - x_n)"
+      "x_n = b_n / RMS(b_1..b_\(config.scaleWindow)); features (x_n, \(config.stepGain)*(x_n - x_{n-1}), log max(x_n, 1e-3)"
+      + (config.systemInputs ? ", given, 8/N, open, min(n/2N, 4)" : "") + "); output = \(config.stepGain)*(x_{n+1} - x_n)"
     return m
   }
 
@@ -71,17 +72,23 @@ public enum Checkpoint {
       let config = try? JSONDecoder().decode(ForecasterConfig.self, from: Data(configText.utf8))
     else { throw fail("the configuration in the metadata is missing or malformed") }
     if let problem = config.problem { throw fail("invalid configuration: \(problem)") }
-    let model = Transformer<Float>(config: config)
-    let expected = Set(model.layout.slots.map(\.name))
+    // Every tensor is checked against the configuration before anything is allocated for it,
+    // so a small file that declares a huge model is refused instead of asking for its memory.
+    let layout = ParameterLayout(config)
+    let expected = Set(layout.slots.map(\.name))
     if let extra = Set(file.tensors.keys).subtracting(expected).sorted().first {
       throw fail("unexpected tensor '\(extra)' for this configuration")
     }
-    for slot in model.layout.slots {
+    for slot in layout.slots {
       guard let t = file.tensors[slot.name] else { throw fail("tensor '\(slot.name)' is missing") }
       guard t.dtype == "F32" else { throw fail("tensor '\(slot.name)' is \(t.dtype); float32 expected") }
       guard t.shape == slot.shape else {
         throw fail("tensor '\(slot.name)' has shape \(t.shape); the configuration needs \(slot.shape)")
       }
+    }
+    let model = Transformer<Float>(config: config)
+    for slot in model.layout.slots {
+      guard let t = file.tensors[slot.name] else { throw fail("tensor '\(slot.name)' is missing") }
       var bad = false
       t.bytes.withUnsafeBytes { raw in
         for i in 0..<slot.count {

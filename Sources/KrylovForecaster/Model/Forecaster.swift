@@ -1,3 +1,5 @@
+import Foundation
+
 /// One attention head: layer and head index, both from 0.
 public struct HeadID: Hashable, Sendable, Comparable, CustomStringConvertible {
   public var layer: Int
@@ -53,6 +55,10 @@ public struct Forecast: Sendable, Equatable {
   /// b_{k+1}..b_M.
   public let values: [Double]
   public let attention: AttentionMaps?
+  /// What the model was told of the system (unknown for a model without system inputs).
+  public let context: SystemContext
+  /// The calibrated band, when the model carries a calibration and nothing is ablated.
+  public let band: ForecastBand?
 }
 
 /// Why a forecast could not be made.
@@ -61,17 +67,23 @@ public enum ForecastError: Error, Sendable, Equatable, CustomStringConvertible {
   case badHorizon(prefix: Int, horizon: Int)
   case badValue(n: Int, value: Double)
   case badHead(HeadID, layers: Int, heads: Int)
+  case attentionTooLarge(bytes: Int, limit: Int)
 
   public var description: String {
     switch self {
     case .prefixTooShort(let got, let needed):
       "the prefix holds \(got) coefficients; the model needs at least \(needed) (its normalizing window)"
     case .badHorizon(let k, let m):
-      "the horizon M = \(m) must be larger than the prefix length k = \(k)"
+      m <= k
+        ? "the horizon M = \(m) must be larger than the prefix length k = \(k)"
+        : "the horizon M = \(m) is beyond the longest rollout, \(Forecaster.maximumHorizon) (its cost grows as M²)"
     case .badValue(let n, let v):
       "b_\(n) = \(v) in the prefix is not a positive finite number"
     case .badHead(let id, let layers, let heads):
       "head \(id) does not exist: the model has layers 0..<\(layers) and heads 0..<\(heads)"
+    case .attentionTooLarge(let bytes, let limit):
+      "capturing the attention of this rollout would take \(bytes >> 20) MiB (L·NH·M² weights), above the "
+        + "limit of \(limit >> 20) MiB: use a shorter horizon"
     }
   }
 }
@@ -80,28 +92,69 @@ public enum ForecastError: Error, Sendable, Equatable, CustomStringConvertible {
 public final class Forecaster: @unchecked Sendable {
   public let model: Transformer<Float>
   public let metadata: [String: String]
+  /// The band calibration from the checkpoint's metadata, if it has one.
+  public let calibration: BandCalibration?
+  /// The systems the checkpoint was trained on, if its metadata says.
+  public let coverage: TrainingCoverage?
 
-  public init(model: Transformer<Float>, metadata: [String: String] = [:]) {
+  public init(model: Transformer<Float>, metadata: [String: String] = [:], calibration: BandCalibration? = nil) {
     self.model = model
     self.metadata = metadata
+    self.calibration =
+      calibration
+      ?? metadata[BandCalibration.metadataKey].flatMap {
+        try? JSONDecoder().decode(BandCalibration.self, from: Data($0.utf8))
+      }
+    coverage = metadata[TrainingCoverage.metadataKey].flatMap {
+      try? JSONDecoder().decode(TrainingCoverage.self, from: Data($0.utf8))
+    }
   }
+
+  /// Why a forecast for `context` lies outside what this model was trained on, or nil.
+  public func outsideTraining(_ context: SystemContext) -> String? {
+    guard readsSystem else { return nil }
+    return coverage?.outside(context)
+  }
+
+  /// The longest rollout: each step attends over every earlier position, so a rollout costs
+  /// O(M²·C) (about 35 ms to M = 200 and 20 s to 5000 on two cores); longer ones are refused.
+  public static let maximumHorizon = 5000
+
+  /// The largest attention capture a rollout may hold (L·NH·M² float32 weights).
+  public static let maximumAttentionBytes = 1 << 28
+
+  /// Bytes the attention capture of a rollout to horizon M takes (saturating).
+  public func attentionBytes(horizon M: Int) -> Int {
+    let p = max(M - 1, 0)
+    let (square, o1) = p.multipliedReportingOverflow(by: p)
+    let (maps, o2) = square.multipliedReportingOverflow(by: config.layers * config.heads * 4)
+    return o1 || o2 ? Int.max : maps
+  }
+
+  /// Whether the model reads the system's size and boundary.
+  public var readsSystem: Bool { config.systemInputs }
 
   public var config: ForecasterConfig { model.config }
   public var allHeads: [HeadID] {
     (0..<config.layers).flatMap { l in (0..<config.heads).map { HeadID(layer: l, head: $0) } }
   }
 
-  /// Forecasts b_{k+1}..b_M from the prefix b_1..b_k (k = prefix.count).
+  /// Forecasts b_{k+1}..b_M from the prefix b_1..b_k (k = prefix.count) of a chain described
+  /// by `context` (ignored by a model without system inputs).
   ///
   /// The prefix is fed as it is (teacher forcing); each forecast value is fed back for the next.
   /// Values are kept non-negative, as Lanczos coefficients are.
   public func forecast(
-    prefix: [Double], horizon M: Int, ablation: Ablation = .none, captureAttention: Bool = false
+    prefix: [Double], horizon M: Int, context: SystemContext = .unknown, ablation: Ablation = .none,
+    captureAttention: Bool = false
   ) throws(ForecastError) -> Forecast {
     let k = prefix.count
     guard k >= config.scaleWindow else { throw .prefixTooShort(got: k, needed: config.scaleWindow) }
-    guard M > k else { throw .badHorizon(prefix: k, horizon: M) }
+    guard M > k, M <= Self.maximumHorizon else { throw .badHorizon(prefix: k, horizon: M) }
     for (i, b) in prefix.enumerated() where !(b > 0 && b.isFinite) { throw .badValue(n: i + 1, value: b) }
+    if captureAttention, attentionBytes(horizon: M) > Self.maximumAttentionBytes {
+      throw .attentionTooLarge(bytes: attentionBytes(horizon: M), limit: Self.maximumAttentionBytes)
+    }
     for id in ablation.disabledHeads where !(0..<config.layers ~= id.layer && 0..<config.heads ~= id.head) {
       throw .badHead(id, layers: config.layers, heads: config.heads)
     }
@@ -110,12 +163,17 @@ public final class Forecaster: @unchecked Sendable {
     let switches = ablation.switches(layers: config.layers, heads: config.heads)
     let positions = M - 1  // b_M is produced, never fed
     let decoder = IncrementalDecoder(model: model, capacity: positions, captureAttention: captureAttention)
+    let told = config.systemInputs ? context : .unknown
     var x = prefix.map { $0 / scale }
     x.reserveCapacity(M)
     var out: [Double] = []
+    var input = [Float](repeating: 0, count: config.features)
     for t in 0..<positions {
-      let f = SequenceEncoding.features(x: x[t], previous: t > 0 ? x[t - 1] : nil, stepGain: gain)
-      let step = Double(decoder.step(features: [Float(f.0), Float(f.1), Float(f.2)], switches: switches))
+      input.withUnsafeMutableBufferPointer {
+        SequenceEncoding.write(
+          x: x[t], previous: t > 0 ? x[t - 1] : nil, n: t + 1, context: told, config: config, into: $0.baseAddress!)
+      }
+      let step = Double(decoder.step(features: input, switches: switches))
       if t + 1 >= k {
         let next = max(0, x[t] + step / gain)
         x.append(next)
@@ -125,6 +183,7 @@ public final class Forecaster: @unchecked Sendable {
     let maps = decoder.attention.map { weights in
       AttentionMaps(layers: config.layers, heads: config.heads, positions: positions, weights: weights)
     }
-    return Forecast(prefixLength: k, values: out, attention: maps)
+    let band = ablation.isNone ? calibration?.band(around: out, regime: told.regime) : nil
+    return Forecast(prefixLength: k, values: out, attention: maps, context: told, band: band)
   }
 }

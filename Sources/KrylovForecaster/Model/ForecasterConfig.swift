@@ -13,17 +13,36 @@ public struct ForecasterConfig: Codable, Sendable, Equatable {
   public var scaleWindow: Int
   /// Factor between a step x_{n+1} − x_n of the scaled sequence and the model's output.
   public var stepGain: Double
+  /// Whether the model reads the system's size and boundary (`SystemContext`) beside the
+  /// sequence. Checkpoints from before size-aware models lack the field: false.
+  public var systemInputs: Bool
 
-  public init(layers: Int = 4, heads: Int = 4, channels: Int = 64, scaleWindow: Int = 10, stepGain: Double = 5) {
+  public init(
+    layers: Int = 4, heads: Int = 4, channels: Int = 64, scaleWindow: Int = 10, stepGain: Double = 5,
+    systemInputs: Bool = true
+  ) {
     self.layers = layers
     self.heads = heads
     self.channels = channels
     self.scaleWindow = scaleWindow
     self.stepGain = stepGain
+    self.systemInputs = systemInputs
+  }
+
+  enum CodingKeys: String, CodingKey { case layers, heads, channels, scaleWindow, stepGain, systemInputs }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    layers = try c.decode(Int.self, forKey: .layers)
+    heads = try c.decode(Int.self, forKey: .heads)
+    channels = try c.decode(Int.self, forKey: .channels)
+    scaleWindow = try c.decode(Int.self, forKey: .scaleWindow)
+    stepGain = try c.decode(Double.self, forKey: .stepGain)
+    systemInputs = try c.decodeIfPresent(Bool.self, forKey: .systemInputs) ?? false
   }
 
   /// F: features per position (see `SequenceEncoding`).
-  public var features: Int { SequenceEncoding.featureCount }
+  public var features: Int { SequenceEncoding.featureCount(systemInputs: systemInputs) }
   public var headSize: Int { channels / heads }
 
   /// A description of what is wrong with this configuration, or nil.
@@ -32,7 +51,7 @@ public struct ForecasterConfig: Codable, Sendable, Equatable {
     if heads < 1 || heads > 64 { return "heads must be between 1 and 64 (got \(heads))" }
     if channels < 1 || channels > 4096 { return "channels must be between 1 and 4096 (got \(channels))" }
     if channels % heads != 0 { return "channels (\(channels)) must be a multiple of heads (\(heads))" }
-    if scaleWindow < 1 { return "scaleWindow must be at least 1 (got \(scaleWindow))" }
+    if scaleWindow < 1 || scaleWindow > 1000 { return "scaleWindow must be between 1 and 1000 (got \(scaleWindow))" }
     if !(stepGain > 0) || !stepGain.isFinite { return "stepGain must be positive (got \(stepGain))" }
     return nil
   }

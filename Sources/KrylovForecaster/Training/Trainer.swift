@@ -8,10 +8,19 @@ public struct TrainingSequence: Sendable {
   /// its size, so validation systems are unseen physics, not unseen windows).
   public var group: String
   public var label: String
-  public init(values: [Double], group: String, label: String) {
+  /// The chain's size and boundary, told to a model with system inputs.
+  public var context: SystemContext
+  public init(values: [Double], group: String, label: String, context: SystemContext = .unknown) {
     self.values = values
     self.group = group
     self.label = label
+    self.context = context
+  }
+
+  /// The prefix a validation rollout starts from: `preferred`, but at most half the sequence
+  /// (an infinite-chain sequence of 33 values is scored from 16), and at least `minimum`.
+  func rolloutPrefix(preferred: Int, minimum: Int) -> Int {
+    max(minimum, min(preferred, values.count / 2))
   }
 }
 
@@ -30,10 +39,65 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public var inputNoise = 0.01
   public var validationFraction = 0.15
   public var evaluationInterval = 100
-  /// Prefix and horizon of the rollout check on validation systems that picks the kept weights.
+  /// Prefix of the rollout check on validation systems that picks the kept weights (at most
+  /// half of each sequence).
   public var rolloutPrefix = 30
+  /// Share of training windows whose system is withheld (fed as unknown), so the model also
+  /// forecasts from the sequence alone.
+  public var unknownSystemFraction = 0.25
   public var seed: UInt64 = 1
   public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case steps, batchSize, sequenceLength, learningRate, warmupSteps, weightDecay, gradientClip, inputNoise
+    case validationFraction, evaluationInterval, rolloutPrefix, unknownSystemFraction, seed
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = TrainingOptions()
+    steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? d.steps
+    batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+    sequenceLength = try c.decodeIfPresent(Int.self, forKey: .sequenceLength) ?? d.sequenceLength
+    learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? d.learningRate
+    warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
+    weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay
+    gradientClip = try c.decodeIfPresent(Double.self, forKey: .gradientClip) ?? d.gradientClip
+    inputNoise = try c.decodeIfPresent(Double.self, forKey: .inputNoise) ?? d.inputNoise
+    validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction
+    evaluationInterval = try c.decodeIfPresent(Int.self, forKey: .evaluationInterval) ?? d.evaluationInterval
+    rolloutPrefix = try c.decodeIfPresent(Int.self, forKey: .rolloutPrefix) ?? d.rolloutPrefix
+    unknownSystemFraction = try c.decodeIfPresent(Double.self, forKey: .unknownSystemFraction) ?? d.unknownSystemFraction
+    seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+  }
+
+  /// A description of the first setting out of range, or nil: every number from a file or a
+  /// flag passes here before training allocates anything.
+  public var problem: String? {
+    func between<T: Comparable>(_ name: String, _ v: T, _ lo: T, _ hi: T) -> String? {
+      v >= lo && v <= hi ? nil : "\(name) must be between \(lo) and \(hi) (got \(v))"
+    }
+    func check(_ ok: Bool, _ message: @autoclosure () -> String) -> String? { ok ? nil : message() }
+    let problems: [String?] = [
+      between("steps", steps, 1, 10_000_000),
+      between("batchSize", batchSize, 1, 4096),
+      between("sequenceLength", sequenceLength, 2, 100_000),
+      check(learningRate > 0 && learningRate <= 1, "learningRate must be in (0, 1] (got \(learningRate))"),
+      between("warmupSteps", warmupSteps, 0, 10_000_000),
+      check(weightDecay >= 0 && weightDecay <= 1, "weightDecay must be between 0 and 1 (got \(weightDecay))"),
+      check(gradientClip > 0 && gradientClip.isFinite, "gradientClip must be positive and finite (got \(gradientClip))"),
+      check(inputNoise >= 0 && inputNoise <= 0.5, "inputNoise must be between 0 and 0.5 (got \(inputNoise))"),
+      check(
+        validationFraction >= 0 && validationFraction < 1,
+        "validationFraction must be in [0, 1) (got \(validationFraction))"),
+      between("evaluationInterval", evaluationInterval, 1, 10_000_000),
+      between("rolloutPrefix", rolloutPrefix, 1, 100_000),
+      check(
+        unknownSystemFraction >= 0 && unknownSystemFraction <= 1,
+        "unknownSystemFraction must be between 0 and 1 (got \(unknownSystemFraction))"),
+    ]
+    return problems.lazy.compactMap { $0 }.first
+  }
 }
 
 /// A report emitted at every evaluation.
@@ -59,6 +123,8 @@ public struct TrainingResult: Sendable {
   public var trainingSystems: [String]
   public var validationSystems: [String]
   public var cancelled: Bool
+  /// The band calibration of the kept weights (see `Trainer.calibrate`).
+  public var calibration: BandCalibration
 }
 
 public struct TrainingError: Error, Sendable, CustomStringConvertible {
@@ -76,6 +142,7 @@ public final class Trainer {
 
   public init(config: ForecasterConfig, options: TrainingOptions, sequences: [TrainingSequence]) throws(TrainingError) {
     if let problem = config.problem { throw TrainingError(message: "invalid model configuration: \(problem)") }
+    if let problem = options.problem { throw TrainingError(message: "invalid training options: \(problem)") }
     let minimum = config.scaleWindow + 2
     let usable = sequences.filter { $0.values.count >= minimum && $0.values.allSatisfy { $0 > 0 && $0.isFinite } }
     guard !usable.isEmpty else {
@@ -93,7 +160,10 @@ public final class Trainer {
     validation = usable.filter { validationGroups.contains($0.group) }
     // The kept weights are chosen by rollouts from `rolloutPrefix` values: some sequence must be longer.
     let scored = validation.isEmpty ? training : validation
-    guard options.rolloutPrefix >= config.scaleWindow, scored.contains(where: { $0.values.count > options.rolloutPrefix }) else {
+    let rolloutReady = scored.contains {
+      $0.values.count > $0.rolloutPrefix(preferred: options.rolloutPrefix, minimum: config.scaleWindow)
+    }
+    guard options.rolloutPrefix >= config.scaleWindow, rolloutReady else {
       throw TrainingError(
         message: "no \(validation.isEmpty ? "training" : "validation") sequence is longer than the rollout prefix "
           + "(\(options.rolloutPrefix)), and it must be at least the scale window (\(config.scaleWindow)): "
@@ -145,9 +215,11 @@ public final class Trainer {
       }
       let inputs = model.inputBuffer(B: B, T: T)
       for b in 0..<B {
-        let sequence = training[Int(rng.next() % UInt64(training.count))].values
+        let sequence = training[Int(rng.next() % UInt64(training.count))]
+        // Part of the time the system is withheld, so the "unknown" input is learned too.
+        let withheld = config.systemInputs && rng.uniform() < options.unknownSystemFraction
         tokens += fillWindow(
-          sequence, row: b, T: T, inputs: inputs.baseAddress!, targets: &targets, mask: &mask,
+          sequence.values, context: withheld ? .unknown : sequence.context, row: b, T: T, inputs: inputs.baseAddress!, targets: &targets, mask: &mask,
           noise: options.inputNoise, rng: &rng)
       }
       model.forward(B: B, T: T)
@@ -185,14 +257,16 @@ public final class Trainer {
         clock = Date()
       }
     }
+    let kept = bestStep > 0 || initial != nil ? best : model
     return TrainingResult(
-      model: bestStep > 0 || initial != nil ? best : model, bestStep: bestStep, bestRolloutError: bestError, history: history,
-      trainingSystems: training.map(\.label), validationSystems: validation.map(\.label), cancelled: cancelled)
+      model: kept, bestStep: bestStep, bestRolloutError: bestError, history: history,
+      trainingSystems: training.map(\.label), validationSystems: validation.map(\.label), cancelled: cancelled,
+      calibration: calibrate(kept))
   }
 
   /// Writes one sequence's window into batch row `row`; returns the number of scored positions.
   private func fillWindow(
-    _ b: [Double], row: Int, T: Int, inputs: UnsafeMutablePointer<Float>, targets: inout [Float],
+    _ b: [Double], context: SystemContext, row: Int, T: Int, inputs: UnsafeMutablePointer<Float>, targets: inout [Float],
     mask: inout [Float], noise: Double, rng: inout RandomSource
   ) -> Int {
     let F = config.features
@@ -211,10 +285,7 @@ public final class Trainer {
       }
       let clean = b[t] / scale
       let x = noise > 0 ? clean * (1 + noise * rng.gaussian()) : clean
-      let features = SequenceEncoding.features(x: x, previous: previous, stepGain: gain)
-      inputs[i * F] = Float(features.0)
-      inputs[i * F + 1] = Float(features.1)
-      inputs[i * F + 2] = Float(features.2)
+      SequenceEncoding.write(x: x, previous: previous, n: t + 1, context: context, config: config, into: inputs + i * F)
       targets[i] = Float(gain * (b[t + 1] / scale - x))
       // Positions before the normalizing window is complete are never forecast from.
       let scoredHere = t >= config.scaleWindow - 1
@@ -243,7 +314,7 @@ public final class Trainer {
       for b in 0..<B {
         if start + b < validation.count {
           count += fillWindow(
-            validation[start + b].values, row: b, T: T, inputs: inputs.baseAddress!, targets: &targets,
+            validation[start + b].values, context: validation[start + b].context, row: b, T: T, inputs: inputs.baseAddress!, targets: &targets,
             mask: &mask, noise: 0, rng: &rng)
         } else {
           for t in 0..<T { mask[b * T + t] = 0 }
@@ -259,27 +330,58 @@ public final class Trainer {
     return weight > 0 ? total / weight : .nan
   }
 
-  /// Mean relative RMS error of rollouts from the first `rolloutPrefix` values to each
-  /// validation sequence's end (the quantity the forecaster is judged by).
+  /// Geometric mean over the validation systems of the relative RMS error of rollouts from
+  /// each sequence's rollout prefix to its end, each told its system (the quantity the
+  /// forecaster is judged by). The geometric mean keeps a few outlying systems from deciding
+  /// which weights are kept.
   public func rolloutError(_ model: Transformer<Float>) -> Double {
     let set = validation.isEmpty ? training : validation
     let forecaster = Forecaster(model: model)
-    var sum = 0.0
+    var logSum = 0.0
     var count = 0
     for sequence in set {
-      let k = options.rolloutPrefix
-      let M = min(sequence.values.count, k + options.sequenceLength)
-      guard M > k, let f = try? forecaster.forecast(prefix: Array(sequence.values[0..<k]), horizon: M) else { continue }
-      let truth = sequence.values[k..<M]
+      guard let r = rollout(forecaster, sequence, context: sequence.context) else { continue }
       var num = 0.0
       var den = 0.0
-      for (p, q) in zip(f.values, truth) {
+      for (p, q) in zip(r.forecast, r.truth) {
         num += (p - q) * (p - q)
         den += q * q
       }
-      sum += (num / max(den, 1e-300)).squareRoot()
+      logSum += Foundation.log(max((num / max(den, 1e-300)).squareRoot(), 1e-12))
       count += 1
     }
-    return count > 0 ? sum / Double(count) : .nan
+    return count > 0 ? Foundation.exp(logSum / Double(count)) : .nan
+  }
+
+  /// A validation rollout: the forecast and the truth after the sequence's rollout prefix.
+  private func rollout(
+    _ forecaster: Forecaster, _ sequence: TrainingSequence, context: SystemContext
+  ) -> (forecast: [Double], truth: ArraySlice<Double>)? {
+    let k = sequence.rolloutPrefix(preferred: options.rolloutPrefix, minimum: config.scaleWindow)
+    let M = min(sequence.values.count, k + options.sequenceLength)
+    guard M > k,
+      let f = try? forecaster.forecast(prefix: Array(sequence.values[0..<k]), horizon: M, context: context)
+    else { return nil }
+    return (f.values, sequence.values[k..<M])
+  }
+
+  /// The band calibration of `model`: log-residuals of rollouts on the validation systems
+  /// (training systems if there are none), told their system and, for a model with system
+  /// inputs, again with the system withheld (the "unknown" table).
+  public func calibrate(_ model: Transformer<Float>, level: Double = 0.8) -> BandCalibration {
+    let set = validation.isEmpty ? training : validation
+    let forecaster = Forecaster(model: model)
+    var residuals: [String: [[Double]]] = [:]
+    for sequence in set {
+      var contexts = [sequence.context]
+      if config.systemInputs && sequence.context.isKnown { contexts.append(.unknown) }
+      for context in contexts {
+        guard let r = rollout(forecaster, sequence, context: context) else { continue }
+        let told = config.systemInputs ? context : .unknown
+        residuals[told.regime, default: []].append(
+          zip(r.forecast, r.truth).map { p, q in p > 0 && q > 0 ? Foundation.log(q / p) : .nan })
+      }
+    }
+    return BandCalibration.calibrate(residuals: residuals, level: level)
   }
 }

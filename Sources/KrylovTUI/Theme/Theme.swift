@@ -5,7 +5,7 @@ import Foundation
 /// Keys are btop's generic ones (`main_bg`, `main_fg`, `title`, `hi_fg`, `selected_bg`,
 /// `selected_fg`, `inactive_fg`, `graph_text`, `meter_bg`, `div_line`) plus krylov's own
 /// (pane outlines and the gradients `coeff`, `forecast`, `fit`, `observable`, `md`, `attention`,
-/// `delta`, `progress`). A missing key falls back to a btop alias (so a btop theme works
+/// `delta`). A missing key falls back to a btop alias (so a btop theme works
 /// unchanged), then to the built-in default.
 public struct Theme: Sendable {
   public var name: String
@@ -15,12 +15,12 @@ public struct Theme: Sendable {
   /// krylov keys and the btop key each falls back to.
   public static let aliases: [String: String] = [
     "coeff": "cpu", "forecast": "upload", "fit": "download", "observable": "free", "attention": "temp",
-    "md": "cached", "delta": "used", "progress": "process",
+    "md": "cached", "delta": "used",
     "system_box": "cpu_box", "coeff_box": "cpu_box", "observable_box": "mem_box", "attention_box": "net_box",
     "heads_box": "proc_box",
   ]
 
-  public static let gradientNames = ["coeff", "forecast", "fit", "observable", "md", "attention", "delta", "progress"]
+  public static let gradientNames = ["coeff", "forecast", "fit", "observable", "md", "attention", "delta"]
 
   /// The built-in default (dark) theme's values.
   public static let defaults: [String: String] = [
@@ -35,7 +35,6 @@ public struct Theme: Sendable {
     "md_start": "#2f6f5a", "md_mid": "#4fa78a", "md_end": "#5fd7af",
     "attention_start": "#1c1c3a", "attention_mid": "#d75f5f", "attention_end": "#ffff87",
     "delta_start": "#5fd75f", "delta_mid": "#d7d75f", "delta_end": "#ff5f5f",
-    "progress_start": "#5f87af", "progress_mid": "#5fafd7", "progress_end": "#87d7ff",
   ]
 
   /// The built-in default theme.
@@ -78,7 +77,10 @@ public enum ThemeLoader {
   public static func parse(_ text: String, name: String) throws -> (theme: Theme, issues: [ThemeIssue]) {
     var given: [String: String] = [:]
     var issues: [ThemeIssue] = []
-    for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    // Any line ending: "\r\n" is one Character in Swift, so splitting on "\n" alone would keep a
+    // Windows file as one line.
+    let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       let line = raw.trimmingCharacters(in: .whitespaces)
       if line.isEmpty || line.hasPrefix("#") { continue }
       guard line.hasPrefix("theme["), let close = line.firstIndex(of: "]") else {

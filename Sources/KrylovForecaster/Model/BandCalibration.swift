@@ -1,0 +1,113 @@
+import Foundation
+
+/// An uncertainty band around a forecast: the central `level` share of where the truth lies.
+public struct ForecastBand: Sendable, Equatable {
+  /// 0.8 for the 80% band.
+  public let level: Double
+  /// Same n as the forecast values.
+  public let lower: [Double]
+  public let upper: [Double]
+  /// The calibration table used ("finite", "infinite", "unknown").
+  public let regime: String
+}
+
+/// Split-conformal bands from held-out residuals (docs/model.md, "Uncertainty").
+///
+/// After training, the kept weights are rolled out on the validation systems, which were never
+/// trained on, and the log-ratio r = log(b_true / b_forecast) is collected by horizon h (steps
+/// after the prefix). Per regime and per horizon bin, the (1 − level)/2 and (1 + level)/2
+/// empirical quantiles of r bound the band: b_forecast·e^{q_low} .. b_forecast·e^{q_high}. The
+/// quantiles are made monotone in h (errors of a rollout only compound), and bins with too few
+/// residuals take the previous bin's values. Calibration is measured on other held-out systems
+/// (`krylov evaluate`), not on the ones that made the table.
+public struct BandCalibration: Codable, Sendable, Equatable {
+  public var level: Double
+  /// Upper edges of the horizon bins: bin i holds h in (edges[i−1], edges[i]]; the last bin
+  /// also takes every larger h.
+  public var horizonEdges: [Int]
+  public var regimes: [String: Table]
+
+  public struct Table: Codable, Sendable, Equatable {
+    /// Quantiles of log(b_true / b_forecast) per bin.
+    public var lower: [Double]
+    public var upper: [Double]
+    /// Residuals per bin behind the quantiles.
+    public var samples: [Int]
+  }
+
+  public static let defaultEdges = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+  /// Fewer residuals than this in a bin and the bin inherits the previous one's quantiles.
+  public static let minimumSamples = 20
+
+  public init(level: Double, horizonEdges: [Int] = defaultEdges, regimes: [String: Table]) {
+    self.level = level
+    self.horizonEdges = horizonEdges
+    self.regimes = regimes
+  }
+
+  /// The bin of horizon h ≥ 1.
+  public func bin(of h: Int) -> Int {
+    horizonEdges.firstIndex { h <= $0 } ?? (horizonEdges.count - 1)
+  }
+
+  /// Builds the tables from residuals: `residuals[regime]` lists, per sequence, r at h = 1, 2, ...
+  public static func calibrate(
+    residuals: [String: [[Double]]], level: Double = 0.8, horizonEdges: [Int] = defaultEdges
+  ) -> BandCalibration {
+    var calibration = BandCalibration(level: level, horizonEdges: horizonEdges, regimes: [:])
+    for (regime, sequences) in residuals {
+      var bins = [[Double]](repeating: [], count: horizonEdges.count)
+      for r in sequences {
+        for (i, value) in r.enumerated() where value.isFinite { bins[calibration.bin(of: i + 1)].append(value) }
+      }
+      var lower: [Double] = []
+      var upper: [Double] = []
+      for values in bins {
+        if values.count >= minimumSamples {
+          let sorted = values.sorted()
+          var low = quantile(sorted, (1 - level) / 2)
+          var high = quantile(sorted, (1 + level) / 2)
+          if let l = lower.last, let u = upper.last {
+            low = min(low, l)
+            high = max(high, u)
+          }
+          lower.append(min(low, 0))
+          upper.append(max(high, 0))
+        } else {
+          lower.append(lower.last ?? 0)
+          upper.append(upper.last ?? 0)
+        }
+      }
+      guard bins.contains(where: { $0.count >= minimumSamples }) else { continue }
+      calibration.regimes[regime] = Table(lower: lower, upper: upper, samples: bins.map(\.count))
+    }
+    return calibration
+  }
+
+  /// The band around `values` (b_{k+1}..b_M), from the regime's table, or the unknown-size
+  /// table when the regime has none; nil if neither exists.
+  public func band(around values: [Double], regime: String) -> ForecastBand? {
+    let name = regimes[regime] != nil ? regime : "unknown"
+    guard let table = regimes[name] else { return nil }
+    var lower: [Double] = []
+    var upper: [Double] = []
+    for (i, b) in values.enumerated() {
+      let bin = bin(of: i + 1)
+      lower.append(b * Foundation.exp(table.lower[bin]))
+      upper.append(b * Foundation.exp(table.upper[bin]))
+    }
+    return ForecastBand(level: level, lower: lower, upper: upper, regime: name)
+  }
+
+  /// Linear interpolation between order statistics (numpy's default).
+  public static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let position = p * Double(sorted.count - 1)
+    let i = Int(position.rounded(.down))
+    let j = min(i + 1, sorted.count - 1)
+    return sorted[i] + (position - Double(i)) * (sorted[j] - sorted[i])
+  }
+
+  /// The metadata key a checkpoint keeps the calibration under.
+  public static let metadataKey = "band_calibration"
+}

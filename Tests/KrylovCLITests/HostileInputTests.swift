@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Inputs a hostile or careless user gives: each must end in a clear message and a non-zero
+/// exit, never a trap, a hang or an allocation the size of the input's numbers.
+@Suite("Hostile input to the command line")
+struct HostileInputTests {
+  @Test(
+    "counts out of range are refused by the parser, before any work",
+    arguments: [
+      ["bench-forecaster", "--rollouts", "0"],
+      ["bench-forecaster", "--steps=-3"],
+      ["bench-forecaster", "--batch-size", "0"],
+      ["bench-explorer", "--frames", "0"],
+      ["bench-explorer", "--width", "3"],
+      ["bench", "--steps", "1000000000000"],
+      ["forecast", "--input", "x.csv", "--horizon", "6000"],
+    ])
+  func countsOutOfRange(arguments: [String]) throws {
+    let r = try krylov(arguments)
+    #expect(r.status == 2, "\(arguments): \(r.err)")
+    #expect(r.err.contains("must be"), "\(r.err)")
+  }
+
+  @Test("a dataset spec that names an absurd number of systems, or none, is refused up front")
+  func datasetExpansion() throws {
+    let dir = try temporaryDirectory()
+    let huge = dir.appendingPathComponent("huge.json")
+    try #"""
+    {"name": "x", "seed": 1, "steps": 10, "groups": [
+      {"model": "mfim", "sizes": [6], "operators": ["sz_total"], "samples": 1000000000000,
+       "parameters": {"g": {"range": [-1.2, -0.8]}}}]}
+    """#.write(to: huge, atomically: true, encoding: .utf8)
+    let r = try krylov(["dataset", "build", "--spec", huge.path, "--out", dir.appendingPathComponent("d").path])
+    #expect(r.status == 1, "\(r.err)")
+    #expect(r.err.contains("1000000000000 systems"), "\(r.err)")
+    let empty = dir.appendingPathComponent("empty.json")
+    try #"""
+    {"name": "x", "seed": 1, "steps": 10, "groups": [
+      {"model": "mfim", "sizes": [6], "boundaries": [], "operators": ["sz_total"]}]}
+    """#.write(to: empty, atomically: true, encoding: .utf8)
+    let e = try krylov(["dataset", "build", "--spec", empty.path, "--out", dir.appendingPathComponent("e").path])
+    #expect(e.status == 1)
+    #expect(e.err.contains("boundaries is empty"), "\(e.err)")
+  }
+
+  @Test("operators and Hamiltonians at 1e±200 give the b_n of unit scale (times the energy), never nan")
+  func extremeScales() throws {
+    let unit = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "Z0 + Z1", "-q", "--format", "json"])
+    let tiny = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "1e-200*Z0 + 1e-200*Z1", "-q", "--format", "json"])
+    let huge = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "1e200*Z0 + 1e200*Z1", "-q", "--format", "json"])
+    for r in [unit, tiny, huge] { #expect(r.status == 0, "\(r.err)") }
+    func b(_ text: String) throws -> [Double] {
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+      return try #require(object["b"] as? [Double])
+    }
+    #expect(try b(tiny.out) == b(unit.out))
+    #expect(try b(huge.out) == b(unit.out))
+    #expect(try b(unit.out).count == 6)
+    let energetic = try krylov([
+      "lanczos", "--n", "6", "--steps", "4", "--hamiltonian", "1e300*Z0Z1 + -1.05e300*X0 + 0.5e300*Z0", "-q",
+      "--format", "json",
+    ])
+    #expect(energetic.status == 0, "\(energetic.err)")
+    let big = try b(energetic.out)
+    #expect(big.count == 4 && big.allSatisfy { $0.isFinite && $0 > 1e299 })
+  }
+}
