@@ -243,7 +243,7 @@ struct ForecasterCommandTests {
     #expect(r.status == 1)
     #expect(r.err.contains("truncated"), "\(r.err)")
     let long = try krylov([
-      "forecast", "--input", fixture.sequence, "--prefix", "5000", "--horizon", "6000", "--model", fixture.model,
+      "forecast", "--input", fixture.sequence, "--prefix", "4000", "--horizon", "4500", "--model", fixture.model,
     ])
     #expect(long.status == 1)
     #expect(long.err.contains("trusted coefficients"), "\(long.err)")

@@ -47,9 +47,15 @@ struct ExplorerControllerTests {
     controller.waitUntilIdle(timeout: 30)
     let ablated = try #require(controller.state.forecast)
     #expect(controller.state.disabledHeads == [HeadID(layer: 0, head: 0)])
+    // The forecaster is told the run's chain: N = 6, periodic.
     let expected = try smallForecaster().forecast(
-      prefix: Array(s.run.coefficients[0..<20]), horizon: 80, ablation: Ablation(disabledHeads: [HeadID(layer: 0, head: 0)]))
+      prefix: Array(s.run.coefficients[0..<20]), horizon: 80, context: .finite(6),
+      ablation: Ablation(disabledHeads: [HeadID(layer: 0, head: 0)]))
     #expect(ablated.methods.transformer == expected.values)
+    let blind = try smallForecaster().forecast(
+      prefix: Array(s.run.coefficients[0..<20]), horizon: 80, context: .unknown,
+      ablation: Ablation(disabledHeads: [HeadID(layer: 0, head: 0)]))
+    #expect(ablated.methods.transformer != blind.values)
     #expect(ablated.unablatedError == forecast.errors?.coefficients["transformer"])
   }
 
