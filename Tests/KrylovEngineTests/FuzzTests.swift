@@ -51,3 +51,33 @@ struct EngineFuzzTests {
     }
   }
 }
+
+@Suite("Dataset shards")
+struct DatasetShardTests {
+  @Test("every system is in exactly one part, and adding a group moves no other system")
+  func partition() throws {
+    let text = """
+      {"name": "x", "seed": 1, "steps": 10, "groups": [
+        {"model": "mfim", "sizes": [6, 8, "inf"], "operators": ["sz_total", "sx_total"], "samples": 5,
+         "parameters": {"g": {"range": [-1.2, -0.8]}}}]}
+      """
+    let spec = try JSONDecoder().decode(DatasetSpec.self, from: Data(text.utf8))
+    let systems = try spec.systems()
+    for count in [1, 2, 3, 7] {
+      for system in systems {
+        let parts = (0..<count).filter { DatasetShard(index: $0, count: count)!.contains(system) }
+        #expect(parts.count == 1)
+      }
+    }
+    let grownText = text.replacingOccurrences(
+      of: "]}}}]}", with: "]}}}, {\"model\": \"tfim\", \"sizes\": [6], \"operators\": [\"sz_total\"]}]}")
+    let grown = try JSONDecoder().decode(DatasetSpec.self, from: Data(grownText.utf8))
+    #expect(try grown.systems().count == systems.count + 1)
+    let before = Dictionary(systems.map { ($0.key, DatasetShard.part(of: $0, count: 4)) }) { a, _ in a }
+    for system in try grown.systems() where before[system.key] != nil {
+      #expect(DatasetShard.part(of: system, count: 4) == before[system.key])
+    }
+    #expect(DatasetShard("2/4") == DatasetShard(index: 2, count: 4))
+    #expect(DatasetShard("4/4") == nil && DatasetShard("a/b") == nil && DatasetShard("1/0") == nil)
+  }
+}

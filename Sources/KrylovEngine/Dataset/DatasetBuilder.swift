@@ -24,6 +24,15 @@ public struct DatasetEntry: Codable, Sendable, Equatable {
   public var seconds: Double
 }
 
+extension DatasetManifest {
+  /// Writes the manifest atomically (a reader never sees half of it).
+  public func write(to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+  }
+}
+
 extension DatasetEntry {
   /// The chain the entry describes, read through the system codec (so a bad field is named).
   public func chain() throws -> SpinChain {
@@ -40,16 +49,26 @@ public struct DatasetManifest: Codable, Sendable {
   public var seed: UInt64
   public var spec: DatasetSpec
   public var entries: [DatasetEntry]
-  /// True when every system of the spec is present.
+  /// True when every system of the spec (of the shard, for a shard's manifest) is present.
   public var complete: Bool
+  /// "I/N" for the manifest of one part of a sharded build; nil for a whole dataset.
+  public var shard: String?
 
   public static let fileName = "manifest.json"
 
   public static func load(directory: String) throws(DatasetError) -> DatasetManifest {
     let path = (directory as NSString).appendingPathComponent(fileName)
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw DatasetError("\(directory): no \(fileName) (build the dataset with 'krylov dataset build')")
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw DatasetError(
+        "\(directory): no \(fileName) (build the dataset with 'krylov dataset build', or join the parts of a "
+          + "sharded build with 'krylov dataset merge')")
     }
+    return try load(path: path)
+  }
+
+  /// Reads one manifest file (a whole dataset's or one part's).
+  public static func load(path: String) throws(DatasetError) -> DatasetManifest {
+    guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("\(path): cannot read it") }
     do { return try JSONDecoder().decode(DatasetManifest.self, from: data) } catch let error as DecodingError {
       throw DatasetError("\(path): \(describe(error))")
     } catch { throw DatasetError("\(path): \(error)") }
@@ -69,15 +88,23 @@ public struct DatasetManifest: Codable, Sendable {
 /// Each sequence is a JSON coefficient file named by a hash of its full system description
 /// (which the file also records, so a collision or a stale file is detected and recomputed).
 /// The manifest is rewritten after every system, so an interrupted build keeps its work.
+///
+/// With a shard, only that part's systems are computed and its manifest goes to a file of its
+/// own (`DatasetShard.manifestFileName`); sequence files are named by the system, so parts can
+/// share one directory. `DatasetMerge` joins the parts.
 public struct DatasetBuilder {
   public let spec: DatasetSpec
   public let directory: String
   public let memoryLimit: Int
+  public let shard: DatasetShard?
 
-  public init(spec: DatasetSpec, directory: String, memoryLimit: Int = RunPlan.defaultMemoryLimit) {
+  public init(
+    spec: DatasetSpec, directory: String, memoryLimit: Int = RunPlan.defaultMemoryLimit, shard: DatasetShard? = nil
+  ) {
     self.spec = spec
     self.directory = directory
     self.memoryLimit = memoryLimit
+    self.shard = shard
   }
 
   public enum Event: Sendable {
@@ -89,11 +116,13 @@ public struct DatasetBuilder {
   /// limit are refused up front, with the reason.
   public func plan() throws -> [(DatasetSystem, RunPlan)] {
     var plans: [(DatasetSystem, RunPlan)] = []
-    for system in try spec.systems() {
+    for system in try spec.systems() where shard?.contains(system) ?? true {
       let chain: SpinChain
       do { chain = try system.chain() } catch { throw DatasetError("\(system.key): \(error)") }
       let plan = try RunPlan(chain: chain, steps: system.steps)
-      do { try plan.checkMemory(limit: memoryLimit) } catch { throw DatasetError("\(system.key): \(error)") }
+      do { try plan.checkMemory(limit: memoryLimit) } catch {
+        throw DatasetError("\(system.key): \(error)", memoryRefusal: true)
+      }
       plans.append((system, plan))
     }
     return plans
@@ -106,7 +135,8 @@ public struct DatasetBuilder {
     try fm.createDirectory(atPath: (directory as NSString).appendingPathComponent("sequences"), withIntermediateDirectories: true)
     let cachedEntries = cachedIndex()
     onEvent(.planned(total: plans.count, cached: plans.filter { cachedEntries[$0.0.key] != nil }.count))
-    var manifest = DatasetManifest(name: spec.name, seed: spec.seed, spec: spec, entries: [], complete: false)
+    var manifest = DatasetManifest(
+      name: spec.name, seed: spec.seed, spec: spec, entries: [], complete: false, shard: shard?.description)
     for (i, (system, plan)) in plans.enumerated() {
       if let entry = cachedEntries[system.key] {
         manifest.entries.append(entry)
@@ -128,14 +158,14 @@ public struct DatasetBuilder {
   }
 
   private func save(_ manifest: DatasetManifest) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(manifest).write(
-      to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(DatasetManifest.fileName)), options: .atomic)
+    try manifest.write(to: (directory as NSString).appendingPathComponent(shard?.manifestFileName ?? DatasetManifest.fileName))
   }
 
   /// Sequences already in the directory whose recorded key matches their file.
-  private func cachedIndex() -> [String: DatasetEntry] {
+  func cachedIndex() -> [String: DatasetEntry] { Self.cachedIndex(directory: directory) }
+
+  /// Sequences in `directory` whose recorded key matches their file.
+  static func cachedIndex(directory: String) -> [String: DatasetEntry] {
     var index: [String: DatasetEntry] = [:]
     let folder = (directory as NSString).appendingPathComponent("sequences")
     guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [:] }

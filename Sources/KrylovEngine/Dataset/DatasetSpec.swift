@@ -212,7 +212,12 @@ public struct DatasetSystem: Sendable, Equatable {
 
 public struct DatasetError: Error, Sendable, CustomStringConvertible {
   public var description: String
-  public init(_ d: String) { description = d }
+  /// A system was refused by the memory guard (the command exits 3, as a refused run does).
+  public var memoryRefusal: Bool
+  public init(_ d: String, memoryRefusal: Bool = false) {
+    description = d
+    self.memoryRefusal = memoryRefusal
+  }
 }
 
 func describe(_ error: DecodingError) -> String {
