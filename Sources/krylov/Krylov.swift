@@ -26,7 +26,7 @@ struct Krylov: AsyncParsableCommand {
     version: "0.2.0",
     subcommands: [
       ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, SimulateCommand.self, ModelsCommand.self,
-      DatasetCommand.self, TrainCommand.self,
+      DatasetCommand.self, TrainCommand.self, CalibrateCommand.self,
       ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
       BenchCommand.self, BenchForecasterCommand.self, BenchExplorerCommand.self,
     ],

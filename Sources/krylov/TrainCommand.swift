@@ -169,27 +169,9 @@ struct TrainCommand: ParsableCommand {
       modelConfig = initial!.config
     }
 
-    var sequences: [TrainingSequence] = []
-    var manifestHashes: [String] = []
-    var datasetNames: [String] = []
-    var spinKinds = Set<String>()
-    for directory in data {
-      do {
-        let manifest = try DatasetManifest.load(directory: directory)
-        datasetNames.append(manifest.name)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("manifest.json"))
-        manifestHashes.append(FNV1a.hex(bytes))
-        for entry in manifest.entries {
-          let b = try manifest.trustedCoefficients(of: entry, directory: directory)
-          let context = SystemContext(try entry.chain())
-          sequences.append(TrainingSequence(values: b, group: entry.group, label: entry.label, context: context))
-          spinKinds.insert(entry.spinKind.rawValue)
-        }
-      } catch {
-        printError("error: \(error)")
-        throw ExitCode(1)
-      }
-    }
+    let loaded = try TrainingData.loadOrExit(data)
+    let (sequences, manifestHashes, datasetNames, spinKinds) =
+      (loaded.sequences, loaded.manifestHashes, loaded.names, loaded.spinKinds)
     let trainer: Trainer
     do { trainer = try Trainer(config: modelConfig, options: options, sequences: sequences) } catch {
       printError("error: \(error)")
@@ -319,5 +301,37 @@ struct TrainingRecord: Encodable {
     case bestStep = "best_step"
     case bestValidationRolloutError = "best_validation_rollout_error"
     case options, history, cancelled
+  }
+}
+
+/// The sequences of one or more dataset directories, each told its chain: what `train` learns
+/// from and `calibrate` scores on.
+struct TrainingData {
+  var sequences: [TrainingSequence] = []
+  /// FNV-1a 64 of each directory's manifest.json.
+  var manifestHashes: [String] = []
+  var names: [String] = []
+  var spinKinds = Set<String>()
+
+  static func loadOrExit(_ directories: [String]) throws -> TrainingData {
+    var data = TrainingData()
+    for directory in directories {
+      do {
+        let manifest = try DatasetManifest.load(directory: directory)
+        data.names.append(manifest.name)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(DatasetManifest.fileName))
+        data.manifestHashes.append(FNV1a.hex(bytes))
+        for entry in manifest.entries {
+          let b = try manifest.trustedCoefficients(of: entry, directory: directory)
+          let context = SystemContext(try entry.chain())
+          data.sequences.append(TrainingSequence(values: b, group: entry.group, label: entry.label, context: context))
+          data.spinKinds.insert(entry.spinKind.rawValue)
+        }
+      } catch {
+        printError("error: \(error)")
+        throw ExitCode(1)
+      }
+    }
+    return data
   }
 }

@@ -167,6 +167,24 @@ struct ForecasterCommandTests {
     #expect(spins.err.contains("--spins classical contradicts"), "\(spins.err)")
   }
 
+  @Test("calibrate recomputes the band a training run wrote, from the same data, leaving the weights alone")
+  func calibrateReproducesTraining() throws {
+    let out = fixture.directory.appendingPathComponent("recalibrated.safetensors").path
+    let r = try krylov(["calibrate", "--data", fixture.data, "--model", fixture.model, "--out", out])
+    #expect(r.status == 0, "\(r.err)")
+    let before = try checkpointMetadata(fixture.model)
+    let after = try checkpointMetadata(out)
+    #expect(before["band_calibration"] != nil)
+    #expect(after["band_calibration"] == before["band_calibration"])
+    #expect(after["training"] == before["training"] && after["trained_on"] == before["trained_on"])
+    let a = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", fixture.model])
+    let b = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "40", "--model", out])
+    // Everything but the header line naming the model file is the same.
+    func body(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.hasPrefix("# krylov forecast") } }
+    #expect(body(a.out) == body(b.out))
+    #expect(body(a.out).count > 20)
+  }
+
   @Test("forecast CSV has one row per n and a column per method")
   func forecastCSV() throws {
     let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])

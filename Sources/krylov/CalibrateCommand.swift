@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import KrylovAnalysis
+import KrylovEngine
+import KrylovForecaster
+
+struct CalibrateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "calibrate",
+    abstract: "Recompute a checkpoint's 80% band from the validation systems of its training data.",
+    discussion: """
+      The weights are not touched. The checkpoint's own training options choose the validation \
+      systems (the same seeded split by system as 'krylov train'); the model is rolled out on \
+      each, told its system and with it withheld, and the quantiles of its errors become the \
+      band's table (docs/model.md, "Uncertainty"). \
+      Use it on a checkpoint trained before its band method changed, or to calibrate on the \
+      data a model will be used on. Measure coverage on other systems ('krylov evaluate').
+      """
+  )
+
+  @Option(parsing: .upToNextOption, help: "Dataset directories (as given to 'krylov train').")
+  var data: [String]
+
+  @Option(help: "The checkpoint to calibrate.")
+  var model: String
+
+  @Option(help: "Where the calibrated checkpoint goes (may be the same file).")
+  var out: String
+
+  func validate() throws {
+    guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
+  }
+
+  func run() throws {
+    let forecaster: Forecaster
+    do { forecaster = try Checkpoint.load(path: model) } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    var options = TrainingOptions()
+    if let training = forecaster.metadata["training"],
+      let record = try? JSONDecoder().decode(TrainingRecordOptions.self, from: Data(training.utf8))
+    {
+      options = record.options
+    } else {
+      printError("krylov: \(model) records no training options; using the defaults to choose validation systems")
+    }
+    let sequences = try TrainingData.loadOrExit(data).sequences
+    let trainer: Trainer
+    do { trainer = try Trainer(config: forecaster.config, options: options, sequences: sequences) } catch {
+      printError("error: \(error)")
+      throw ExitCode(1)
+    }
+    let calibration = trainer.calibrate(forecaster.model)
+    var metadata = forecaster.metadata
+    for key in Checkpoint.metadata(config: forecaster.config, extra: [:]).keys { metadata[key] = nil }
+    do {
+      metadata[BandCalibration.metadataKey] = try CoefficientFile.json(calibration, pretty: false)
+        .trimmingCharacters(in: .newlines)
+      try Checkpoint.write(forecaster.model, extra: metadata, to: out)
+    } catch {
+      printError("error: cannot write \(out): \(error)")
+      throw ExitCode(1)
+    }
+    let regimes = calibration.regimes.keys.sorted().joined(separator: ", ")
+    printError(
+      "krylov: calibrated on \(trainer.validation.count) validation sequences (\(regimes)); wrote \(out)")
+  }
+}
+
+/// The part of a checkpoint's `training` record that `calibrate` reads.
+private struct TrainingRecordOptions: Decodable {
+  var options: TrainingOptions
+}
