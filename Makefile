@@ -10,11 +10,12 @@ run: deps release
 	.build/release/krylov
 
 # The unit and CLI tests, the forecaster against its numpy reference, then the explorer end to
-# end in a real terminal (tmux).
+# end in a real terminal (tmux) and a 45-second soak of it (SOAK_SECONDS=600 for the long form).
 test: deps
 	swift test -c release
 	scripts/reference/test_reference.sh .build/release/krylov
 	scripts/e2e-explorer.sh .build/release/krylov
+	scripts/soak-explorer.sh .build/release/krylov
 
 build: deps
 	swift build

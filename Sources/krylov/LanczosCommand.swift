@@ -155,6 +155,16 @@ struct LanczosCommand: AsyncParsableCommand {
   /// The approximate infinite chain (`--truncate K`): same outputs, every value marked not
   /// trusted, the truncation and the last step before any class was dropped reported.
   private func runTruncated(chain: SpinChain, plan: RunPlan, keep: Int) throws {
+    let limit = memoryLimit?.bytes ?? RunPlan.defaultMemoryLimit
+    let most = TruncatedInfiniteLanczos.maximumKeep(memoryLimit: limit)
+    guard keep <= most else {
+      let perClass = TruncatedInfiniteLanczos.bytesPerClass
+      let bytes = keep > Int.max / perClass ? Int.max : keep * perClass
+      printError(
+        "error: refusing to start: --truncate \(keep) could hold about \(formatBytes(bytes)) of classes, above "
+          + "the memory limit of \(formatBytes(limit)); at most --truncate \(most) fits")
+      throw ExitCode(3)
+    }
     let sink = try DataSink.openOrExit(output)
     let cancel = CancellationFlag()
     let watcher = InterruptWatcher { cancel.set() }

@@ -44,6 +44,13 @@ struct HostileInputTests {
     #expect(e.err.contains("boundaries is empty"), "\(e.err)")
   }
 
+  @Test("a truncation larger than memory can hold is refused up front, with the largest that fits")
+  func truncationGuard() throws {
+    let r = try krylov(["lanczos", "--n", "inf", "--truncate", "1000000000", "--steps", "5", "--memory-limit", "1G"])
+    #expect(r.status == 3, "\(r.err)")
+    #expect(r.err.contains("at most --truncate 4194304 fits"), "\(r.err)")
+  }
+
   @Test("operators and Hamiltonians at 1e±200 give the b_n of unit scale (times the energy), never nan")
   func extremeScales() throws {
     let unit = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "Z0 + Z1", "-q", "--format", "json"])

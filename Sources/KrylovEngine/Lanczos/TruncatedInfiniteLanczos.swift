@@ -43,6 +43,15 @@ public struct TruncatedInfiniteLanczos: Sendable {
   /// Each b_n is reported multiplied by this (the energy scale the plan divided out of H).
   let coefficientScale: Double
 
+  /// Bytes one kept class costs at the peak of a step: it sits in the current, previous and
+  /// new dictionaries (a 16-byte string and an 8-byte value each, with hashing overhead) and
+  /// in the sort that keeps the K largest.
+  public static let bytesPerClass = 256
+
+  /// The most classes `keep` may ask for under `memoryLimit`: K beyond it is refused before the
+  /// run, since once the chain reaches that many classes the run would exceed the limit.
+  public static func maximumKeep(memoryLimit: Int) -> Int { max(1, memoryLimit / bytesPerClass) }
+
   public init(hamiltonianCell: PauliSum, operatorCell: PauliSum, keep: Int, coefficientScale: Double = 1) {
     self.hamiltonianCell = hamiltonianCell
     self.operatorCell = operatorCell
@@ -59,13 +68,15 @@ public struct TruncatedInfiniteLanczos: Sendable {
 
   /// i[H, O] for a translation-invariant O given by its classes: every translate of the
   /// Hamiltonian's unit cell that overlaps a class, the products shifted back to site 0.
-  func liouvillian(_ o: [PauliString: Double]) throws -> [PauliString: Double] {
+  func liouvillian(_ o: [PauliString: Double], isCancelled: () -> Bool = { false }) throws -> [PauliString: Double] {
     let range = InfiniteChainSpace.width(hamiltonianCell)
     let pad = max(range - 1, 0)
     let terms = Array(hamiltonianCell.terms)
     var out: [PauliString: Double] = [:]
     out.reserveCapacity(o.count * 4)
-    for (r, c) in o {
+    for (index, (r, c)) in o.enumerated() {
+      // A step over millions of classes takes seconds: a stop request is honoured within one block.
+      if index & 0xFFFF == 0xFFFF, isCancelled() { throw CancellationError() }
       let w = 64 - r.support.leadingZeroBitCount
       guard w + 2 * pad <= 64 else { throw TruncationError.tooWide(w + 2 * pad) }
       let s = PauliString(x: r.x << UInt64(pad), z: r.z << UInt64(pad))
@@ -99,7 +110,10 @@ public struct TruncatedInfiniteLanczos: Sendable {
       if isCancelled() { return Result(coefficients: coefficients, exactUntil: exactUntil, cancelled: true) }
       let start = DispatchTime.now()
       // A_n = L O_{n−1} + b_{n−1} O_{n−2} (the sign for the real antisymmetric map, docs/physics.md).
-      var a = try liouvillian(current)
+      var a: [PauliString: Double]
+      do { a = try liouvillian(current, isCancelled: isCancelled) } catch is CancellationError {
+        return Result(coefficients: coefficients, exactUntil: exactUntil, cancelled: true)
+      }
       if n > 1 { for (s, c) in previous { a[s, default: 0] += lastB * c } }
       var truncated = false
       if a.count > keep {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Soak test of the explorer in a real terminal (tmux): for SECONDS seconds it changes the
+# system and reruns it, switches heads off and on, asks for head rankings, cycles themes and
+# resizes the terminal, every couple of seconds, while sampling the explorer's resident memory.
+# It passes when the explorer is still alive, its RSS at the end is within 10% of its RSS at
+# the end of the warm-up (a third of the run, at most a minute), and q then exits 0 with the
+# terminal restored.
+#
+#     scripts/soak-explorer.sh .build/release/krylov            # the short form make test runs (45 s)
+#     SOAK_SECONDS=600 scripts/soak-explorer.sh .build/release/krylov   # the 10-minute form
+#
+# The RSS samples go to $SOAK_LOG when set (seconds, KiB per line).
+set -euo pipefail
+bin="${1:-.build/release/krylov}"
+seconds="${SOAK_SECONDS:-45}"
+session="krylov-soak-$$"
+out="$(mktemp -d)"
+log="${SOAK_LOG:-$out/rss.log}"
+tmux() { command tmux -L "$session" "$@"; }
+trap 'tmux kill-server 2>/dev/null || true; rm -rf "$out"' EXIT
+fail() { echo "soak-explorer: FAIL: $*" >&2; tmux capture-pane -t "$session" -p >&2 || true; exit 1; }
+
+tmux new-session -d -s "$session" -x 140 -y 40 "$bin --n 8 --steps 120; echo EXIT=\$? > $out/status; sleep 600"
+shell_pid=$(tmux display-message -p -t "$session" "#{pane_pid}")
+pid=""
+for _ in $(seq 1 100); do
+  pid=$(pgrep -P "$shell_pid" -f krylov | head -1 || true)
+  [ -n "$pid" ] && break
+  sleep 0.1
+done
+[ -n "$pid" ] || fail "the explorer did not start"
+
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true; }
+warmup=$(( seconds / 3 < 60 ? seconds / 3 : 60 ))
+start=$(date +%s)
+: > "$log"
+baseline=""
+step=0
+while :; do
+  now=$(( $(date +%s) - start ))
+  [ "$now" -ge "$seconds" ] && break
+  kill -0 "$pid" 2>/dev/null || fail "the explorer died after $now s"
+  current=$(rss)
+  echo "$now $current" >> "$log"
+  if [ -z "$baseline" ] && [ "$now" -ge "$warmup" ]; then baseline=$current; fi
+  # One action every ~2 s, in a fixed cycle: rerun with another size, toggle a head, rank the
+  # heads, cycle the theme, resize.
+  case $(( step % 6 )) in
+    # The focus starts on the system pane and comes back to it after the five Tabs of 1.
+    0) tmux send-keys -t "$session" '+' s ;;
+    1) tmux send-keys -t "$session" Tab Tab Tab Tab Space r Tab ;;
+    2) tmux send-keys -t "$session" g ;;
+    3) tmux send-keys -t "$session" '-' s ;;
+    4) tmux send-keys -t "$session" t ;;
+    5) tmux resize-window -t "$session" -x $(( 100 + (step * 7) % 80 )) -y $(( 30 + (step * 3) % 20 )) ;;
+  esac
+  step=$(( step + 1 ))
+  sleep 2
+done
+final=$(rss)
+echo "$(( $(date +%s) - start )) $final" >> "$log"
+[ -n "$baseline" ] && [ -n "$final" ] || fail "no RSS samples (baseline '$baseline', final '$final')"
+limit=$(( baseline + baseline / 10 ))
+echo "soak-explorer: $step actions in $seconds s; RSS after warm-up ${baseline} KiB, at the end ${final} KiB (limit ${limit})"
+[ "$final" -le "$limit" ] || fail "RSS grew from $baseline KiB to $final KiB"
+tmux send-keys -t "$session" Escape q
+for _ in $(seq 1 150); do [ -s "$out/status" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status" || fail "q did not exit with status 0"
+echo "soak-explorer: ok"
