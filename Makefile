@@ -1,5 +1,5 @@
-# The two commands of the README, and the benchmarks.
-.PHONY: deps run test build release bench bench-forecaster datasets model model-card model-card-scale \
+# The commands of the README (run, test, test-cluster), and the benchmarks.
+.PHONY: deps run test test-cluster build release bench bench-forecaster datasets model model-card model-card-scale \
   classical-train-data classical-eval-data classical-model model-card-classical clean
 
 deps:
@@ -16,6 +16,11 @@ test: deps
 	scripts/reference/test_reference.sh .build/release/krylov
 	scripts/e2e-explorer.sh .build/release/krylov
 	scripts/soak-explorer.sh .build/release/krylov
+
+# The sharded dataset build as a Slurm job array and its dependent merge, on a single-node Slurm
+# started for the test (needs root; installs Debian's slurm and munge packages when missing).
+test-cluster: release
+	scripts/test-cluster.sh .build/release/krylov
 
 build: deps
 	swift build

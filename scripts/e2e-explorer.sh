@@ -4,12 +4,8 @@
 # a classical run gets its molecular-dynamics C(t); a chain larger than the model saw is flagged.
 set -euo pipefail
 bin="${1:-.build/release/krylov}"
-session="krylov-e2e-$$"
-out="$(mktemp -d)"
-# A private tmux server, so the test neither sees nor disturbs the user's sessions.
-tmux() { command tmux -L "$session" "$@"; }
-trap 'tmux kill-server 2>/dev/null || true; rm -rf "$out"' EXIT
-fail() { echo "e2e-explorer: FAIL: $*" >&2; tmux capture-pane -t "$session" -p >&2 || true; exit 1; }
+name=e2e
+source "$(dirname "${BASH_SOURCE[0]}")/explorer-session.sh"
 
 wait_for() {  # wait_for TEXT SECONDS
   for _ in $(seq 1 $(( $2 * 10 ))); do

@@ -13,12 +13,9 @@
 set -euo pipefail
 bin="${1:-.build/release/krylov}"
 seconds="${SOAK_SECONDS:-45}"
-session="krylov-soak-$$"
-out="$(mktemp -d)"
+name=soak
+source "$(dirname "${BASH_SOURCE[0]}")/explorer-session.sh"
 log="${SOAK_LOG:-$out/rss.log}"
-tmux() { command tmux -L "$session" "$@"; }
-trap 'tmux kill-server 2>/dev/null || true; rm -rf "$out"' EXIT
-fail() { echo "soak-explorer: FAIL: $*" >&2; tmux capture-pane -t "$session" -p >&2 || true; exit 1; }
 
 tmux new-session -d -s "$session" -x 140 -y 40 "$bin --n 8 --steps 120; echo EXIT=\$? > $out/status; sleep 600"
 shell_pid=$(tmux display-message -p -t "$session" "#{pane_pid}")
