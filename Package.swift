@@ -87,7 +87,7 @@ let package = Package(
     ),
     .testTarget(
       name: "KrylovExplorerTests",
-      dependencies: ["KrylovExplorer", "KrylovEngine", "KrylovForecaster", "KrylovTUI"]
+      dependencies: ["KrylovExplorer", "KrylovEngine", "KrylovForecaster", "KrylovAnalysis", "KrylovTUI"]
     ),
     .testTarget(
       name: "KrylovTUITests",

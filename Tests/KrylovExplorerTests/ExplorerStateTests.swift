@@ -1,3 +1,4 @@
+import KrylovAnalysis
 import KrylovEngine
 import KrylovExplorer
 import KrylovForecaster
@@ -193,6 +194,24 @@ struct ExplorerFrameTests {
     #expect(text.contains("mfim"))
     #expect(text.contains("? help"))
     #expect(buffer.lines.count == 30 && buffer.lines.allSatisfy { $0.count == 100 })
+  }
+
+  @Test("A finished run shorter than the horizon says it gives no errors, a running one that they will come")
+  func errorsNotice() {
+    var s = fixedState()
+    s.settings.steps = 30
+    s.settings.prefix = 20
+    s.run.coefficients = Array(s.run.coefficients.prefix(30))
+    s.run.trustedCount = 30
+    s.forecast = ForecastData(
+      methods: MethodForecasts(prefix: Array(s.run.coefficients.prefix(20)), horizon: 70, transformer: Array(repeating: 10, count: 50)))
+    var buffer = CellBuffer(width: 160, height: 40)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("no errors: trusted b_n end at n = 30 < M = 70"))
+    s.run.status = .running
+    buffer = CellBuffer(width: 160, height: 40)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("errors appear when the run reaches the horizon M = 70"))
   }
 
   @Test("Mouse clicks and the wheel resolve to the actions keys give")

@@ -72,7 +72,12 @@ enum ObservablesPane {
           format: "max|ΔC| t≤%.3g: transformer %.2g, fit %.2g, AR %.2g", e.windowEnd, e.autocorrelation["transformer"] ?? .nan,
           e.autocorrelation["best_fit"] ?? .nan, e.autocorrelation["linear_ar"] ?? .nan))
     } else if state.forecast != nil {
-      notice = "errors appear when the run reaches the horizon M = \(state.settings.horizon)"
+      // A finished run that stopped short of M will never give errors: say so, not "wait".
+      let M = state.settings.horizon
+      notice =
+        state.run.status.isActive
+        ? "errors appear when the run reaches the horizon M = \(M)"
+        : "no errors: trusted b_n end at n = \(state.run.trustedCount) < M = \(M)"
     }
     if let simulation = state.simulation {
       if let md = simulation.result, state.showSimulation {

@@ -60,6 +60,7 @@ public struct RunData: Equatable, Sendable {
 /// The forecast for the current prefix and ablation, with its baselines and errors.
 public struct ForecastData: Sendable {
   public var methods: MethodForecasts
+  public init(methods: MethodForecasts) { self.methods = methods }
   /// Errors against the computed coefficients, when they reach the horizon.
   public var errors: MethodErrors?
   /// The unablated transformer's error, for the ablation pane's "baseline → ablated".
