@@ -46,7 +46,8 @@ model: datasets
 # The size-blind model shipped before size-aware models: the reference row of the model card.
 .data/size-blind.safetensors:
 	mkdir -p .data
-	git show 5890f27:Sources/KrylovForecaster/Resources/default-model.safetensors > $@
+	git show 5890f27:Sources/KrylovForecaster/Resources/default-model.safetensors > $@.partial
+	mv $@.partial $@
 
 # The tables of docs/model-card.md: finite chains (k = 30 → 200), then the infinite chain
 # (k = 15 → 33, the exact coefficients the engine reaches in seconds).

@@ -78,6 +78,10 @@ struct EvaluateCommand: ParsableCommand {
   func validate() throws {
     guard prefix >= 1 else { throw ValidationError("--prefix must be at least 1") }
     guard horizon > prefix else { throw ValidationError("--horizon (\(horizon)) must be larger than --prefix (\(prefix))") }
+    // Errors on C(t) need the coefficients up to M diagonalized: bounded like every rollout.
+    let most = min(Forecaster.maximumHorizon, KrylovChainDynamics.maximumCount)
+    try requireRange("--horizon", horizon, 2...most)
+    if let continueTo { try requireRange("--continue-to", continueTo, 2...most) }
     guard !data.isEmpty else { throw ValidationError("--data needs at least one dataset directory") }
     if let continueTo {
       guard continueTo > horizon else {
@@ -125,9 +129,9 @@ struct EvaluateCommand: ParsableCommand {
   static let hindsightRow = "better fit in hindsight"
 
   /// A method's name in the markdown tables: says which fit is which, and what the model was told.
-  static func label(_ method: String) -> String {
+  static func label(_ method: String, toldSystem: Bool = true) -> String {
     switch method {
-    case "transformer": "transformer (size given)"
+    case "transformer": toldSystem ? "transformer (size given)" : "transformer (reads the coefficients only)"
     case sizeUnknown: "transformer (size not given)"
     case referenceRow: "reference model (--reference-model)"
     case "best_fit": "best_fit (the fit chosen on the prefix)"
@@ -188,7 +192,8 @@ struct EvaluateCommand: ParsableCommand {
             if let continueTo {
               // Beyond the computed coefficients: every method continues all M of them.
               let computed = Array(b[0..<horizon])
-              let continuation = try MethodForecasts(prefix: computed, horizon: continueTo, forecaster: forecasters[domain]!)
+              let continuation = try MethodForecasts(
+                prefix: computed, horizon: continueTo, forecaster: forecasters[domain]!, context: context)
               let longer = try SimulatedComparison(
                 chain: try entry.chain(), samples: mdSamples, tmax: continueTmax, seed: mdSeed, isCancelled: { cancel.isSet })
               if longer.estimate.cancelled { break }
@@ -217,6 +222,8 @@ struct EvaluateCommand: ParsableCommand {
     if watcher.signalNumber != nil {
       printError("krylov: interrupted; the tables cover the \(rows.count) systems done")
     }
+    // Whether the transformer rows were told each system (a size-blind model is not).
+    let toldSystem = forecasters.values.contains { $0.readsSystem }
     let extraNames = [Self.sizeUnknown, Self.referenceRow].filter { name in rows.contains { $0.errors.coefficients[name] != nil } }
     let methodNames = ["transformer"] + extraNames + MethodForecasts.baselineNames
     func meanCoverage(_ subset: [Row]) -> Double? {
@@ -369,7 +376,7 @@ struct EvaluateCommand: ParsableCommand {
             print("|---|---|---|---|")
             for m in methodNames + [Self.hindsightRow] {
               let v = s[m]!
-              print(String(format: "| %@ | %.4g | %.4g | %.4g |", Self.label(m), v.0, v.1, md[m]!))
+              print(String(format: "| %@ | %.4g | %.4g | %.4g |", Self.label(m, toldSystem: toldSystem), v.0, v.1, md[m]!))
             }
             print(String(format: "| %@ | | | %.4g |", Self.exactRow, md[Self.exactRow]!))
             print(
@@ -382,7 +389,7 @@ struct EvaluateCommand: ParsableCommand {
             print("|---|---|---|")
             for m in methodNames + [Self.hindsightRow] {
               let v = s[m]!
-              print(String(format: "| %@ | %.4g | %.4g |", Self.label(m), v.0, v.1))
+              print(String(format: "| %@ | %.4g | %.4g |", Self.label(m, toldSystem: toldSystem), v.0, v.1))
             }
             print(String(format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
           }

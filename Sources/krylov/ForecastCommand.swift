@@ -51,7 +51,11 @@ struct ForecastCommand: ParsableCommand {
     }
     var errors: MethodErrors?
     if b.count >= M {
-      errors = try MethodErrors(methods: methods, truth: b)
+      // The forecast stands even when its errors cannot be computed (C(t) of more than
+      // KrylovChainDynamics.maximumCount coefficients is refused): say why, keep the output.
+      do { errors = try MethodErrors(methods: methods, truth: b) } catch {
+        printError("krylov: no errors reported: \(error)")
+      }
     } else {
       printError("krylov: the input has \(b.count) trusted coefficients, fewer than M = \(M): no errors reported")
     }

@@ -87,4 +87,32 @@ struct SystemContextTests {
     // A regime without a table falls back to the unknown-size table, and without one gives none.
     #expect(calibration.band(around: forecast, regime: "infinite") == nil)
   }
+
+  @Test("Leading horizon bins with few residuals are pooled, never given a zero-width band")
+  func thinLeadingBins() {
+    // 10 sequences: bins h = 1 and h = 2 hold 10 residuals each, fewer than the minimum (20).
+    var rng = RandomSource(seed: 3)
+    let sequences = (0..<10).map { _ in (1...16).map { h in 0.02 * Double(h) * (2 * rng.uniform() - 1) } }
+    let calibration = BandCalibration.calibrate(residuals: ["infinite": sequences], level: 0.8)
+    let table = calibration.regimes["infinite"]
+    #expect(table != nil)
+    if let table {
+      #expect(table.lower[0] < 0 && table.upper[0] > 0, "h = 1 must not be a point")
+      #expect(zip(table.lower, table.lower.dropFirst()).allSatisfy { $0 >= $1 })
+      #expect(zip(table.upper, table.upper.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+    #expect(calibration.problem == nil)
+  }
+
+  @Test("A checkpoint whose band table is malformed is refused with the reason")
+  func malformedBandRefused() throws {
+    let config = ForecasterConfig(layers: 1, heads: 2, channels: 8, scaleWindow: 4)
+    let model: Transformer<Float> = randomModel(config, seed: 9, as: Float.self)
+    let bad = #"{"level": 0.8, "horizonEdges": [], "regimes": {}}"#
+    let data = try Checkpoint.encode(model, extra: [BandCalibration.metadataKey: bad])
+    #expect(throws: CheckpointError.self) { try Checkpoint.decode(data, source: "bad band") }
+    let short = #"{"level": 0.8, "horizonEdges": [1, 2], "regimes": {"finite": {"lower": [-0.1], "upper": [0.1], "samples": [30]}}}"#
+    let data2 = try Checkpoint.encode(model, extra: [BandCalibration.metadataKey: short])
+    #expect(throws: CheckpointError.self) { try Checkpoint.decode(data2, source: "short band") }
+  }
 }

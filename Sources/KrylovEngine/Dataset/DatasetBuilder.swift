@@ -147,6 +147,10 @@ public struct DatasetBuilder {
       let space = try plan.buildSpace(memoryLimit: memoryLimit)
       let result = LanczosDriver(space: space, options: plan.lanczosOptions).run(isCancelled: isCancelled)
       if result.stopReason == .cancelled { break }
+      if result.stopReason == .nonFinite {
+        throw DatasetError(
+          "\(system.key): b_\(result.coefficients.count + 1) is not a finite number; nothing was written for it")
+      }
       let entry = try write(system: system, chain: plan.chain, result: result)
       manifest.entries.append(entry)
       try save(manifest)

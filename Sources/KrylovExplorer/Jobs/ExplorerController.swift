@@ -345,8 +345,10 @@ public final class ExplorerController {
       let start = Date()
       do {
         let prefix = Array(trusted[0..<k])
+        // Attention is captured when it fits (L·NH·M² weights); a longer forecast goes without maps.
+        let capture = forecaster.attentionBytes(horizon: M) <= Forecaster.maximumAttentionBytes
         let rollout = try forecaster.forecast(
-          prefix: prefix, horizon: M, context: context, ablation: ablation, captureAttention: true)
+          prefix: prefix, horizon: M, context: context, ablation: ablation, captureAttention: capture)
         let methods = MethodForecasts(
           prefix: prefix, horizon: M, transformer: rollout.values, band: rollout.band, context: rollout.context)
         var data = ForecastData(methods: methods)

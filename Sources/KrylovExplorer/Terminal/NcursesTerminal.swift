@@ -137,18 +137,28 @@ enum CrashRestore {
   static func install() {
     guard tcgetattr(STDIN_FILENO, &savedModes) == 0 else { return }
     haveSavedModes = true
+    // The bytes are laid out now: the handler must not allocate or run lazy initialization.
+    if restoreBytes == nil {
+      let bytes = Array("\u{1b}[?1049l\u{1b}[?25h\u{1b}[0m\u{1b}[?1000l\u{1b}[?1002l\u{1b}[?1006l\r\n".utf8)
+      let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+      _ = buffer.initialize(from: bytes)
+      restoreBytes = UnsafeBufferPointer(buffer)
+    }
     for sig in signals {
-      signal(sig) { received in
+      let previous = signal(sig) { received in
         if haveSavedModes { tcsetattr(STDIN_FILENO, TCSANOW, &savedModes) }
-        _ = restoreSequence.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        if let bytes = restoreBytes { _ = write(STDOUT_FILENO, bytes.baseAddress, bytes.count) }
         signal(received, SIG_DFL)
         raise(received)
       }
+      previousHandlers.append((sig, previous))
     }
   }
 
+  /// Puts back the handlers that were there before `install` (the runtime's, if any).
   static func uninstall() {
-    for sig in signals { signal(sig, SIG_DFL) }
+    for (sig, handler) in previousHandlers { signal(sig, handler) }
+    previousHandlers = []
     haveSavedModes = false
   }
 }
@@ -156,5 +166,8 @@ enum CrashRestore {
 /// The terminal modes before ncurses took over (read by the crash handler only).
 nonisolated(unsafe) private var savedModes = termios()
 nonisolated(unsafe) private var haveSavedModes = false
-/// Leave the alternate screen, show the cursor, plain attributes, mouse reporting off.
-private let restoreSequence: [UInt8] = Array("\u{1b}[?1049l\u{1b}[?25h\u{1b}[0m\u{1b}[?1000l\u{1b}[?1002l\u{1b}[?1006l\r\n".utf8)
+/// Leave the alternate screen, show the cursor, plain attributes, mouse reporting off: made
+/// once by `install`, read by the handler.
+nonisolated(unsafe) private var restoreBytes: UnsafeBufferPointer<UInt8>?
+/// The handlers `install` replaced, restored by `uninstall` (main thread only).
+nonisolated(unsafe) private var previousHandlers: [(Int32, __sighandler_t?)] = []

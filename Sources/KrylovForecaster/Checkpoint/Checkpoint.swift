@@ -72,6 +72,14 @@ public enum Checkpoint {
       let config = try? JSONDecoder().decode(ForecasterConfig.self, from: Data(configText.utf8))
     else { throw fail("the configuration in the metadata is missing or malformed") }
     if let problem = config.problem { throw fail("invalid configuration: \(problem)") }
+    var calibration: BandCalibration?
+    if let text = file.metadata[BandCalibration.metadataKey] {
+      guard let decoded = try? JSONDecoder().decode(BandCalibration.self, from: Data(text.utf8)) else {
+        throw fail("the band calibration in the metadata is malformed")
+      }
+      if let problem = decoded.problem { throw fail("invalid band calibration: \(problem)") }
+      calibration = decoded
+    }
     // Every tensor is checked against the configuration before anything is allocated for it,
     // so a small file that declares a huge model is refused instead of asking for its memory.
     let layout = ParameterLayout(config)
@@ -99,7 +107,7 @@ public enum Checkpoint {
       }
       if bad { throw fail("tensor '\(slot.name)' holds non-finite values") }
     }
-    return Forecaster(model: model, metadata: file.metadata)
+    return Forecaster(model: model, metadata: file.metadata, calibration: calibration)
   }
 }
 

@@ -45,6 +45,23 @@ public struct BandCalibration: Codable, Sendable, Equatable {
     self.regimes = regimes
   }
 
+  /// What is wrong with a table read from a file, or nil: the bins must be increasing and every
+  /// table must have one finite quantile pair per bin, lower ≤ 0 ≤ upper.
+  public var problem: String? {
+    guard level > 0 && level < 1 else { return "level \(level) is not between 0 and 1" }
+    guard (horizonEdges.first ?? 0) >= 1, zip(horizonEdges, horizonEdges.dropFirst()).allSatisfy({ $0 < $1 })
+    else { return "the horizon bins are not increasing whole numbers from 1" }
+    for (name, t) in regimes {
+      guard t.lower.count == horizonEdges.count, t.upper.count == horizonEdges.count else {
+        return "the \(name) table has \(t.lower.count) and \(t.upper.count) quantiles for \(horizonEdges.count) bins"
+      }
+      guard zip(t.lower, t.upper).allSatisfy({ $0.isFinite && $1.isFinite && $0 <= 0 && $1 >= 0 }) else {
+        return "the \(name) table has quantiles that are not finite or do not bracket 0"
+      }
+    }
+    return nil
+  }
+
   /// The bin of horizon h ≥ 1.
   public func bin(of h: Int) -> Int {
     horizonEdges.firstIndex { h <= $0 } ?? (horizonEdges.count - 1)
@@ -62,23 +79,35 @@ public struct BandCalibration: Codable, Sendable, Equatable {
       }
       var lower: [Double] = []
       var upper: [Double] = []
+      // Leading bins with too few residuals are pooled with the bins after them until the pool
+      // has enough (a zero-width band at the first steps would claim certainty it does not
+      // have); later thin bins take the previous bin's quantiles.
+      var pool: [Double] = []
+      var pending = 0
       for values in bins {
-        if values.count >= minimumSamples {
-          let sorted = values.sorted()
-          var low = quantile(sorted, (1 - level) / 2)
-          var high = quantile(sorted, (1 + level) / 2)
+        pool += values
+        pending += 1
+        if pool.count >= minimumSamples || !lower.isEmpty {
+          let source = pool.count >= minimumSamples ? pool : []
+          var low = source.isEmpty ? (lower.last ?? 0) : quantile(source.sorted(), (1 - level) / 2)
+          var high = source.isEmpty ? (upper.last ?? 0) : quantile(source.sorted(), (1 + level) / 2)
           if let l = lower.last, let u = upper.last {
             low = min(low, l)
             high = max(high, u)
           }
-          lower.append(min(low, 0))
-          upper.append(max(high, 0))
-        } else {
-          lower.append(lower.last ?? 0)
-          upper.append(upper.last ?? 0)
+          for _ in 0..<pending {
+            lower.append(min(low, 0))
+            upper.append(max(high, 0))
+          }
+          pool = []
+          pending = 0
         }
       }
-      guard bins.contains(where: { $0.count >= minimumSamples }) else { continue }
+      guard !lower.isEmpty else { continue }
+      while lower.count < bins.count {
+        lower.append(lower.last ?? 0)
+        upper.append(upper.last ?? 0)
+      }
       calibration.regimes[regime] = Table(lower: lower, upper: upper, samples: bins.map(\.count))
     }
     return calibration

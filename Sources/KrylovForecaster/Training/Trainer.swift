@@ -379,7 +379,8 @@ public final class Trainer {
         guard let r = rollout(forecaster, sequence, context: context) else { continue }
         let told = config.systemInputs ? context : .unknown
         residuals[told.regime, default: []].append(
-          zip(r.forecast, r.truth).map { p, q in p > 0 && q > 0 ? Foundation.log(q / p) : .nan })
+          // A forecast clamped to 0 is among the worst: count it with a tiny floor, never drop it.
+          zip(r.forecast, r.truth).map { p, q in q > 0 ? Foundation.log(q / max(p, q * 1e-6)) : .nan })
       }
     }
     return BandCalibration.calibrate(residuals: residuals, level: level)
