@@ -224,6 +224,8 @@ struct CheckpointTests {
     // The quantum model is told the chain's size; the classical one still reads the sequence only.
     #expect(quantum.readsSystem && !classical.readsSystem)
     #expect(quantum.calibration != nil && quantum.coverage != nil)
+    // Both carry a band; the classical one, size-blind, has only the size-unknown table.
+    #expect(classical.calibration?.regimes.keys.sorted() == ["unknown"])
     let training = try #require(
       classical.metadata["training"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any])
     #expect(training["spins"] as? [String] == ["classical"])
