@@ -86,6 +86,10 @@ let package = Package(
       dependencies: ["KrylovForecaster", "KrylovTestSupport"]
     ),
     .testTarget(
+      name: "KrylovAnalysisTests",
+      dependencies: ["KrylovAnalysis", "KrylovEngine", "KrylovForecaster"]
+    ),
+    .testTarget(
       name: "KrylovExplorerTests",
       dependencies: ["KrylovExplorer", "KrylovEngine", "KrylovForecaster", "KrylovAnalysis", "KrylovTUI"]
     ),

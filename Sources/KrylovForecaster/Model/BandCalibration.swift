@@ -9,6 +9,13 @@ public struct ForecastBand: Sendable, Equatable {
   public let upper: [Double]
   /// The calibration table used ("finite", "infinite", "unknown").
   public let regime: String
+
+  public init(level: Double, lower: [Double], upper: [Double], regime: String) {
+    self.level = level
+    self.lower = lower
+    self.upper = upper
+    self.regime = regime
+  }
 }
 
 /// Split-conformal bands from held-out residuals (docs/model.md, "Uncertainty").
