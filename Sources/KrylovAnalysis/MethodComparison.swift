@@ -89,9 +89,11 @@ public struct MethodErrors: Sendable {
     return Double(inside) / Double(truth.count)
   }
 
-  /// The better of the two asymptotic fits judged against the truth, on b_n and on C(t): a
-  /// bound no forecaster could know in advance (physics.md §5's comparison). Not to be confused
-  /// with `best_fit`, the fit *chosen* on the prefix's held-back tail, which is what a user gets.
+  /// The better of the two asymptotic fits judged against the truth, on b_n and on C(t).
+  ///
+  /// A bound no forecaster could know in advance (physics.md §5's comparison). Not to be
+  /// confused with `best_fit`, the fit *chosen* on the prefix's held-back tail, which is what a
+  /// user gets.
   public var betterFitInHindsightCoefficients: Double {
     min(coefficients["linear_fit"] ?? .infinity, coefficients["log_corrected_fit"] ?? .infinity)
   }

@@ -29,7 +29,7 @@ struct TrainCommand: ParsableCommand {
       steps, batchSize, sequenceLength, learningRate, warmupSteps, weightDecay, \
       gradientClip, inputNoise, validationFraction, evaluationInterval, rolloutPrefix \
       (prefix length of the validation rollouts, at most half of each sequence), \
-      unknownSystemFraction (share of training windows whose system is withheld); flags \
+      unknownSystemFraction (share of training windows whose system is withheld), seed; flags \
       override it. After training, the kept weights are rolled out on the validation systems \
       and the quantiles of their errors become the checkpoint's band calibration \
       (docs/model.md).
@@ -88,8 +88,6 @@ struct TrainCommand: ParsableCommand {
     var layers, heads, channels, scaleWindow: Int?
     var stepGain: Double?
     var systemInputs: Bool?
-    var steps, batchSize, sequenceLength, warmupSteps, evaluationInterval, rolloutPrefix: Int?
-    var learningRate, weightDecay, gradientClip, inputNoise, validationFraction, unknownSystemFraction: Double?
   }
 
   func run() throws {
@@ -101,8 +99,13 @@ struct TrainCommand: ParsableCommand {
         printError("error: \(config): cannot read the configuration")
         throw ExitCode(1)
       }
+      // One file, two readers: the model's shape here, the training options by their own decoder
+      // (absent keys keep their defaults).
       let s: Settings
-      do { s = try JSONDecoder().decode(Settings.self, from: bytes) } catch {
+      do {
+        s = try JSONDecoder().decode(Settings.self, from: bytes)
+        options = try JSONDecoder().decode(TrainingOptions.self, from: bytes)
+      } catch {
         printError("error: \(config): not a valid configuration (\(error))")
         throw ExitCode(1)
       }
@@ -111,18 +114,6 @@ struct TrainCommand: ParsableCommand {
         layers: s.layers ?? modelConfig.layers, heads: s.heads ?? modelConfig.heads,
         channels: s.channels ?? modelConfig.channels, scaleWindow: s.scaleWindow ?? modelConfig.scaleWindow,
         stepGain: s.stepGain ?? modelConfig.stepGain, systemInputs: s.systemInputs ?? modelConfig.systemInputs)
-      options.steps = s.steps ?? options.steps
-      options.batchSize = s.batchSize ?? options.batchSize
-      options.sequenceLength = s.sequenceLength ?? options.sequenceLength
-      options.warmupSteps = s.warmupSteps ?? options.warmupSteps
-      options.evaluationInterval = s.evaluationInterval ?? options.evaluationInterval
-      options.rolloutPrefix = s.rolloutPrefix ?? options.rolloutPrefix
-      options.learningRate = s.learningRate ?? options.learningRate
-      options.weightDecay = s.weightDecay ?? options.weightDecay
-      options.gradientClip = s.gradientClip ?? options.gradientClip
-      options.inputNoise = s.inputNoise ?? options.inputNoise
-      options.validationFraction = s.validationFraction ?? options.validationFraction
-      options.unknownSystemFraction = s.unknownSystemFraction ?? options.unknownSystemFraction
     }
     if let seed { options.seed = seed }
     if let steps { options.steps = steps }

@@ -125,7 +125,10 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     var rng = SplitMix64(seed: seed)
     var out: [DatasetSystem] = []
     for g in groups {
-      let model = ModelName(rawValue: g.model)!
+      // `validate` has checked every name; a spec built in code that skipped it is refused here.
+      guard let model = ModelName(rawValue: g.model), let spins = SpinKind(rawValue: g.spins ?? "quantum") else {
+        throw DatasetError("unknown model '\(g.model)' or spins '\(g.spins ?? "")'")
+      }
       let choices = g.parameters ?? [:]
       let names = choices.keys.sorted()
       var parameterSets: [[String: Double]] = []
@@ -133,13 +136,14 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
       if !anyRange && g.samples == nil {
         parameterSets = [[:]]
         for name in names {
-          parameterSets = parameterSets.flatMap { set in choices[name]!.values!.map { set.merging([name: $0]) { $1 } } }
+          let values = choices[name]?.values ?? []
+          parameterSets = parameterSets.flatMap { set in values.map { set.merging([name: $0]) { $1 } } }
         }
       } else {
         for _ in 0..<(g.samples ?? 1) {
           var set: [String: Double] = [:]
           for name in names {
-            let c = choices[name]!
+            guard let c = choices[name] else { continue }
             if let r = c.range {
               let u = Double(rng.next() >> 11) * 0x1p-53
               set[name] = ((r[0] + (r[1] - r[0]) * u) * 1e4).rounded() / 1e4
@@ -150,15 +154,19 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
           parameterSets.append(set)
         }
       }
+      let operators = g.operators.compactMap(OperatorName.init(rawValue:))
+      let boundaries = (g.boundaries ?? ["pbc"]).compactMap(Boundary.init(rawValue:))
+      guard operators.count == g.operators.count, boundaries.count == (g.boundaries?.count ?? 1) else {
+        throw DatasetError("unknown operator or boundary in the group of \(g.model)")
+      }
       for params in parameterSets {
-        for op in g.operators {
-          for bc in g.boundaries ?? ["pbc"] {
+        for op in operators {
+          for bc in boundaries {
             for size in g.sizes {
               out.append(
                 DatasetSystem(
-                  spins: SpinKind(rawValue: g.spins ?? "quantum")!, model: model, parameters: params, size: size,
-                  boundary: Boundary(rawValue: bc)!,
-                  operatorName: OperatorName(rawValue: op)!, steps: g.steps ?? steps))
+                  spins: spins, model: model, parameters: params, size: size, boundary: bc, operatorName: op,
+                  steps: g.steps ?? steps))
             }
           }
         }

@@ -75,10 +75,12 @@ public struct RunPlan: Sendable {
     return options
   }
 
-  /// The power of two divided out of H before the run (1 when H's coefficients lie within
-  /// 2^±20, so ordinary runs are untouched); b_n scale with H, so the driver multiplies it back.
-  /// O is rescaled the same way, which leaves b_n unchanged. Squares of 1e±200 then stay in
-  /// range, and the result is exact: a power of two commutes with rounding.
+  /// The power of two divided out of H before the run.
+  ///
+  /// It is 1 when H's coefficients lie within 2^±20, so ordinary runs are untouched; b_n scale
+  /// with H, so the driver multiplies it back. O is rescaled the same way, which leaves b_n
+  /// unchanged. Squares of 1e±200 then stay in range, and the result is exact: a power of two
+  /// commutes with rounding.
   public let energyScale: Double
 
   public init(

@@ -96,11 +96,9 @@ public struct TruncatedInfiniteLanczos: Sendable {
   public func run(
     steps: Int, isCancelled: () -> Bool = { false }, onStep: (Step) -> Void = { _ in }
   ) throws -> Result {
-    var current: [PauliString: Double] = [:]
-    for (s, c) in operatorCell.terms { current[s, default: 0] += c }
-    let norm0 = PauliSum(current.map { ($0.key, $0.value) }).norm
+    let norm0 = operatorCell.norm
     guard norm0 > 0 else { return Result(coefficients: [], exactUntil: 0, cancelled: false) }
-    for k in current.keys { current[k]! /= norm0 }
+    var current = operatorCell.terms.mapValues { $0 / norm0 }
     var previous: [PauliString: Double] = [:]
     var coefficients: [Double] = []
     var exactUntil = 0

@@ -80,6 +80,13 @@ public enum Checkpoint {
       if let problem = decoded.problem { throw fail("invalid band calibration: \(problem)") }
       calibration = decoded
     }
+    var coverage: TrainingCoverage?
+    if let text = file.metadata[TrainingCoverage.metadataKey] {
+      guard let decoded = try? JSONDecoder().decode(TrainingCoverage.self, from: Data(text.utf8)) else {
+        throw fail("the training coverage in the metadata is malformed")
+      }
+      coverage = decoded
+    }
     // Every tensor is checked against the configuration before anything is allocated for it,
     // so a small file that declares a huge model is refused instead of asking for its memory.
     let layout = ParameterLayout(config)
@@ -107,7 +114,7 @@ public enum Checkpoint {
       }
       if bad { throw fail("tensor '\(slot.name)' holds non-finite values") }
     }
-    return Forecaster(model: model, metadata: file.metadata, calibration: calibration)
+    return Forecaster(model: model, metadata: file.metadata, calibration: calibration, coverage: coverage)
   }
 }
 

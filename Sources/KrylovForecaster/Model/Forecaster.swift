@@ -97,17 +97,16 @@ public final class Forecaster: @unchecked Sendable {
   /// The systems the checkpoint was trained on, if its metadata says.
   public let coverage: TrainingCoverage?
 
-  public init(model: Transformer<Float>, metadata: [String: String] = [:], calibration: BandCalibration? = nil) {
+  /// A forecaster over `model`; `Checkpoint.decode` reads and checks the calibration and the
+  /// coverage from a checkpoint's metadata.
+  public init(
+    model: Transformer<Float>, metadata: [String: String] = [:], calibration: BandCalibration? = nil,
+    coverage: TrainingCoverage? = nil
+  ) {
     self.model = model
     self.metadata = metadata
-    self.calibration =
-      calibration
-      ?? metadata[BandCalibration.metadataKey].flatMap {
-        try? JSONDecoder().decode(BandCalibration.self, from: Data($0.utf8))
-      }
-    coverage = metadata[TrainingCoverage.metadataKey].flatMap {
-      try? JSONDecoder().decode(TrainingCoverage.self, from: Data($0.utf8))
-    }
+    self.calibration = calibration
+    self.coverage = coverage
   }
 
   /// Why a forecast for `context` lies outside what this model was trained on, or nil.
@@ -152,8 +151,8 @@ public final class Forecaster: @unchecked Sendable {
     guard k >= config.scaleWindow else { throw .prefixTooShort(got: k, needed: config.scaleWindow) }
     guard M > k, M <= Self.maximumHorizon else { throw .badHorizon(prefix: k, horizon: M) }
     for (i, b) in prefix.enumerated() where !(b > 0 && b.isFinite) { throw .badValue(n: i + 1, value: b) }
-    if captureAttention, attentionBytes(horizon: M) > Self.maximumAttentionBytes {
-      throw .attentionTooLarge(bytes: attentionBytes(horizon: M), limit: Self.maximumAttentionBytes)
+    if captureAttention, case let bytes = attentionBytes(horizon: M), bytes > Self.maximumAttentionBytes {
+      throw .attentionTooLarge(bytes: bytes, limit: Self.maximumAttentionBytes)
     }
     for id in ablation.disabledHeads where !(0..<config.layers ~= id.layer && 0..<config.heads ~= id.head) {
       throw .badHead(id, layers: config.layers, heads: config.heads)
