@@ -1,5 +1,5 @@
-# The commands of the README (run, test, test-cluster), and the benchmarks.
-.PHONY: deps run test test-cluster build release bench bench-forecaster datasets model model-card model-card-scale \
+# The commands of the README (run, test, test-cluster, test-torch), and the benchmarks.
+.PHONY: deps run test test-cluster test-torch torch-env build release bench bench-forecaster datasets model model-card model-card-scale \
   classical-train-data classical-eval-data classical-model model-card-classical clean
 
 deps:
@@ -21,6 +21,14 @@ test: deps
 # started for the test (needs root; installs Debian's slurm and munge packages when missing).
 test-cluster: release
 	scripts/test-cluster.sh .build/release/krylov
+
+# The PyTorch trainer (scripts/torch) against krylov, on the CPU. The first time, it creates
+# .venv-torch/ in the checkout with PyTorch from PyPI (a few GB, about a minute).
+test-torch: release torch-env
+	scripts/torch/test_torch.sh .build/release/krylov
+
+torch-env:
+	@scripts/torch/setup-env.sh >/dev/null
 
 build: deps
 	swift build
@@ -79,10 +87,10 @@ classical-model: classical-train-data
 model-card-classical: classical-eval-data
 	.build/release/krylov evaluate --data .data/classical-eval --prefix 10 --horizon 20 --format markdown
 
-# Forecaster benchmark; the PyTorch comparison needs torch (pip install torch).
-bench-forecaster: release
+# Forecaster benchmark, and the same training step in PyTorch on the CPU.
+bench-forecaster: release torch-env
 	.build/release/krylov bench-forecaster
-	python3 scripts/benchmarks/torch_train.py --threads 2
+	.venv-torch/bin/python scripts/benchmarks/torch_train.py --threads 2
 
 clean:
 	rm -rf .build

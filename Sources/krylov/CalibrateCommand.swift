@@ -9,8 +9,10 @@ struct CalibrateCommand: ParsableCommand {
     commandName: "calibrate",
     abstract: "Recompute a checkpoint's 80% band from the validation systems of its training data.",
     discussion: """
-      The weights are not touched. The checkpoint's own training options choose the validation \
-      systems (the same seeded split by system as 'krylov train'); the model is rolled out on \
+      The weights are not touched. The band is calibrated on the validation systems the \
+      checkpoint's training record lists (those its training never saw, whichever trainer wrote \
+      it), or, for a record without them, on the seeded split by system its training options \
+      give (as 'krylov train' makes it); the model is rolled out on \
       each, told its system and with it withheld, and the quantiles of its errors become the \
       band's table (docs/model.md, "Uncertainty"). \
       Use it on a checkpoint trained before its band method changed, or to calibrate on the \
@@ -38,16 +40,21 @@ struct CalibrateCommand: ParsableCommand {
       throw ExitCode(1)
     }
     var options = TrainingOptions()
+    var validationLabels: [String]?
     if let training = forecaster.metadata["training"],
-      let record = try? JSONDecoder().decode(TrainingRecordOptions.self, from: Data(training.utf8))
+      let record = try? JSONDecoder().decode(TrainingRecordSplit.self, from: Data(training.utf8))
     {
       options = record.options
+      validationLabels = record.validationSystems.flatMap { $0.isEmpty ? nil : $0 }
     } else {
       printError("krylov: \(model) records no training options; using the defaults to choose validation systems")
     }
     let sequences = try TrainingData.loadOrExit(data).sequences
     let trainer: Trainer
-    do { trainer = try Trainer(config: forecaster.config, options: options, sequences: sequences) } catch {
+    do {
+      trainer = try Trainer(
+        config: forecaster.config, options: options, sequences: sequences, validationLabels: validationLabels)
+    } catch {
       printError("error: \(error)")
       throw ExitCode(1)
     }
@@ -68,7 +75,14 @@ struct CalibrateCommand: ParsableCommand {
   }
 }
 
-/// The part of a checkpoint's `training` record that `calibrate` reads.
-private struct TrainingRecordOptions: Decodable {
+/// The part of a checkpoint's `training` record that `calibrate` reads: the options, and the
+/// systems held out for validation (by `krylov train` or by the PyTorch trainer, whose split
+/// differs), which are the ones the band is calibrated on.
+private struct TrainingRecordSplit: Decodable {
   var options: TrainingOptions
+  var validationSystems: [String]?
+  enum CodingKeys: String, CodingKey {
+    case options
+    case validationSystems = "validation_systems"
+  }
 }

@@ -181,6 +181,28 @@ struct ModelTests {
     #expect(result.bestRolloutError.isFinite)
   }
 
+  @Test("A recorded list of validation systems splits exactly those off, and names one that is missing")
+  func recordedValidationSplit() throws {
+    let config = ForecasterConfig(layers: 1, heads: 2, channels: 8, scaleWindow: 5)
+    let sequences = (1...6).map { i in
+      TrainingSequence(values: (1...30).map { Double($0) * (0.5 + 0.1 * Double(i)) }, group: "g\(i % 3)", label: "s\(i)")
+    }
+    var options = TrainingOptions()
+    options.rolloutPrefix = 10
+    // Labels from another trainer's split, which need not follow groups or the seeded shuffle.
+    let trainer = try Trainer(config: config, options: options, sequences: sequences, validationLabels: ["s2", "s6"])
+    #expect(trainer.validation.map(\.label) == ["s2", "s6"])
+    #expect(trainer.training.map(\.label) == ["s1", "s3", "s4", "s5"])
+    #expect(throws: TrainingError.self) {
+      try Trainer(config: config, options: options, sequences: sequences, validationLabels: ["s2", "elsewhere"])
+    }
+    do {
+      _ = try Trainer(config: config, options: options, sequences: sequences, validationLabels: ["elsewhere"])
+    } catch {
+      #expect(error.message.contains("elsewhere"))
+    }
+  }
+
   @Test("Training from initial weights starts from them, not from a fresh initialization")
   func initialWeights() throws {
     let config = ForecasterConfig(layers: 1, heads: 2, channels: 8, scaleWindow: 5)

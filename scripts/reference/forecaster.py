@@ -78,17 +78,21 @@ def feature_count(config):
     return SEQUENCE_FEATURES + (SYSTEM_FEATURES if config.get("systemInputs", False) else 0)
 
 
-def load_checkpoint(path):
-    """(config, params) from a safetensors checkpoint written by `krylov train`.
+def read_checkpoint(path):
+    """(config, tensors, metadata) from a safetensors checkpoint written by `krylov train`.
 
     safetensors: an 8-byte little-endian header length, a JSON header mapping each tensor name
     to its dtype, shape and [begin, end) byte range in the data section that follows, and
     `__metadata__` (string to string); the forecaster's configuration is the JSON string
-    metadata["config"].
+    metadata["config"]. The tensors are float32 numpy arrays, checked against the configuration.
     """
     with open(path, "rb") as f:
         data = f.read()
+    if len(data) < 8:
+        raise ValueError(f"{path}: too short to be a safetensors file")
     (length,) = struct.unpack("<Q", data[:8])
+    if length > len(data) - 8:
+        raise ValueError(f"{path}: the header length {length} runs past the end of the file")
     header = json.loads(data[8:8 + length].decode("utf-8"))
     body = data[8 + length:]
     metadata = header.pop("__metadata__", {})
@@ -99,24 +103,38 @@ def load_checkpoint(path):
     expected = parameter_shapes(config)
     if set(header) != set(expected):
         raise ValueError(f"{path}: tensors {sorted(header)} do not match the configuration's {sorted(expected)}")
-    params = {}
+    tensors = {}
     for name, shape in expected.items():
         entry = header[name]
         if entry["dtype"] != "F32" or tuple(entry["shape"]) != shape:
             raise ValueError(f"{path}: tensor {name} is {entry['dtype']} {entry['shape']}, expected F32 {list(shape)}")
         begin, end = entry["data_offsets"]
-        params[name] = np.frombuffer(body[begin:end], dtype="<f4").reshape(shape).astype(np.float64)
-    return config, params
+        if not (0 <= begin <= end <= len(body)) or end - begin != 4 * math.prod(shape):
+            raise ValueError(f"{path}: tensor {name} has byte range [{begin}, {end}), which does not fit its shape")
+        tensors[name] = np.frombuffer(body[begin:end], dtype="<f4").reshape(shape).copy()
+    return config, tensors, metadata
 
 
-def save_checkpoint(path, config, params):
-    """Writes params (float32) and config as a checkpoint `krylov` reads: for making test models."""
+def load_checkpoint(path):
+    """(config, params) from a checkpoint, the parameters in float64 for the reference forward."""
+    config, tensors, _ = read_checkpoint(path)
+    return config, {name: t.astype(np.float64) for name, t in tensors.items()}
+
+
+def save_checkpoint(path, config, params, metadata=None):
+    """Writes params (float32) and config as a checkpoint `krylov` reads, atomically.
+
+    `metadata` (string to string) is added beside the format, version and configuration: the
+    training record, the training coverage (docs/formats.md).
+    """
     names = sorted(params)
     blobs = [np.ascontiguousarray(params[n], dtype="<f4").tobytes() for n in names]
-    header = {"__metadata__": {
+    meta = dict(metadata or {})
+    meta.update({
         "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
         "config": json.dumps(config, sort_keys=True, separators=(",", ":")),
-    }}
+    })
+    header = {"__metadata__": meta}
     offset = 0
     for name, blob in zip(names, blobs):
         header[name] = {"dtype": "F32", "shape": list(np.shape(params[name])),
@@ -124,8 +142,12 @@ def save_checkpoint(path, config, params):
         offset += len(blob)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)  # the data section starts 8-byte aligned
-    with open(path, "wb") as f:
+    partial = f"{path}.partial-{os.getpid()}"
+    with open(partial, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(partial, path)  # a reader sees the old file or the new one, never half of one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,15 +235,16 @@ def system_features(context, n):
     return (1.0, 8.0 / N, 1.0 if open_boundary else 0.0, min(n / (2.0 * N), 4.0))
 
 
-def encode(x, config, context=None):
-    """The (T, F) features of the scaled values x (x[0] holds b_1)."""
+def encode(x, config, context=None, first=0):
+    """The (T, F) features of the scaled values x, x[0] holding b_{first+1} (b_1 by default;
+    the first row's step is 0, so encode from one value before the rows wanted)."""
     gain = config["stepGain"]
     rows = []
     for t, value in enumerate(x):
         step = gain * (value - x[t - 1]) if t > 0 else 0.0
         row = [value, step, math.log(max(value, 1e-3))]
         if config.get("systemInputs", False):
-            row += system_features(context, t + 1)
+            row += system_features(context, first + t + 1)
         rows.append(row)
     # The Swift model is float32 and receives its inputs rounded to float32; doing the same
     # here keeps the comparison about the network rather than about input rounding.
@@ -298,8 +321,10 @@ def read_coefficients(path):
     return b, None
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, load=load_checkpoint, run=forecast, description=__doc__.splitlines()[0]):
+    """The command line; `load` (path -> (config, params)) and `run` (forecast's signature) let
+    another implementation of the network (the PyTorch one) share it."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("checkpoint")
     parser.add_argument("--prefix-file", required=True, help="coefficients, CSV (n,b_n) or JSON")
     parser.add_argument("--prefix", type=int, default=30, help="prefix length k")
@@ -309,7 +334,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     try:
-        config, params = load_checkpoint(args.checkpoint)
+        config, params = load(args.checkpoint)
         b, context = read_coefficients(args.prefix_file)
     except (OSError, ValueError, KeyError) as error:
         parser.exit(1, f"error: {error}\n")
@@ -320,7 +345,7 @@ def main(argv=None):
     if len(b) < args.prefix:
         parser.error(f"{args.prefix_file} holds {len(b)} coefficients, fewer than the prefix {args.prefix}")
     try:
-        values = forecast(params, config, b[:args.prefix], args.horizon, context)
+        values = run(params, config, b[:args.prefix], args.horizon, context)
     except ValueError as error:
         parser.exit(1, f"error: {error}\n")
     for value in values:

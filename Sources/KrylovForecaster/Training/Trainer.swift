@@ -140,7 +140,12 @@ public final class Trainer {
   public let training: [TrainingSequence]
   public let validation: [TrainingSequence]
 
-  public init(config: ForecasterConfig, options: TrainingOptions, sequences: [TrainingSequence]) throws(TrainingError) {
+  /// Splits `sequences` for training: by a seeded shuffle of their groups, or, with
+  /// `validationLabels` (the systems another run held out, from its checkpoint's record), exactly
+  /// those sequences are the validation set.
+  public init(
+    config: ForecasterConfig, options: TrainingOptions, sequences: [TrainingSequence], validationLabels: [String]? = nil
+  ) throws(TrainingError) {
     if let problem = config.problem { throw TrainingError(message: "invalid model configuration: \(problem)") }
     if let problem = options.problem { throw TrainingError(message: "invalid training options: \(problem)") }
     let minimum = config.scaleWindow + 2
@@ -148,16 +153,28 @@ public final class Trainer {
     guard !usable.isEmpty else {
       throw TrainingError(message: "no sequence has the \(minimum) positive coefficients training needs")
     }
-    // Split by group, seeded: a group is wholly in training or wholly in validation.
-    var rng = RandomSource(seed: options.seed ^ 0xA5A5)
-    var groups = Array(Set(usable.map(\.group))).sorted()
-    groups.shuffle(using: &rng)
-    let heldOut = groups.count < 2 ? 0 : max(1, Int((Double(groups.count) * options.validationFraction).rounded()))
-    let validationGroups = Set(groups.prefix(heldOut))
     self.config = config
     self.options = options
-    training = usable.filter { !validationGroups.contains($0.group) }
-    validation = usable.filter { validationGroups.contains($0.group) }
+    if let validationLabels {
+      let held = Set(validationLabels)
+      training = usable.filter { !held.contains($0.label) }
+      validation = usable.filter { held.contains($0.label) }
+      guard Set(validation.map(\.label)).count == held.count else {
+        let missing = held.subtracting(validation.map(\.label)).sorted()
+        throw TrainingError(
+          message: "\(missing.count) of the \(held.count) recorded validation systems are not in these datasets "
+            + "(first: \(missing[0])): give the datasets the model was trained on")
+      }
+    } else {
+      // Split by group, seeded: a group is wholly in training or wholly in validation.
+      var rng = RandomSource(seed: options.seed ^ 0xA5A5)
+      var groups = Array(Set(usable.map(\.group))).sorted()
+      groups.shuffle(using: &rng)
+      let heldOut = groups.count < 2 ? 0 : max(1, Int((Double(groups.count) * options.validationFraction).rounded()))
+      let validationGroups = Set(groups.prefix(heldOut))
+      training = usable.filter { !validationGroups.contains($0.group) }
+      validation = usable.filter { validationGroups.contains($0.group) }
+    }
     // The kept weights are chosen by rollouts from `rolloutPrefix` values: some sequence must be longer.
     let scored = validation.isEmpty ? training : validation
     let rolloutReady = scored.contains {
