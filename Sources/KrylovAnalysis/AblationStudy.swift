@@ -46,6 +46,38 @@ public struct AblationStudy: Sendable {
       error: truth.map { relativeRMSError(values, $0) })
   }
 
+  /// Each ablation's forecast error over the error of the forecast under `base` (1: what was
+  /// removed was not needed; below 1: the forecast is better without it); nil when the truth
+  /// is not known. `krylov interpret` and the explorer's head ranking both read this.
+  public func errorRatios(_ ablations: [(name: String, ablation: Ablation)], base: Ablation = .none) throws -> [String: Double]? {
+    guard let truth else { return nil }
+    let baseValues = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: base).values
+    let baseError = max(relativeRMSError(baseValues, truth), 1e-12)
+    var ratios: [String: Double] = [:]
+    for item in ablations {
+      let values = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: item.ablation).values
+      ratios[item.name] = relativeRMSError(values, truth) / baseError
+    }
+    return ratios
+  }
+
+  /// Heads ranked by what switching each off alone (on top of `base`) does: the error ratio
+  /// when the truth is known, else how far the forecast moves.
+  public func headRanking(base: Ablation = .none) throws -> HeadRanking {
+    let heads = forecaster.allHeads
+    let ablations = heads.map { head -> (name: String, ablation: Ablation) in
+      var a = base
+      a.disabledHeads.insert(head)
+      return ("\(head)", a)
+    }
+    if let ratios = try errorRatios(ablations, base: base) {
+      let entries = heads.map { HeadRanking.Entry(head: $0, value: ratios["\($0)"] ?? .nan) }
+      return HeadRanking(entries: entries.sorted { $0.value > $1.value }, isErrorRatio: true)
+    }
+    let entries = try rankHeads(base: base).map { HeadRanking.Entry(head: $0.head, value: $0.outcome.change) }
+    return HeadRanking(entries: entries, isErrorRatio: false)
+  }
+
   /// Each head switched off alone, on top of `base`, most influential first.
   public func rankHeads(base: Ablation = .none) throws -> [(head: HeadID, outcome: AblationOutcome)] {
     let reference = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: base).values
@@ -67,5 +99,33 @@ public struct AblationStudy: Sendable {
       ranked.append(try outcome(label(range), Ablation(history: .excluding(range)), reference: reference))
     }
     return ranked.sorted { $0.influence > $1.influence }
+  }
+}
+
+/// Heads ranked by the effect of switching each off alone, most influential first.
+public struct HeadRanking: Sendable, Equatable {
+  public struct Entry: Sendable, Equatable {
+    public var head: HeadID
+    public var value: Double
+    public init(head: HeadID, value: Double) {
+      self.head = head
+      self.value = value
+    }
+  }
+  public var entries: [Entry]
+  /// Whether `value` is the error with the head off over the error with it on (the truth is
+  /// known), or else the relative RMS change of the forecast.
+  public var isErrorRatio: Bool
+
+  public init(entries: [Entry], isErrorRatio: Bool) {
+    self.entries = entries
+    self.isErrorRatio = isErrorRatio
+  }
+
+  /// One entry as the heads pane shows it: "L0H3 ×11.3" or "L0H3 Δ4.2%".
+  public func label(_ entry: Entry) -> String {
+    isErrorRatio
+      ? "\(entry.head) ×" + (entry.value >= 100 ? String(format: "%.0f", entry.value) : String(format: "%.2f", entry.value))
+      : "\(entry.head) Δ" + String(format: "%.1f%%", 100 * entry.value)
   }
 }

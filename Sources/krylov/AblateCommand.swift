@@ -127,6 +127,8 @@ func describe(_ mask: HistoryMask) -> String {
   case .window(let w): "last \(w)"
   case .excluding(let r): "b_\(r.lowerBound + 1)..b_\(r.upperBound)"
   case .only(let r): "only b_\(r.lowerBound + 1)..b_\(r.upperBound)"
+  case .evenLags: "even lags only"
+  case .oddLags: "odd lags only"
   }
 }
 

@@ -27,7 +27,7 @@ struct Krylov: AsyncParsableCommand {
     subcommands: [
       ExploreCommand.self, RenderCommand.self, LanczosCommand.self, ObserveCommand.self, SimulateCommand.self, ModelsCommand.self,
       DatasetCommand.self, TrainCommand.self, CalibrateCommand.self,
-      ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self,
+      ForecastCommand.self, AttentionCommand.self, AblateCommand.self, EvaluateCommand.self, InterpretCommand.self,
       BenchCommand.self, BenchForecasterCommand.self, BenchExplorerCommand.self,
     ],
     defaultSubcommand: ExploreCommand.self

@@ -29,7 +29,7 @@ struct RenderCommand: ParsableCommand {
   )
   var keys: String = ""
 
-  @Option(help: "Seconds to wait for the run, the forecast and (classical) the simulation.")
+  @Option(help: "Seconds to wait for the run, the forecast, a head ranking and (classical) the simulation.")
   var timeout: Double = 120
 
   func run() throws {

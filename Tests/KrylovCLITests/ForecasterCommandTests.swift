@@ -185,6 +185,40 @@ struct ForecasterCommandTests {
     #expect(body(a.out).count > 20)
   }
 
+  @Test("interpret: ablation tables and attention by lag per regime, CSV rows per system and ablation, lags CSV")
+  func interpret() throws {
+    let lags = fixture.directory.appendingPathComponent("lags.csv").path
+    let r = try krylov([
+      "interpret", "--data", fixture.data, "--model", fixture.model, "--prefix", "20", "--horizon", "40",
+      "--lags-out", lags, "--figure", "-q",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out.contains("| all heads off |"), "\(r.out)")
+    #expect(r.out.contains("| last 1 only |") && r.out.contains("| odd lags masked |"))
+    #expect(r.out.contains("| L0H0 |") && r.out.contains("90% within lag"))
+    #expect(r.out.contains("L0H1") && r.out.contains("┤"))  // the figure's small multiples
+    let table = try String(contentsOfFile: lags, encoding: .utf8).split(separator: "\n")
+    #expect(table.first == "regime,layer,head,lag,mean_weight,mean_weight_position_only,queries")
+    // Every lag's weights over heads: each row's mean weight is a probability.
+    for row in table.dropFirst() {
+      // The regime, quoted, holds a comma: read the numbers from the end.
+      let cells = row.split(separator: ",")
+      let w = Double(cells[cells.count - 3]) ?? -1
+      #expect(w >= 0 && w <= 1, "\(row)")
+    }
+    let csv = try krylov([
+      "interpret", "--data", fixture.data, "--model", fixture.model, "--prefix", "20", "--horizon", "40", "--format", "csv", "-q",
+    ])
+    #expect(csv.status == 0, "\(csv.err)")
+    let rows = csv.out.split(separator: "\n")
+    #expect(rows.first == "regime,system,k,M,unablated_error,ablation,error_ratio")
+    #expect(rows.count > 10)
+    let bad = try krylov(["interpret", "--data", fixture.data, "--prefix", "50", "--horizon", "40"])
+    #expect(bad.status == 2 && bad.err.contains("--horizon (40) must be larger than --prefix (50)"), "\(bad.err)")
+    let missing = try krylov(["interpret", "--data", fixture.directory.appendingPathComponent("nowhere").path])
+    #expect(missing.status == 1 && missing.err.contains("error:"), "\(missing.err)")
+  }
+
   @Test("forecast CSV has one row per n and a column per method")
   func forecastCSV() throws {
     let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])

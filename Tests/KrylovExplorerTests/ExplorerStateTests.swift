@@ -147,7 +147,7 @@ struct ExplorerStateTests {
     let keyDriven: [Action] = [
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
-      .enableAllHeads, .rankHeads, .narrowWindow, .widenWindow,
+      .enableAllHeads, .rankHeads, .toggleLagProfile, .narrowWindow, .widenWindow,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -155,6 +155,48 @@ struct ExplorerStateTests {
       #expect(shown.contains(String(c)), "'\(c)' is mapped but not in the help")
     }
     #expect(shown.contains("space") && Keymap.action(for: .character(" ")) == .toggleSelectedHead)
+  }
+
+  @Test("the heads pane lists the ranking with its numbers, or its progress; p shows the selected head's attention by lag")
+  func rankingAndLagProfile() throws {
+    var s = fixedState()
+    let forecaster = try DefaultModel.load()
+    let prefix = Array(s.run.trusted[0..<30])
+    let rollout = try forecaster.forecast(prefix: prefix, horizon: 100, captureAttention: true)
+    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: rollout.values))
+    let maps = try #require(rollout.attention)
+    data.attention = maps
+    var profile = LagProfile(layers: maps.layers, heads: maps.heads)
+    profile.add(maps, queries: 29..<99)
+    data.lagProfile = profile
+    s.forecast = data
+    func frame() -> String {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines.joined(separator: "\n")
+    }
+    #expect(frame().contains("r: rank heads"))
+    s.rankingPending = true
+    #expect(frame().contains("ranking heads…"))
+    s.rankingPending = false
+    s.forecast?.headRanking = HeadRanking(
+      entries: [.init(head: HeadID(layer: 0, head: 3), value: 11.31), .init(head: HeadID(layer: 2, head: 0), value: 5.06)],
+      isErrorRatio: true)
+    var text = frame()
+    #expect(text.contains("error × with head off:"), "\(text)")
+    #expect(text.contains("L0H3 ×11.31") && text.contains("L2H0 ×5.06"), "\(text)")
+    s.forecast?.headRanking = HeadRanking(entries: [.init(head: HeadID(layer: 1, head: 1), value: 0.042)], isErrorRatio: false)
+    #expect(frame().contains("L1H1 Δ4.2%"))
+
+    #expect(!frame().contains("by lag"))
+    _ = s.apply(.toggleLagProfile)
+    #expect(s.showLagProfile)
+    text = frame()
+    #expect(text.contains("attention L0 H0 by lag"), "\(text)")
+    let shares = profile.shares(HeadID(layer: 0, head: 0))
+    #expect(text.contains(String(format: "lag: mean %.1f, 90%% ≤ %d", shares.meanLag, shares.lag90)), "\(text)")
+    _ = s.apply(.toggleLagProfile)
+    #expect(!frame().contains("by lag"))
   }
 
   @Test("The keymap's help lists a key for every action it maps")

@@ -103,7 +103,7 @@ public final class ExplorerController {
       pump()
       let forecastPending = forecastRequestedFor != nil
       if !state.run.status.isActive && !forecastPending && !observablesPending && !observablesDirty
-        && simulationsInFlight == 0
+        && simulationsInFlight == 0 && !state.rankingPending
       {
         return
       }
@@ -223,9 +223,12 @@ public final class ExplorerController {
       guard g == generation else { return }
       state.forecastMessage = why
       forecastRequestedFor = nil
-    case .ranking(let g, let influence):
-      guard g == generation, state.forecast != nil else { return }
-      state.forecast?.headInfluence = influence
+    case .ranking(let g, let ranking):
+      guard g == generation else { return }
+      state.rankingPending = false
+      guard state.forecast != nil else { return }
+      state.forecast?.headRanking = ranking
+      if ranking == nil { state.message = "the head ranking failed" }
     case .observables(let g, let curves):
       observablesPending = false
       if g == observablesGeneration { state.observables = curves }
@@ -335,6 +338,7 @@ public final class ExplorerController {
       return
     }
     generation += 1
+    state.rankingPending = false  // a ranking of the previous forecast is dropped when it arrives
     forecastRequestedFor = generation
     let g = generation
     let M = state.settings.horizon
@@ -353,6 +357,11 @@ public final class ExplorerController {
           prefix: prefix, horizon: M, transformer: rollout.values, band: rollout.band, context: rollout.context)
         var data = ForecastData(methods: methods)
         data.attention = rollout.attention
+        if let maps = rollout.attention {
+          var profile = LagProfile(layers: maps.layers, heads: maps.heads)
+          profile.add(maps, queries: (k - 1)..<(M - 1))
+          data.lagProfile = profile
+        }
         data.outsideTraining = forecaster.outsideTraining(context)
         if trusted.count >= M {
           data.errors = try? MethodErrors(methods: methods, truth: trusted)
@@ -384,11 +393,10 @@ public final class ExplorerController {
     let base = state.ablation
     let context = runContext
     let mailbox = self.mailbox
+    state.rankingPending = true
     forecastQueue.async {
       let study = AblationStudy(forecaster: forecaster, trusted: trusted, prefix: k, horizon: M, context: context)
-      guard let ranked = try? study.rankHeads(base: base) else { return }
-      let influence = Dictionary(uniqueKeysWithValues: ranked.map { ($0.head, $0.outcome.influence) })
-      mailbox.post(.ranking(generation: g, influence))
+      mailbox.post(.ranking(generation: g, try? study.headRanking(base: base)))
     }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KrylovEngine
+import KrylovAnalysis
 import KrylovForecaster
 
 /// What background work posts to the UI thread.
@@ -10,7 +11,7 @@ enum JobMessage: Sendable {
   case runFailed(runID: Int, String)
   case forecast(generation: Int, ForecastData)
   case forecastFailed(generation: Int, String)
-  case ranking(generation: Int, [HeadID: Double])
+  case ranking(generation: Int, HeadRanking?)
   case observables(generation: Int, ObservableCurves)
   /// Molecular dynamics of a classical run, tagged with the run it belongs to.
   case simulationProgress(runID: Int, samples: Int)

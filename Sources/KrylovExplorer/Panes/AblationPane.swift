@@ -1,4 +1,5 @@
 import Foundation
+import KrylovAnalysis
 import KrylovForecaster
 import KrylovTUI
 
@@ -10,8 +11,11 @@ enum AblationPane {
     guard inner.width > 4, inner.height > 1 else { return }
     let (L, NH) = state.modelShape
     var y = inner.y
-    let influence = state.forecast?.headInfluence ?? [:]
-    let worst = influence.values.max() ?? 0
+    let ranking = state.forecast?.headRanking
+    let influence = Dictionary(uniqueKeysWithValues: (ranking?.entries ?? []).map { ($0.head, $0.value) })
+    // Colour by influence: for error ratios, by how far above 1 (no effect) each head is.
+    let floor = ranking?.isErrorRatio == true ? 1.0 : 0.0
+    let worst = (influence.values.max() ?? 0) - floor
     for l in 0..<L where y < inner.bottom {
       var x = inner.x + 1
       buffer.setString(x: x, y: y, "L\(l)", style: palette.graphText)
@@ -22,7 +26,8 @@ enum AblationPane {
         let isSelected = l == state.selectedLayer && h == state.selectedHead
         var style = on ? palette.text : palette.inactive
         if let v = influence[id], worst > 0 {
-          style = Style(foreground: palette.delta[Int((100 * v / worst).rounded())], background: style.background)
+          let level = Int((100 * min(max(v - floor, 0), worst) / worst).rounded())
+          style = Style(foreground: palette.delta[level], background: style.background)
         }
         if isSelected && (state.focus == .ablation || state.focus == .attention) { style = palette.selected }
         let label = on ? "H\(h)●" : "H\(h)○"
@@ -40,6 +45,35 @@ enum AblationPane {
     for (text, style) in lines where y < inner.bottom {
       buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: inner.width - 1)
       y += 1
+    }
+    rankingLines(state, ranking: ranking, palette: palette, into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: inner.bottom - y))
+  }
+
+  /// The ranking with its numbers, most influential first, as many entries as fit, in columns.
+  static func rankingLines(
+    _ state: ExplorerState, ranking: HeadRanking?, palette: Palette, into buffer: inout CellBuffer, area: Rect
+  ) {
+    guard area.height > 0, area.width > 2 else { return }
+    if state.rankingPending {
+      buffer.setString(x: area.x + 1, y: area.y, "ranking heads…", style: palette.inactive, maxWidth: area.width - 1)
+      return
+    }
+    guard let ranking, !ranking.entries.isEmpty else {
+      buffer.setString(x: area.x + 1, y: area.y, "r: rank heads", style: palette.inactive, maxWidth: area.width - 1)
+      return
+    }
+    let title = ranking.isErrorRatio ? "error × with head off:" : "Δ forecast, head off:"
+    buffer.setString(x: area.x + 1, y: area.y, title, style: palette.graphText, maxWidth: area.width - 1)
+    let labels = ranking.entries.map { ranking.label($0) }
+    let cell = (labels.map(\.count).max() ?? 0) + 2
+    let columns = max(1, (area.width - 1) / cell)
+    for (i, label) in labels.enumerated() {
+      let row = 1 + i / columns
+      guard row < area.height else { break }
+      let x = area.x + 1 + (i % columns) * cell
+      // Only whole labels: a cut number would be a wrong number.
+      guard x + label.count <= area.right else { continue }
+      buffer.setString(x: x, y: area.y + row, label, style: palette.text)
     }
   }
 

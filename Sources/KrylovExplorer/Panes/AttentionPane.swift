@@ -1,10 +1,12 @@
+import KrylovAnalysis
 import KrylovForecaster
 import KrylovTUI
 
 /// The selected layer and head's attention over the rollout: query position down, key across.
 enum AttentionPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
-    let title = "attention L\(state.selectedLayer) H\(state.selectedHead)"
+    let title =
+      "attention L\(state.selectedLayer) H\(state.selectedHead)" + (state.showLagProfile ? " by lag" : "")
     let inner = paneFrame(
       .attention, focused: state.focus == .attention, palette: palette, into: &buffer, area: area, title: title)
     guard inner.width > 2, inner.height > 2 else { return }
@@ -12,6 +14,10 @@ enum AttentionPane {
       buffer.setString(
         x: inner.x + 1, y: inner.y, state.forecastMessage ?? "waiting for the first k coefficients", style: palette.inactive,
         maxWidth: inner.width - 1)
+      return
+    }
+    if state.showLagProfile {
+      renderLagProfile(state, palette: palette, into: &buffer, area: inner)
       return
     }
     let rows = Layout.rows(inner, [nil, 1])
@@ -54,5 +60,42 @@ enum AttentionPane {
     buffer.setString(
       x: rows[1].x + label.count + barWidth, y: rows[1].y, end, style: palette.graphText,
       maxWidth: max(0, rows[1].width - label.count - barWidth))
+  }
+
+  /// The selected head's mean attention weight against lag over the forecast's queries (log
+  /// scale), with the weight its position bias alone would give, dotted: where the head looks
+  /// further back or nearer than ALiBi makes it.
+  static func renderLagProfile(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
+    guard let profile = state.forecast?.lagProfile, profile.lagCount > 1 else {
+      buffer.setString(x: area.x + 1, y: area.y, "no attention to profile", style: palette.inactive, maxWidth: area.width - 1)
+      return
+    }
+    let id = HeadID(layer: state.selectedLayer, head: state.selectedHead)
+    let rows = Layout.rows(area, [nil, 1])
+    let shares = profile.shares(id)
+    // Out to twice the lag holding 90% of the weight (measured or by position), where the
+    // profile has its shape; the far tail is flat and would squeeze it.
+    let reach = max(shares.lag90, profile.shares(id, positionOnly: true).lag90)
+    let last = min(profile.lagCount - 1, max(10, 2 * reach))
+    let index = id.layer * profile.heads + id.head
+    var measured: [(x: Double, y: Double)] = []
+    var bias: [(x: Double, y: Double)] = []
+    for lag in 0...last where profile.reach[lag] > 0 {
+      let w = profile.meanWeight(id, lag: lag)
+      if w > 0 { measured.append((Double(lag), w)) }
+      bias.append((Double(lag), profile.biasMass[index][lag] / Double(profile.reach[lag])))
+    }
+    let lowest = max(1e-5, (measured + bias).map(\.y).filter { $0 > 0 }.min() ?? 1e-5)
+    let chart = Chart(
+      series: [
+        ChartSeries(name: "by position", points: bias, style: palette.inactive, connected: false),
+        ChartSeries(name: "measured", points: measured, style: palette.forecast),
+      ],
+      xRange: 0...Double(max(last, 1)), yRange: lowest...1, logY: true, axisStyle: palette.graphText,
+      labelStyle: palette.graphText)
+    chart.render(into: &buffer, area: rows[0])
+    let summary = String(
+      format: "lag: mean %.1f, 90%% ≤ %d · odd %.0f%% · p: map", shares.meanLag, shares.lag90, 100 * shares.odd)
+    buffer.setString(x: rows[1].x, y: rows[1].y, summary, style: palette.graphText, maxWidth: rows[1].width)
   }
 }

@@ -13,6 +13,7 @@ public enum Action: Equatable, Sendable {
   case toggleSelectedHead
   case enableAllHeads
   case rankHeads
+  case toggleLagProfile
   case narrowWindow, widenWindow
   case nextLayer, previousLayer
   case focus(Pane)
@@ -35,7 +36,8 @@ public enum Keymap {
     ("+ / -", "system pane: N up / down; elsewhere: zoom the coefficient chart in / out"),
     ("space", "switch the selected head off / on"),
     ("a", "all heads on, full history"),
-    ("r", "rank heads by their effect on the forecast error"),
+    ("r", "rank heads: the error × with each one off, listed in the heads pane"),
+    ("p", "attention pane: the selected head's attention by lag / its map"),
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
     ("?", "this help"),
@@ -75,6 +77,7 @@ public enum Keymap {
       case " ": .toggleSelectedHead
       case "a": .enableAllHeads
       case "r": .rankHeads
+      case "p": .toggleLagProfile
       case "[": .narrowWindow
       case "]": .widenWindow
       default: nil

@@ -66,8 +66,10 @@ public struct ForecastData: Sendable {
   /// The unablated transformer's error, for the ablation pane's "baseline → ablated".
   public var unablatedError: Double?
   public var attention: AttentionMaps?
-  /// Per-head error when that head alone is off (filled by "rank heads").
-  public var headInfluence: [HeadID: Double] = [:]
+  /// Heads ranked by switching each off alone (the `r` key), or nil before a ranking.
+  public var headRanking: HeadRanking?
+  /// Attention by lag over the forecast's queries, per head (the `p` key shows the selected one).
+  public var lagProfile: LagProfile?
   public var seconds = 0.0
   /// Why the run's system lies outside what the model was trained on, or nil.
   public var outsideTraining: String?
@@ -85,6 +87,10 @@ public struct ExplorerState: Sendable {
   public var simulation: SimulationData?
   /// Whether the observables pane overlays the simulated C(t) (the `m` key).
   public var showSimulation = true
+  /// Whether the attention pane shows the selected head's attention by lag instead of its map.
+  public var showLagProfile = false
+  /// Whether a head ranking is being computed.
+  public var rankingPending = false
   public var modelName = "embedded default"
   public var modelShape: (layers: Int, heads: Int) = (0, 0)
 

@@ -56,6 +56,7 @@ extension ExplorerState {
       historyWindow = nil
       return [.reforecast]
     case .rankHeads: return [.rankHeads]
+    case .toggleLagProfile: showLagProfile.toggle()
     case .narrowWindow, .widenWindow:
       let i = historyWindows.firstIndex(of: historyWindow) ?? 0
       let j = action == .narrowWindow ? min(historyWindows.count - 1, i + 1) : max(0, i - 1)

@@ -39,6 +39,11 @@ public enum HistoryMask: Sendable, Equatable {
   case excluding(Range<Int>)
   /// Only the positions in the range (and always the query itself, so no row is empty).
   case only(Range<Int>)
+  /// Every other position: only keys an even distance back (t − s even, the query included),
+  /// which removes the other half of an even/odd staggered history.
+  case evenLags
+  /// Only keys an odd distance back, and the query itself (so no row is empty).
+  case oddLags
 
   @inline(__always)
   public func allows(query t: Int, key s: Int) -> Bool {
@@ -47,6 +52,8 @@ public enum HistoryMask: Sendable, Equatable {
     case .window(let w): t - s < w
     case .excluding(let r): !r.contains(s)
     case .only(let r): r.contains(s) || s == t
+    case .evenLags: (t - s) % 2 == 0
+    case .oddLags: (t - s) % 2 == 1 || s == t
     }
   }
 }

@@ -168,8 +168,8 @@ public struct Chart: Sendable {
       buffer.setString(x: start, y: axisRow + 1, label, style: labelStyle)
       nextFree = start + label.count + 1
     }
-    // Legend, top right inside the plot: a coloured marker and the name.
-    for (i, s) in series.enumerated() where i < plot.height {
+    // Legend, top right inside the plot: a coloured marker and the name (unnamed series have none).
+    for (i, s) in series.filter({ !$0.name.isEmpty }).enumerated() where i < plot.height {
       let text = (blockGlyphs ? "█ " : "\u{28FF} ") + s.name
       let x = max(plot.x, plot.right - text.count)
       buffer.setString(x: x, y: plot.y + i, String(text.prefix(1)), style: s.style)
