@@ -23,7 +23,7 @@ wait_for "model: embedded default" 10
 wait_for "b_n error" 60
 tmux send-keys -t "$session" Tab Tab Tab Tab Space
 wait_for "H0○" 10
-wait_for "→" 30
+wait_for "ablated " 30
 tmux send-keys -t "$session" '?'
 wait_for "start (or restart) the run" 10
 tmux send-keys -t "$session" Escape q

@@ -5,12 +5,22 @@
 # and checks that the merged dataset equals an unsharded build. Installs Debian's Slurm and
 # MUNGE packages when they are missing. Needs root (slurmd launches the jobs) and python3.
 # Every daemon it starts is stopped on exit, and the temporary directory removed.
+#
+# For measuring rather than testing, the environment may name another spec and number of parts
+# (KRYLOV_CLUSTER_SPEC=docs/datasets/default-train.json KRYLOV_CLUSTER_PARTS=2) and a longer
+# wait for the jobs (KRYLOV_CLUSTER_TIMEOUT, seconds, default 120); the wall times of the
+# unsharded build and of the array with its merge are printed. KRYLOV_CLUSTER_WHOLE=DIR compares
+# with an unsharded build of that spec made beforehand instead of building it again.
 set -euo pipefail
 usage="usage: scripts/test-cluster.sh KRYLOV_BINARY"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${1:?$usage}"
 [ -x "$bin" ] || { echo "test-cluster: no executable at $bin ($usage)" >&2; exit 2; }
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+# A spec to measure with instead of the tiny one, and an unsharded build of it (see above),
+# resolved before any cd.
+whole_source="${KRYLOV_CLUSTER_WHOLE:+$(cd "$KRYLOV_CLUSTER_WHOLE" && pwd)}"
+spec_source="${KRYLOV_CLUSTER_SPEC:+$(cd "$(dirname "$KRYLOV_CLUSTER_SPEC")" && pwd)/$(basename "$KRYLOV_CLUSTER_SPEC")}"
 export PATH="$PATH:/usr/sbin:/sbin"
 started=$SECONDS
 
@@ -222,20 +232,32 @@ say "slurmctld and slurmd up, node $host idle ($((SECONDS - started)) s)"
 
 # --- The dataset: unsharded, then as a job array and a dependent merge ---------------------------
 cd "$tmp/work"
-cat > spec.json <<'EOF'
+if [ -n "$spec_source" ]; then
+  cp "$spec_source" spec.json || die "cannot read KRYLOV_CLUSTER_SPEC=$KRYLOV_CLUSTER_SPEC"
+else
+  cat > spec.json <<'EOF'
 { "name": "tiny", "seed": 3, "steps": 40,
   "groups": [ { "model": "mfim", "sizes": [5, 6], "operators": ["sz_total", "sx_total"], "samples": 3,
                 "parameters": { "g": { "range": [-1.3, -0.8] } } },
               { "model": "tfim", "sizes": ["inf"], "operators": ["sz_total"], "steps": 12,
                 "parameters": { "g": { "values": [0.7, 1.3] } } } ] }
 EOF
-"$bin" dataset build --spec spec.json --out whole -q || die "the unsharded build failed"
+fi
+whole_started=$SECONDS
+if [ -n "$whole_source" ]; then
+  cp -r "$whole_source" whole || die "cannot copy KRYLOV_CLUSTER_WHOLE=$KRYLOV_CLUSTER_WHOLE"
+  say "unsharded build: copied from $whole_source"
+else
+  "$bin" dataset build --spec spec.json --out whole -q || die "the unsharded build failed"
+  say "unsharded build: $((SECONDS - whole_started)) s"
+fi
 mem="$("$bin" dataset plan --spec spec.json | sed -n 's/^mem_mib=//p')"
 [ -n "$mem" ] || die "dataset plan printed no mem_mib"
 say "unsharded build done; --mem=$mem (dataset plan)"
 
 export KRYLOV="$bin"
-parts=4
+parts="${KRYLOV_CLUSTER_PARTS:-4}"
+array_started=$SECONDS
 submitted() {  # submitted FILE: the job id sbatch --parsable wrote (it does so before waiting)
   local id=""
   for _ in $(seq 1 100); do
@@ -264,8 +286,9 @@ jobs_submitted+=("$merge")
 say "merge job $merge submitted: sbatch --wait --dependency=afterok:$array merge.sbatch parts"
 
 # Wait for both, but give up at once if the node drains (a job step that cannot start drains
-# it, and the remaining tasks would wait forever), and after two minutes in any case.
-limit=$((SECONDS + 120))
+# it, and the remaining tasks would wait forever), and after KRYLOV_CLUSTER_TIMEOUT (two minutes).
+timeout="${KRYLOV_CLUSTER_TIMEOUT:-120}"
+limit=$((SECONDS + timeout))
 while kill -0 "$array_pid" 2>/dev/null || kill -0 "$merge_pid" 2>/dev/null; do
   node_state="$(sinfo -h -N -o %T 2>/dev/null | head -n 1)"
   case "$node_state" in
@@ -274,7 +297,7 @@ while kill -0 "$array_pid" 2>/dev/null || kill -0 "$merge_pid" 2>/dev/null; do
       break ;;
   esac
   if [ "$SECONDS" -ge "$limit" ]; then
-    say "jobs still not done after 120 s:" >&2
+    say "jobs still not done after $timeout s:" >&2
     squeue >&2 || true
     break
   fi
@@ -285,7 +308,7 @@ array_status=0
 wait "$array_pid" || array_status=$?
 merge_status=0
 wait "$merge_pid" || merge_status=$?
-say "array and merge done (sbatch --wait exit $array_status and $merge_status, $((SECONDS - started)) s)"
+say "array and merge done (sbatch --wait exit $array_status and $merge_status; $((SECONDS - array_started)) s for the array and its merge, $((SECONDS - started)) s in all)"
 
 array_done() {
   local i ok=0

@@ -44,11 +44,18 @@ struct Krylov: AsyncParsableCommand {
         try command.run()
       }
     } catch {
-      if exitCode(for: error) == .validationFailure {
-        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+      // The parser's messages quote what was typed: printed through printError, escaped.
+      let code = exitCode(for: error)
+      if code == .validationFailure {
+        printError(fullMessage(for: error))
         Foundation.exit(2)
       }
-      exit(withError: error)
+      if code.isSuccess {
+        exit(withError: error)  // --help, --version: to standard output, as the parser prints them
+      }
+      let message = fullMessage(for: error)
+      if !message.isEmpty { printError(message) }
+      Foundation.exit(code.rawValue)
     }
   }
 }

@@ -283,11 +283,11 @@ final class ProgressLine {
     let text = String(
       format: "\r\u{1B}[2K  b_%d = %.10g %@  %d/%d  %.1f steps/s  rss %@", step.n, step.b,
       step.trusted ? "trusted" : "UNTRUSTED", step.n, steps, rate, formatBytes(residentBytes()))
-    FileHandle.standardError.write(Data(text.utf8))
+    writeStandardError(text)
   }
 
   func clear() {
-    if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    if enabled { writeStandardError("\r\u{1B}[2K") }
   }
 }
 

@@ -275,11 +275,11 @@ final class SampleProgress: Sendable {
     let eta = rate > 0 ? Double(total - done) / rate : 0
     let text = String(
       format: "\r\u{1B}[2K  %d/%d samples  %.0f samples/s  ETA %@", done, total, rate, formatDuration(eta))
-    FileHandle.standardError.write(Data(text.utf8))
+    writeStandardError(text)
   }
 
   func clear() {
-    if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    if enabled { writeStandardError("\r\u{1B}[2K") }
   }
 }
 

@@ -153,11 +153,6 @@ struct SystemOptions: ParsableArguments {
   var size: ChainSize { chain.size ?? RunDefaults.of(spins).size }
 }
 
-/// Writes to standard error (progress, warnings): never mixed into the data.
-func printError(_ text: String) {
-  FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
 /// Whether standard error is a terminal, so progress lines are worth drawing.
 var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 

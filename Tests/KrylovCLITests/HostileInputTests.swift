@@ -22,6 +22,39 @@ struct HostileInputTests {
     #expect(r.err.contains("must be"), "\(r.err)")
   }
 
+  @Test("escape sequences in files and arguments never reach the terminal: messages show them escaped")
+  func escapeSequences() throws {
+    let dir = try temporaryDirectory()
+    let header = dir.appendingPathComponent("header.csv")
+    try "# krylov lanczos\n# format_version: 2\n# spins: quantum\n# model: mfim\u{1B}[31mRED\n# n: 8\n1,1.0\n2,2.0\n"
+      .write(to: header, atomically: true, encoding: .utf8)
+    let row = dir.appendingPathComponent("row.csv")
+    try "n,b_n\n1,1.0\n2,2\u{1B}]0;TITLE\u{07}.0\n".write(to: row, atomically: true, encoding: .utf8)
+    for (arguments, quoted) in [
+      (["forecast", "--input", header.path, "--prefix", "10", "--horizon", "20"], "\\u{1B}[31mRED"),
+      (["observe", "--input", row.path], "\\u{1B}]0;TITLE\\u{7}"),
+      (["lanczos", "--model", "mfim\u{1B}[2J"], "\\u{1B}[2J"),
+    ] {
+      let r = try krylov(arguments)
+      #expect(r.status != 0, "\(arguments): \(r.err)")
+      #expect(!r.err.contains("\u{1B}") && !r.err.contains("\u{07}"), "\(arguments): a control character reached stderr")
+      #expect(r.err.contains(quoted), "\(arguments): \(r.err)")
+    }
+  }
+
+  @Test("a full or closed standard error never stops or traps a command")
+  func fullStandardError() throws {
+    let process = Process()
+    process.executableURL = try binaryURL()
+    process.arguments = ["lanczos", "--n", "6", "--steps", "20", "--model", "nonsense"]
+    process.standardError = FileHandle(forWritingAtPath: "/dev/full")
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    // The usage error is reported (or dropped, the disk being full), and the exit is 2, not a trap.
+    #expect(process.terminationReason == .exit && process.terminationStatus == 2)
+  }
+
   @Test("a dataset spec that names an absurd number of systems, or none, is refused up front")
   func datasetExpansion() throws {
     let dir = try temporaryDirectory()

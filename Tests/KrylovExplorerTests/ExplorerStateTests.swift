@@ -254,6 +254,47 @@ struct ExplorerFrameTests {
     buffer = CellBuffer(width: 160, height: 40)
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
     #expect(buffer.lines.joined().contains("errors appear when the run reaches the horizon M = 70"))
+    // A running run that was asked for fewer steps than M will never give errors: say so.
+    s.run.settings = s.settings
+    buffer = CellBuffer(width: 160, height: 40)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("no errors: the run stops at n = 30 < M = 70"))
+  }
+
+  @Test("text that does not fit is shortened on purpose: the status line keeps ? help, the ablation ratio has its own line")
+  func shortenedText() {
+    var s = fixedState()
+    s.themeName = "a-theme-with-a-very-long-name-that-would-push-everything-else-away"
+    var buffer = CellBuffer(width: 80, height: 24)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    let status = buffer.lines[23]
+    #expect(status.contains("? help"), "\(status)")
+    #expect(status.contains("…"), "\(status)")
+    // An ablated forecast: before, after and the ratio, each whole.
+    let prefix = Array(s.run.coefficients.prefix(30))
+    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: Array(s.run.coefficients[30..<100])))
+    data.errors = try? MethodErrors(methods: data.methods, truth: s.run.trusted)
+    data.unablatedError = 0.0458
+    s.forecast = data
+    s.historyWindow = 8
+    buffer = CellBuffer(width: 140, height: 45)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    let text = buffer.lines.joined(separator: "\n")
+    #expect(text.contains("b_n error 0.0458"), "\(text)")
+    #expect(text.contains("ablated 0.0000 (×0.00)"), "\(text)")
+    // The legend does not fit beside the window at this width: it goes, the number stays whole.
+    #expect(text.contains("history: last 8 ") && !text.contains("last 8…"), "\(text)")
+  }
+
+  @Test("a value typed back to what is running leaves no 'settings changed' behind")
+  func settingsBackToRun() throws {
+    var s = ExplorerState()
+    s.run.settings = s.settings
+    s.selectedField = try #require(s.settings.fields.firstIndex(of: .parameter("g")))
+    _ = s.apply(.right)
+    #expect(s.message == "settings changed: press s to run")
+    _ = s.apply(.left)
+    #expect(s.message == nil)
   }
 
   @Test("Mouse clicks and the wheel resolve to the actions keys give")

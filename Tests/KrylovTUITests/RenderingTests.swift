@@ -26,6 +26,36 @@ struct CellBufferTests {
     if width == 1 && height == 1 { #expect(buffer[0, 0].symbol != " ") }
   }
 
+  @Test("text fitted to a width leaves whole parts or words out with an ellipsis, never half a number")
+  func textFit() {
+    let parts = ["done (completed)", "200 b_n, 200 trusted", "errors appear when the run reaches the horizon M = 850"]
+    #expect(TextFit.join(parts, width: 200) == parts.joined(separator: " · "))
+    // The third part does not fit: it goes whole, and "…" says something is missing.
+    #expect(TextFit.join(parts, width: 60) == "done (completed) · 200 b_n, 200 trusted…")
+    #expect(TextFit.join(parts, width: 17) == "done (completed)…")
+    #expect(TextFit.join(parts, width: 10) == "done…")
+    #expect(TextFit.join([], width: 10) == "")
+    #expect(TextFit.truncate("the horizon M = 850", width: 18) == "the horizon M =…")
+    #expect(TextFit.truncate("b_n 200 of 300", width: 10) == "b_n 200 …")  // spaced from a digit
+    #expect(TextFit.join(["a", "200 b_n", "M = 850"], width: 12) == "a · 200 b_n…")
+    #expect(TextFit.join(["a", "b 200", "M = 850"], width: 12) == "a · b 200 …")
+    #expect(TextFit.truncate("the horizon M = 850", width: 19) == "the horizon M = 850")
+    #expect(TextFit.truncate("abcdef", width: 4) == "abc…")
+    for width in 0...70 {
+      let text = TextFit.join(parts, width: width)
+      #expect(text.count <= width, "\(width): \(text)")
+      #expect(!text.contains("M = 85") || text.contains("M = 850"))
+    }
+  }
+
+  @Test("control characters in text become a visible replacement, never an escape in a cell")
+  func controlCharacters() {
+    var buffer = CellBuffer(width: 12, height: 1)
+    buffer.setString(x: 0, y: 0, "a\u{1B}[2Jb\r\u{9B}c")
+    #expect(buffer.lines == ["a�[2Jb��c   "])
+    #expect(!buffer.cells.contains { CellBuffer.isControl($0.symbol) })
+  }
+
   @Test("rectangles intersect and inset")
   func rects() {
     let a = Rect(x: 0, y: 0, width: 10, height: 5)

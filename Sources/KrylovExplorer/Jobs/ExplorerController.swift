@@ -17,7 +17,7 @@ public final class ExplorerController {
   private let forecasters: [SpinKind: (model: Forecaster, name: String)]
   private let missingModelName: String
   /// The model for the current run's spins (the system pane's when nothing has run yet).
-  private var forecaster: Forecaster? { forecasters[(runSettings ?? state.settings).spins]?.model }
+  private var forecaster: Forecaster? { forecasters[(state.run.settings ?? state.settings).spins]?.model }
   private let mailbox = Mailbox()
   private let forecastQueue = DispatchQueue(label: "krylov.forecast", qos: .userInitiated)
   private let observablesQueue = DispatchQueue(label: "krylov.observables", qos: .utility)
@@ -29,8 +29,6 @@ public final class ExplorerController {
   private var simulationCancel: CancellationFlag?
   /// Simulations started and not yet replied to, superseded ones included.
   private var simulationsInFlight = 0
-  /// The settings of the current run (the system pane may have changed since it started).
-  private var runSettings: SystemSettings?
   /// Samples and seed of the molecular dynamics that follows each classical run.
   public var simulationSamples = SimulationPlan.defaultSamples
   public var simulationSeed: UInt64 = 1
@@ -138,6 +136,22 @@ public final class ExplorerController {
   // MARK: - Runs
 
   public func startRun() {
+    let settings = state.settings
+    // A system that cannot run (invalid, or over the memory limit) is refused with the reason
+    // and leaves the current run and its results on screen.
+    let chain: SpinChain
+    let plan: RunPlan
+    do {
+      chain = try settings.chain()
+      plan = try RunPlan(chain: chain, steps: settings.steps)
+      try plan.checkMemory(limit: RunPlan.defaultMemoryLimit)
+    } catch let error as MemoryGuardError {
+      state.message = "not run: " + error.description
+      return
+    } catch {
+      state.message = "not run: \(error)"
+      return
+    }
     job?.cancel()
     simulationCancel?.set()
     simulationCancel = nil
@@ -148,37 +162,22 @@ public final class ExplorerController {
     state.forecastMessage = nil
     forecastRequestedFor = nil
     stepTimes = []
-    let settings = state.settings
-    runSettings = settings
     showModel(for: settings.spins)
     var run = RunData()
-    do {
-      let chain = try settings.chain()
-      run.label = chain.label
-      let plan = try RunPlan(chain: chain, steps: settings.steps)
-      run.estimatedBytes = plan.estimatedBytes
-      do { try plan.checkMemory(limit: RunPlan.defaultMemoryLimit) } catch {
-        run.status = .refused(error.description)
-        state.run = run
-        state.message = error.description
-        return
+    run.settings = settings
+    run.label = chain.label
+    run.estimatedBytes = plan.estimatedBytes
+    run.status = .preparing
+    state.run = run
+    let id = runID
+    let mailbox = self.mailbox
+    job = LanczosJob(plan: plan, options: plan.lanczosOptions) { event in
+      switch event {
+      case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
+      case .step(let step): mailbox.post(.runStep(runID: id, step))
+      case .finished(let result): mailbox.post(.runFinished(runID: id, result))
+      case .failed(let why), .refused(let why): mailbox.post(.runFailed(runID: id, why))
       }
-      run.status = .preparing
-      state.run = run
-      let id = runID
-      let mailbox = self.mailbox
-      job = LanczosJob(plan: plan, options: plan.lanczosOptions) { event in
-        switch event {
-        case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
-        case .step(let step): mailbox.post(.runStep(runID: id, step))
-        case .finished(let result): mailbox.post(.runFinished(runID: id, result))
-        case .failed(let why), .refused(let why): mailbox.post(.runFailed(runID: id, why))
-        }
-      }
-    } catch {
-      run.status = .failed("\(error)")
-      state.run = run
-      state.message = "\(error)"
     }
   }
 
@@ -257,7 +256,7 @@ public final class ExplorerController {
   /// window is then the observables pane's final time range, and the simulation does not slow
   /// the run it checks (both would share the same cores). Quantum runs have none.
   private func startSimulation() {
-    guard let settings = runSettings, settings.spins == .classical else { return }
+    guard let settings = state.run.settings, settings.spins == .classical else { return }
     let computed = state.run.trusted
     guard computed.count >= 2 else { return }
     guard
@@ -324,7 +323,7 @@ public final class ExplorerController {
   /// What the forecaster is told of the chain whose coefficients are shown: the run's size
   /// and boundary, not the settings being edited.
   private var runContext: SystemContext {
-    runSettings.map { SystemContext(ChainGeometry(size: $0.size, boundary: $0.boundary)) } ?? .unknown
+    state.run.settings.map { SystemContext(ChainGeometry(size: $0.size, boundary: $0.boundary)) } ?? .unknown
   }
 
   private func requestForecast() {

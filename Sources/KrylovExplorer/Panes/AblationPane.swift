@@ -38,12 +38,14 @@ enum AblationPane {
     }
     y += 1
     let window = state.historyWindow.map { "last \($0)" } ?? "all"
-    let lines: [(String, Style)] = [
-      ("history: \(window)  ● on ○ off", palette.graphText),
-      (errorLine(state), palette.highlight),
-    ]
+    let width = inner.width - 1
+    // Whole pieces only: the legend goes before a number would be cut.
+    let history = "history: \(window)"
+    let legend = history + "  ● on ○ off"
+    var lines: [(String, Style)] = [(legend.count <= width ? legend : TextFit.truncate(history, width: width), palette.graphText)]
+    lines += errorLines(state).map { (TextFit.truncate($0, width: width), palette.highlight) }
     for (text, style) in lines where y < inner.bottom {
-      buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: inner.width - 1)
+      buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: width)
       y += 1
     }
     rankingLines(state, ranking: ranking, palette: palette, into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: inner.bottom - y))
@@ -87,13 +89,15 @@ enum AblationPane {
     return head < shape.heads ? HeadID(layer: layer, head: head) : nil
   }
 
-  static func errorLine(_ state: ExplorerState) -> String {
-    guard let f = state.forecast else { return "" }
+  /// The forecast's b_n error (relative RMS on b_{k+1..M}); with an ablation, the error before
+  /// and after on a line of its own, with their ratio.
+  static func errorLines(_ state: ExplorerState) -> [String] {
+    guard let f = state.forecast else { return [] }
     guard let e = f.errors?.coefficients["transformer"] else {
-      return String(format: "forecast in %.0f ms; error needs b_n up to M", f.seconds * 1e3)
+      return [String(format: "forecast in %.0f ms", f.seconds * 1e3), "b_n error once b_M is in"]
     }
-    if state.ablation.isNone { return String(format: "b_n error %.4f (%.0f ms)", e, f.seconds * 1e3) }
+    if state.ablation.isNone { return [String(format: "b_n error %.4f (%.0f ms)", e, f.seconds * 1e3)] }
     let base = f.unablatedError ?? e
-    return String(format: "b_n error %.4f → %.4f (×%.2f)", base, e, e / base)
+    return [String(format: "b_n error %.4f", base), String(format: "ablated %.4f (×%.2f)", e, e / base)]
   }
 }

@@ -9,7 +9,7 @@ enum CoefficientsPane {
     let run = state.run
     var title = Pane.coefficients.title
     if run.secondsPerStep > 0 {
-      title += String(format: "  %.0f steps/s", 1 / run.secondsPerStep)
+      title += String(format: "  %.1f b_n/s", 1 / run.secondsPerStep)
     }
     if run.estimatedBytes > 0 { title += "  mem ≈ " + formatBytes(run.estimatedBytes) }
     if state.logY { title += "  log y" }

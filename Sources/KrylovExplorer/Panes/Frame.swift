@@ -65,18 +65,22 @@ public enum ExplorerFrame {
 
   static func statusLine(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
-    var left = " \(run.status.label)"
-    if !run.coefficients.isEmpty { left += " · \(run.coefficients.count) b_n, \(run.trustedCount) trusted" }
-    if run.secondsPerStep > 0 && run.status.isActive { left += String(format: " · %.1f b_n/s", 1 / run.secondsPerStep) }
-    if run.estimatedBytes > 0 { left += " · mem ≈ \(formatBytes(run.estimatedBytes))" }
-    left += " · model: \(state.modelName)"
+    var parts = [run.status.label]
+    if !run.coefficients.isEmpty { parts.append("\(run.coefficients.count) b_n, \(run.trustedCount) trusted") }
+    // The rate is in the coefficients pane's title (one place, one number).
+    if run.estimatedBytes > 0 { parts.append("mem ≈ \(formatBytes(run.estimatedBytes))") }
     // A forecast the model was not trained for is flagged before anything optional.
-    if let outside = state.forecast?.outsideTraining { left += " · ⚠ \(outside)" }
-    left += " · theme: \(state.themeName)"
-    let right = "s run  x stop  Tab pane  ? help  q quit "
+    if let outside = state.forecast?.outsideTraining { parts.append("⚠ \(outside)") }
+    parts.append("model: \(state.modelName)")
+    parts.append("theme: \(state.themeName)")
+    // The key hints take what the state leaves, down to "? help", which always stays.
+    let hints = ["s run  x stop  Tab pane  ? help  q quit ", "? help  q quit ", "? help "]
+    let whole = parts.joined(separator: " · ").count + 1
+    let right = hints.first { whole + $0.count + 2 <= area.width } ?? hints[hints.count - 1]
     buffer.setStyle(palette.selected, in: area)
-    buffer.setString(x: area.x, y: area.y, left, style: palette.selected, maxWidth: area.width)
-    if left.count + right.count < area.width {
+    let room = max(0, area.width - right.count - 2)
+    buffer.setString(x: area.x, y: area.y, " " + TextFit.join(parts, width: room), style: palette.selected, maxWidth: room + 1)
+    if right.count <= area.width {
       buffer.setString(x: area.right - right.count, y: area.y, right, style: palette.selected)
     }
   }

@@ -74,10 +74,14 @@ enum ObservablesPane {
     } else if state.forecast != nil {
       // A finished run that stopped short of M will never give errors: say so, not "wait".
       let M = state.settings.horizon
-      notice =
-        state.run.status.isActive
-        ? "errors appear when the run reaches the horizon M = \(M)"
-        : "no errors: trusted b_n end at n = \(state.run.trustedCount) < M = \(M)"
+      let steps = state.run.settings?.steps ?? M
+      if state.run.status.isActive && steps >= M {
+        notice = "errors appear when the run reaches the horizon M = \(M)"
+      } else if state.run.status.isActive {
+        notice = "no errors: the run stops at n = \(steps) < M = \(M)"
+      } else {
+        notice = "no errors: trusted b_n end at n = \(state.run.trustedCount) < M = \(M)"
+      }
     }
     if let simulation = state.simulation {
       if let md = simulation.result, state.showSimulation {
@@ -91,7 +95,7 @@ enum ObservablesPane {
       }
     }
     if let notice { parts.append(notice) }
-    let line = parts.joined(separator: " · ")
+    let line = TextFit.join(parts, width: rows[1].width - 1)
     buffer.setString(x: rows[1].x + 1, y: rows[1].y, line, style: palette.graphText, maxWidth: rows[1].width - 1)
   }
 }

@@ -44,6 +44,8 @@ public enum RunStatus: Equatable, Sendable {
 
 /// The coefficients of the current run as they arrive.
 public struct RunData: Equatable, Sendable {
+  /// The settings the run was started with (the system pane may have changed since).
+  public var settings: SystemSettings?
   public var label = ""
   public var sector = ""
   public var coefficients: [Double] = []

@@ -129,7 +129,10 @@ extension ExplorerState {
 
   private mutating func settingChanged(_ field: SettingField) -> [Effect] {
     if field == .prefix { return [.reforecast] }
-    message = "settings changed: press s to run"
+    // Back to what is running (a value typed back, a nudge undone): nothing to say.
+    var asRun = run.settings
+    asRun?.prefix = settings.prefix
+    message = asRun == settings ? nil : "settings changed: press s to run"
     return []
   }
 

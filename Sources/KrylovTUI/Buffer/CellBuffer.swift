@@ -42,14 +42,21 @@ public struct CellBuffer: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// Writes `text` from (x, y) rightwards, clipped to `maxWidth` cells and to the buffer.
+  ///
+  /// A control character (an escape, a carriage return, the C1 range) becomes "�": text that
+  /// came from a file or a message must not reach the terminal as a command.
   public mutating func setString(x: Int, y: Int, _ text: String, style: Style = .plain, maxWidth: Int? = nil) {
     var column = x
     let limit = maxWidth.map { x + $0 } ?? area.right
     for character in text {
       if column >= limit || column >= area.right { break }
-      self[column, y] = Cell(character, style: style)
+      self[column, y] = Cell(Self.isControl(character) ? "\u{FFFD}" : character, style: style)
       column += 1
     }
+  }
+
+  public static func isControl(_ character: Character) -> Bool {
+    character.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
   }
 
   /// Sets the style of every cell in `rect` (keeping the symbols).

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Writes to standard error (progress, warnings, errors): never mixed into the data.
+///
+/// Messages quote what users and files gave (a value, a header line), so control characters
+/// are shown escaped (`\u{1B}`), never sent: a file cannot clear the screen, retitle the window
+/// or colour the shell through an error message. A newline ends each message.
+func printError(_ text: String) {
+  writeStandardError(terminalSafe(text) + "\n")
+}
+
+/// `text` with every control character other than newline and tab written as `\u{XX}`:
+/// C0 controls (escape among them), DEL and the C1 range, which terminals act on.
+func terminalSafe(_ text: String) -> String {
+  var out = String.UnicodeScalarView()
+  for scalar in text.unicodeScalars {
+    let v = scalar.value
+    let control = (v < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(v)
+    if control {
+      out.append(contentsOf: "\\u{\(String(v, radix: 16, uppercase: true))}".unicodeScalars)
+    } else {
+      out.append(scalar)
+    }
+  }
+  return String(out)
+}
+
+/// Writes bytes to standard error as they are (the progress line's own escape sequences go
+/// through here). A failed write (a closed or full standard error) is dropped: diagnostics
+/// must never stop the work, and Foundation's `FileHandle.write` would trap on it.
+func writeStandardError(_ text: String) {
+  var bytes = Array(text.utf8)
+  var offset = 0
+  while offset < bytes.count {
+    let written = bytes.withUnsafeMutableBytes { raw in
+      Foundation.write(2, raw.baseAddress! + offset, raw.count - offset)
+    }
+    if written > 0 {
+      offset += written
+    } else if written < 0 && errno == EINTR {
+      continue
+    } else {
+      return
+    }
+  }
+}
