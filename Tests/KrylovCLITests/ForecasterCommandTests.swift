@@ -356,7 +356,7 @@ struct ExplorerCommandTests {
     ])
     #expect(r.status == 0, "\(r.err)")
     #expect(r.out.contains("H0○"))
-    #expect(r.out.contains("→"))
+    #expect(r.out.contains("ablated "), "\(r.out)")
   }
 
   @Test("the explorer refuses to start without a terminal, and says what to use")

@@ -44,18 +44,7 @@ fail_case() {  # fail_case LABEL MESSAGE
 # compare LABEL SWIFT_JSON REFERENCE_TXT: the largest |a - b| / max(|a|, |b|) over the forecast.
 compare() {
   local result
-  if result="$("$PY" - "$2" "$3" "$TOLERANCE" <<'EOF'
-import json, sys
-swift = json.load(open(sys.argv[1]))["forecast"]
-ref = [float(line) for line in open(sys.argv[2]) if line.strip()]
-if len(swift) != len(ref):
-    print(f"lengths differ: krylov {len(swift)}, reference {len(ref)}")
-    sys.exit(1)
-worst = max((abs(a - b) / max(abs(a), abs(b)) if a != b else 0.0) for a, b in zip(swift, ref))
-print(f"max rel diff {worst:.3e} over {len(ref)} values")
-sys.exit(0 if worst <= float(sys.argv[3]) else 1)
-EOF
-  )"; then
+  if result="$("$PY" "$HERE/compare_forecasts.py" "$2" "$3" "$TOLERANCE")"; then
     printf '%-48s ok    %s\n' "$1" "$result"
     passed=$((passed + 1))
   else

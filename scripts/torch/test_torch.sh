@@ -48,18 +48,11 @@ compare() {
     return
   fi
   local result
-  if result="$(python3 - "$tag.json" "$tag.txt" "$TOLERANCE" <<'EOF'
-import json, sys
-a = json.load(open(sys.argv[1]))["forecast"]
-b = [float(line) for line in open(sys.argv[2]) if line.strip()]
-if len(a) != len(b) or not a:
-    print(f"lengths differ: krylov {len(a)}, PyTorch {len(b)}")
-    sys.exit(1)
-worst = max((abs(x - y) / max(abs(x), abs(y)) if x != y else 0.0) for x, y in zip(a, b))
-print(f"max rel diff {worst:.2e} over {len(a)} values")
-sys.exit(0 if worst <= float(sys.argv[3]) else 1)
-EOF
-  )"; then ok "$label" "$result"; else fail "$label" "$result"; fi
+  if result="$(python3 "$ROOT/scripts/reference/compare_forecasts.py" "$tag.json" "$tag.txt" "$TOLERANCE")"; then
+    ok "$label" "$result"
+  else
+    fail "$label" "$result"
+  fi
 }
 
 # --- A tiny dataset, and a short PyTorch training run ---------------------------------------------
