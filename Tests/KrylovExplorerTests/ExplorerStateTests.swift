@@ -147,7 +147,7 @@ struct ExplorerStateTests {
     let keyDriven: [Action] = [
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
-      .enableAllHeads, .rankHeads, .toggleLagProfile, .narrowWindow, .widenWindow,
+      .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -197,6 +197,12 @@ struct ExplorerStateTests {
     #expect(text.contains(String(format: "lag: mean %.1f, 90%% ≤ %d", shares.meanLag, shares.lag90)), "\(text)")
     _ = s.apply(.toggleLagProfile)
     #expect(!frame().contains("by lag"))
+    // One scale for the map, or each row its own (n); a switched-off head says it is off.
+    #expect(frame().contains("(n: rows)"))
+    _ = s.apply(.toggleAttentionScale)
+    #expect(frame().contains("row max (n)"))
+    s.disabledHeads = [HeadID(layer: 0, head: 0)]
+    #expect(frame().contains("off: this head contributes nothing"))
   }
 
   @Test("The keymap's help lists a key for every action it maps")
@@ -284,6 +290,20 @@ struct ExplorerFrameTests {
     #expect(text.contains("ablated 0.0000 (×0.00)"), "\(text)")
     // The legend does not fit beside the window at this width: it goes, the number stays whole.
     #expect(text.contains("history: last 8 ") && !text.contains("last 8…"), "\(text)")
+  }
+
+  @Test("without colour every curve is told apart by its line, shown in the legend; the computed b_n is on top")
+  func legendsWithoutColour() {
+    var s = fixedState()
+    let prefix = Array(s.run.coefficients.prefix(30))
+    let methods = MethodForecasts(prefix: prefix, horizon: 100, transformer: Array(s.run.coefficients[30..<100]))
+    s.forecast = ForecastData(methods: methods)
+    var buffer = CellBuffer(width: 140, height: 45)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    let text = buffer.lines.joined(separator: "\n")
+    for legend in ["⠒⠒ b_n", "⠒⠂ transformer", "⠂⠂ fit", "⠂⠀ linear AR"] {
+      #expect(text.contains(legend), "no '\(legend)' in \(text)")
+    }
   }
 
   @Test("a value typed back to what is running leaves no 'settings changed' behind")
@@ -410,7 +430,9 @@ struct SimulationPaneTests {
     let pointCells = cells(in: buffer, color: point, screen: screen)
     // ±0.2 about C(t) over the whole range: a band several dots tall in most plot columns.
     #expect(bandCells.count >= 20)
-    #expect(pointCells.count >= 10)
+    // The points lie under the computed C(t) (the truth is drawn on top): they show where
+    // they leave the line, and in the legend.
+    #expect(pointCells.count >= 2)
     // Band cells are braille dots; the points' cells (one is the legend marker) too.
     #expect(bandCells.allSatisfy { (0x2800...0x28FF).contains(buffer[$0.x, $0.y].symbol.unicodeScalars.first!.value) })
     let text = buffer.lines.joined(separator: "\n")

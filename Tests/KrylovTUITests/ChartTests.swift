@@ -26,8 +26,37 @@ struct ChartTests {
     #expect(lines[5].hasPrefix("   0"))
     #expect(lines[5].hasSuffix("10"))
     // The legend sits top right, the line rises from bottom left to top right.
-    #expect(lines[0].hasSuffix("⣿ b"))
+    #expect(lines[0].hasSuffix("⠒⠒ b"))
     #expect(lines[3].dropFirst(3).first != " ")
+  }
+
+  @Test("series read without colour: each pattern thins the line its own way, the legend shows it, the first is on top")
+  func patterns() {
+    #expect(LinePattern.solid.sample == "⠒⠒")
+    #expect(LinePattern.dashed.sample == "⠒⠂")
+    #expect(LinePattern.dotted.sample == "⠂⠂")
+    #expect(LinePattern.sparse.sample == "⠂⠀")
+    #expect(Set(LinePattern.allCases.map(\.sample)).count == LinePattern.allCases.count)
+    // One flat line per pattern, alone on an otherwise empty row: the dots kept differ.
+    func row(_ pattern: LinePattern) -> String {
+      let flat = ChartSeries(name: "", points: [(0, 1), (20, 1)], pattern: pattern)
+      let chart = Chart(series: [flat], xRange: 0...20, yRange: 0...2)
+      var buffer = CellBuffer(width: 24, height: 8)
+      chart.render(into: &buffer, area: buffer.area)
+      return buffer.lines.first { $0.contains { ("\u{2801}"..."\u{28FF}").contains($0) } } ?? ""
+    }
+    let rows = LinePattern.allCases.map(row)
+    #expect(Set(rows).count == rows.count, "\(rows)")
+    // Two series over the same dots: the first one listed is the one drawn on top.
+    let truth = ChartSeries(name: "truth", points: [(0, 1), (20, 1)], style: Style(bold: true))
+    let other = ChartSeries(name: "other", points: [(0, 1), (20, 1)], style: Style(underline: true))
+    var buffer = CellBuffer(width: 24, height: 8)
+    Chart(series: [truth, other], xRange: 0...20, yRange: 0...2).render(into: &buffer, area: buffer.area)
+    // The line's cells, below the two legend rows: all in the first series' style.
+    let drawn = buffer.cells.enumerated().filter { index, cell in
+      index / 24 >= 2 && (0x2801...0x28FF).contains(cell.symbol.unicodeScalars.first!.value)
+    }.map(\.element)
+    #expect(!drawn.isEmpty && drawn.allSatisfy { $0.style.bold }, "\(buffer.lines)")
   }
 
   @Test("log y drops non-positive values and labels decades")

@@ -16,6 +16,13 @@ enum AttentionPane {
         maxWidth: inner.width - 1)
       return
     }
+    if state.disabledHeads.contains(HeadID(layer: state.selectedLayer, head: state.selectedHead)) {
+      // A switched-off head attends to nothing: say so rather than draw an empty scale.
+      buffer.setString(
+        x: inner.x + 1, y: inner.y, TextFit.truncate("off: this head contributes nothing (space turns it on)", width: inner.width - 1),
+        style: palette.inactive)
+      return
+    }
     if state.showLagProfile {
       renderLagProfile(state, palette: palette, into: &buffer, area: inner)
       return
@@ -46,11 +53,24 @@ enum AttentionPane {
         peak = max(peak, v)
       }
     }
-    Heatmap(values: values, rows: matrixRows, columns: columns, gradient: palette.attention, scale: max(peak, 1e-9))
-      .render(into: &buffer, area: map)
-    // The colour scale: 0, a bar through the gradient, then the largest weight shown.
+    if state.attentionRowScale {
+      // Each row to its own largest weight: where a broad head looks shows, whatever its height.
+      for r in 0..<matrixRows {
+        let row = values[(r * columns)..<((r + 1) * columns)].filter(\.isFinite)
+        let top = row.max() ?? 0
+        guard top > 0 else { continue }
+        for c in 0..<columns where values[r * columns + c].isFinite { values[r * columns + c] /= top }
+      }
+    }
+    Heatmap(
+      values: values, rows: matrixRows, columns: columns, gradient: palette.attention,
+      scale: state.attentionRowScale ? 1 : max(peak, 1e-9)
+    )
+    .render(into: &buffer, area: map)
+    // The colour scale: 0, a bar through the gradient, then the largest weight shown (or "row
+    // max" when each row has its own scale).
     let label = String(format: "n=1..%d  0 ", P)
-    let end = String(format: " %.2f", peak)
+    let end = state.attentionRowScale ? " row max (n)" : String(format: " %.2f (n: rows)", peak)
     let barWidth = max(0, min(16, rows[1].width - label.count - end.count))
     buffer.setString(x: rows[1].x, y: rows[1].y, label, style: palette.graphText, maxWidth: rows[1].width)
     for i in 0..<barWidth {

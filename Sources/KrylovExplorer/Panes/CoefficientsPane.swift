@@ -64,12 +64,15 @@ enum CoefficientsPane {
     if let f = state.forecast {
       let k = f.methods.prefix.count
       func points(_ v: [Double]) -> [(x: Double, y: Double)] { v.enumerated().map { (Double(k + 1 + $0.offset), $0.element) } }
-      out.append(ChartSeries(name: "transformer", points: points(f.methods.transformer), style: palette.forecast))
+      out.append(
+        ChartSeries(name: "transformer", points: points(f.methods.transformer), style: palette.forecast, pattern: .dashed))
       if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) {
-        out.append(ChartSeries(name: "fit (\(f.methods.bestFitForm ?? ""))", points: points(best.values), style: palette.fit))
+        out.append(
+          ChartSeries(
+            name: "fit (\(f.methods.bestFitForm ?? ""))", points: points(best.values), style: palette.fit, pattern: .dotted))
       }
       if let ar = f.methods.baselines.first(where: { $0.name == "linear_ar" }) {
-        out.append(ChartSeries(name: "linear AR", points: points(ar.values), style: palette.ar))
+        out.append(ChartSeries(name: "linear AR", points: points(ar.values), style: palette.ar, pattern: .sparse))
       }
     }
     return out

@@ -28,10 +28,17 @@ enum ObservablesPane {
     var cSeries: [ChartSeries] = []
     var kSeries: [ChartSeries] = []
     for curve in curves.curves {
-      let style = curve.source == .computed ? palette.coeff : curve.source == .transformer ? palette.forecast : palette.fit
+      // The same colour and line as the coefficients it comes from.
+      let (style, pattern): (Style, LinePattern) =
+        curve.source == .computed
+        ? (palette.coeff, .solid) : curve.source == .transformer ? (palette.forecast, .dashed) : (palette.fit, .dotted)
       let name = curve.source.rawValue
-      cSeries.append(ChartSeries(name: "C " + name, points: Array(zip(curves.times, curve.c)).map { ($0.0, $0.1) }, style: style))
-      kSeries.append(ChartSeries(name: "K " + name, points: Array(zip(curves.times, curve.k)).map { ($0.0, $0.1) }, style: style))
+      cSeries.append(
+        ChartSeries(
+          name: "C " + name, points: Array(zip(curves.times, curve.c)).map { ($0.0, $0.1) }, style: style, pattern: pattern))
+      kSeries.append(
+        ChartSeries(
+          name: "K " + name, points: Array(zip(curves.times, curve.k)).map { ($0.0, $0.1) }, style: style, pattern: pattern))
     }
     let rows = Layout.rows(inner, [nil, 1])
     let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]
@@ -47,7 +54,7 @@ enum ObservablesPane {
             (md.times[$0], md.values[$0] - 2 * md.standardErrors[$0], md.values[$0] + 2 * md.standardErrors[$0])
           },
           style: palette.mdBand))
-      // Points about every other cell, drawn last: the computed line shows between them.
+      // Points about every other cell, listed last so they are drawn first, under the computed line.
       let visible = md.times.filter { $0 <= tmax }.count
       let stride = max(1, Int((Double(visible) / max(1, Double(columns[0].width - 4) / 2)).rounded(.up)))
       let points = Swift.stride(from: 0, to: md.times.count, by: stride).map { (x: md.times[$0], y: md.values[$0]) }

@@ -14,6 +14,7 @@ public enum Action: Equatable, Sendable {
   case enableAllHeads
   case rankHeads
   case toggleLagProfile
+  case toggleAttentionScale
   case narrowWindow, widenWindow
   case nextLayer, previousLayer
   case focus(Pane)
@@ -38,6 +39,7 @@ public enum Keymap {
     ("a", "all heads on, full history"),
     ("r", "rank heads: the error × with each one off, listed in the heads pane"),
     ("p", "attention pane: the selected head's attention by lag / its map"),
+    ("n", "attention map: each row scaled to its own largest weight / one scale"),
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
     ("?", "this help"),
@@ -78,6 +80,7 @@ public enum Keymap {
       case "a": .enableAllHeads
       case "r": .rankHeads
       case "p": .toggleLagProfile
+      case "n": .toggleAttentionScale
       case "[": .narrowWindow
       case "]": .widenWindow
       default: nil

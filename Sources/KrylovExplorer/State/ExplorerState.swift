@@ -91,6 +91,9 @@ public struct ExplorerState: Sendable {
   public var showSimulation = true
   /// Whether the attention pane shows the selected head's attention by lag instead of its map.
   public var showLagProfile = false
+  /// Whether the attention map scales each row to its own largest weight (broad heads show
+  /// their structure) instead of one scale for the whole map.
+  public var attentionRowScale = false
   /// Whether a head ranking is being computed.
   public var rankingPending = false
   public var modelName = "embedded default"

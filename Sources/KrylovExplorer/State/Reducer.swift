@@ -57,6 +57,7 @@ extension ExplorerState {
       return [.reforecast]
     case .rankHeads: return [.rankHeads]
     case .toggleLagProfile: showLagProfile.toggle()
+    case .toggleAttentionScale: attentionRowScale.toggle()
     case .narrowWindow, .widenWindow:
       let i = historyWindows.firstIndex(of: historyWindow) ?? 0
       let j = action == .narrowWindow ? min(historyWindows.count - 1, i + 1) : max(0, i - 1)

@@ -1,3 +1,38 @@
+/// How a series' line is drawn, so that series can be told apart without colour.
+public enum LinePattern: Sendable, Equatable, CaseIterable {
+  /// Every dot.
+  case solid
+  /// Three dot columns on, one off.
+  case dashed
+  /// Every other dot column.
+  case dotted
+  /// One dot column in four.
+  case sparse
+
+  /// Whether the dots of dot column `x` are drawn.
+  public func keeps(column x: Int) -> Bool {
+    switch self {
+    case .solid: true
+    case .dashed: x % 4 != 3
+    case .dotted: x % 2 == 0
+    case .sparse: x % 4 == 0
+    }
+  }
+
+  /// Two cells of a horizontal line in this pattern, for legends.
+  public var sample: String {
+    let columns = (0..<4).map { keeps(column: $0) }
+    var cells = ""
+    for c in 0..<2 {
+      var mask: UInt8 = 0
+      if columns[2 * c] { mask |= BrailleCanvas.bit(dx: 0, dy: 1) }
+      if columns[2 * c + 1] { mask |= BrailleCanvas.bit(dx: 1, dy: 1) }
+      cells.append(BrailleCanvas.glyph(mask))
+    }
+    return cells
+  }
+}
+
 /// A dot grid of 2×4 braille dots per cell, drawn in layers, each layer in one colour.
 ///
 /// Dots are addressed from the bottom-left (x to the right, y upwards), the way plots are.
@@ -60,7 +95,7 @@ public struct BrailleCanvas: Sendable {
   /// Adds a layer of points in data coordinates mapped linearly onto the dot grid.
   public mutating func addLayer(
     points: [(x: Double, y: Double)], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, style: Style,
-    connect: Bool = false
+    connect: Bool = false, pattern: LinePattern = .solid
   ) {
     guard dotWidth > 0, dotHeight > 0 else { return }
     let sx = Double(dotWidth - 1) / max(xRange.upperBound - xRange.lowerBound, .leastNormalMagnitude)
@@ -83,7 +118,8 @@ public struct BrailleCanvas: Sendable {
       dots.append(dot)
       previous = dot
     }
-    addLayer(dots: dots, style: style)
+    // A pattern thins a line by dot column; the points themselves always show.
+    addLayer(dots: connect ? dots.filter { pattern.keeps(column: $0.x) } : dots, style: style)
   }
 
   /// Adds a layer that fills every dot between a lower and an upper curve (an error band), in

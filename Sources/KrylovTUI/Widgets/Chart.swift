@@ -7,12 +7,18 @@ public struct ChartSeries: Sendable {
   public var style: Style
   /// Join consecutive points with braille segments (a line) or show the points alone.
   public var connected: Bool
+  /// The line's pattern: what tells series apart without colour (the legend shows it).
+  public var pattern: LinePattern
 
-  public init(name: String, points: [(x: Double, y: Double)], style: Style = .plain, connected: Bool = true) {
+  public init(
+    name: String, points: [(x: Double, y: Double)], style: Style = .plain, connected: Bool = true,
+    pattern: LinePattern = .solid
+  ) {
     self.name = name
     self.points = points
     self.style = style
     self.connected = connected
+    self.pattern = pattern
   }
 }
 
@@ -28,6 +34,9 @@ public struct ChartBand: Sendable {
 }
 
 /// A braille line chart with axes, ticks and a legend, laid out before anything is drawn.
+///
+/// Series are listed most important first: the legend follows that order and the first series
+/// is drawn last, on top of the others. Each has a line pattern, so they read without colour.
 ///
 /// The y axis may be logarithmic (non-positive values are then dropped). Ticks are "nice"
 /// numbers (1, 2, 5 × 10^k) on a linear axis and decades on a log axis. The chart draws only
@@ -133,12 +142,14 @@ public struct Chart: Sendable {
       }
       canvas.addBand(samples: samples, xRange: xRange, yRange: yMapped, style: band.style)
     }
-    for s in series {
+    // The first series is drawn last, on top: callers list the truth first.
+    for s in series.reversed() {
       let points = s.points.compactMap { p -> (x: Double, y: Double)? in
         if logY { return p.y > 0 ? (p.x, log10(p.y)) : nil }
         return p
       }
-      canvas.addLayer(points: points, xRange: xRange, yRange: yMapped, style: s.style, connect: s.connected)
+      canvas.addLayer(
+        points: points, xRange: xRange, yRange: yMapped, style: s.style, connect: s.connected, pattern: s.pattern)
     }
     canvas.render(into: &buffer, at: plot)
     guard withAxes else { return }
@@ -168,12 +179,14 @@ public struct Chart: Sendable {
       buffer.setString(x: start, y: axisRow + 1, label, style: labelStyle)
       nextFree = start + label.count + 1
     }
-    // Legend, top right inside the plot: a coloured marker and the name (unnamed series have none).
+    // Legend, top right inside the plot: the series' line as drawn (pattern and colour, so it
+    // reads without colour too) and the name; unnamed series have none.
     for (i, s) in series.filter({ !$0.name.isEmpty }).enumerated() where i < plot.height {
-      let text = (blockGlyphs ? "█ " : "\u{28FF} ") + s.name
+      let marker = blockGlyphs ? "██" : (s.connected ? s.pattern.sample : "⠁⠈")
+      let text = marker + " " + s.name
       let x = max(plot.x, plot.right - text.count)
-      buffer.setString(x: x, y: plot.y + i, String(text.prefix(1)), style: s.style)
-      buffer.setString(x: x + 1, y: plot.y + i, String(text.dropFirst()), style: labelStyle, maxWidth: plot.right - x - 1)
+      buffer.setString(x: x, y: plot.y + i, marker, style: s.style)
+      buffer.setString(x: x + 2, y: plot.y + i, String(text.dropFirst(2)), style: labelStyle, maxWidth: plot.right - x - 2)
     }
   }
 }
