@@ -78,4 +78,27 @@ wait_for "⚠ N = 12" 60
 tmux send-keys -t "$session" q
 for _ in $(seq 1 150); do [ -s "$out/status5" ] && break; sleep 0.1; done
 grep -q "EXIT=0" "$out/status5" || fail "q did not quit the N = 12 explorer"
+
+# 6. Colours: COLORTERM=truecolor under a 256-colour TERM sends the theme's RGB colours (nord's
+#    background #2e3440 is 46;52;64), and without it the 256-colour palette only.
+if [ -e /usr/share/terminfo/x/xterm-direct ] || [ -e /lib/terminfo/x/xterm-direct ]; then
+  for colorterm in truecolor none; do
+    tmux kill-session -t "$session"
+    tmux new-session -d -s "$session" -x 120 -y 36 \
+      "env TERM=xterm-256color COLORTERM=$colorterm $bin --n 6 --steps 40 --theme nord; echo EXIT=\$? > $out/status6; sleep 60"
+    wait_for "done (completed)" 60
+    rgb="$(tmux capture-pane -t "$session" -p -e | grep -c '48;2;46;52;64' || true)"
+    if [ "$colorterm" = truecolor ]; then
+      [ "$rgb" -gt 0 ] || fail "COLORTERM=truecolor: nord's background was not sent as RGB"
+    else
+      [ "$rgb" -eq 0 ] || fail "without COLORTERM the background was sent as RGB"
+    fi
+    rm -f "$out/status6"
+    tmux send-keys -t "$session" q
+    for _ in $(seq 1 150); do [ -s "$out/status6" ] && break; sleep 0.1; done
+    grep -q "EXIT=0" "$out/status6" || fail "q did not quit the COLORTERM=$colorterm explorer"
+  done
+else
+  echo "e2e-explorer: no xterm-direct terminfo (Debian's ncurses-term); truecolor not checked" >&2
+fi
 echo "e2e-explorer: ok"

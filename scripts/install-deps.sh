@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system libraries krylov builds against, if they are missing:
 # OpenBLAS (BLAS and LAPACK), ncursesw, pkg-config to find them, tmux for the explorer's
-# end-to-end test and numpy for the forecaster's reference test.
+# end-to-end test, ncurses-term for truecolor terminals, and numpy for the forecaster's
+# reference test.
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,8 @@ have_pc openblas || missing+=(libopenblas-dev)
 have_pc ncursesw || missing+=(libncurses-dev)
 # tmux drives the explorer's end-to-end test (scripts/e2e-explorer.sh).
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+# Direct-colour terminfo entries (xterm-direct, tmux-direct) for COLORTERM=truecolor terminals.
+[ -e /usr/share/terminfo/x/xterm-direct ] || [ -e /lib/terminfo/x/xterm-direct ] || missing+=(ncurses-term)
 # numpy runs the independent reference of the forecaster (scripts/reference/test_reference.sh):
 # Debian's, unless some python3 on the PATH already has it.
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)

@@ -98,6 +98,18 @@ struct FallbackTests {
     #expect(BrailleCanvas.blockGlyph(mask) == glyph)
   }
 
+  @Test("COLORTERM=truecolor or 24bit under a 256-colour TERM asks for the direct-colour entry, else nothing")
+  func truecolor() {
+    #expect(ColorDepth.directCandidates(term: "xterm-256color", colorterm: "truecolor") == ["xterm-direct"])
+    #expect(ColorDepth.directCandidates(term: "tmux-256color", colorterm: "24bit") == ["tmux-direct", "xterm-direct"])
+    #expect(ColorDepth.directCandidates(term: "screen", colorterm: "TrueColor") == ["screen-direct", "xterm-direct"])
+    #expect(ColorDepth.directCandidates(term: "xterm-256color", colorterm: nil).isEmpty)
+    #expect(ColorDepth.directCandidates(term: "xterm-256color", colorterm: "yes").isEmpty)
+    #expect(ColorDepth.directCandidates(term: "xterm-direct", colorterm: "truecolor").isEmpty)
+    #expect(ColorDepth.directCandidates(term: "dumb", colorterm: "truecolor").isEmpty)
+    #expect(ColorDepth.directCandidates(term: nil, colorterm: "truecolor").isEmpty)
+  }
+
   @Test("A chart in block mode uses no braille")
   func blockChart() {
     var chart = Chart(

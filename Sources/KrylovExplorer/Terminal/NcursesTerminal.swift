@@ -21,6 +21,14 @@ final class NcursesTerminal: TerminalBackend {
   func open() {
     setlocale(LC_ALL, "")
     CrashRestore.install()
+    let environment = ProcessInfo.processInfo.environment
+    // A terminal that says it takes 24-bit colour (COLORTERM) under a 256-colour TERM gets the
+    // matching direct-colour terminfo entry, so themes' RGB colours go through unchanged.
+    if let direct = ColorDepth.directCandidates(term: environment["TERM"], colorterm: environment["COLORTERM"])
+      .first(where: Self.hasTerminfo)
+    {
+      setenv("TERM", direct, 1)
+    }
     window = initscr()
     raw()
     set_escdelay(25)  // Esc answers at once instead of after a second
@@ -28,7 +36,7 @@ final class NcursesTerminal: TerminalBackend {
     keypad(window, true)
     wtimeout(window, 33)
     curs_set(0)
-    let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+    let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
     if has_colors() && !noColor {
       start_color()
       use_default_colors()
@@ -42,6 +50,23 @@ final class NcursesTerminal: TerminalBackend {
     }
     isOpen = true
     refreshSize()
+  }
+
+  /// Whether the terminfo database has an entry `name`, searched where ncurses looks
+  /// ($TERMINFO, ~/.terminfo, $TERMINFO_DIRS, then the system directories).
+  static func hasTerminfo(_ name: String) -> Bool {
+    guard let first = name.first, !name.contains("/") else { return false }
+    let environment = ProcessInfo.processInfo.environment
+    var directories: [String] = []
+    if let dir = environment["TERMINFO"] { directories.append(dir) }
+    if let home = environment["HOME"] { directories.append(home + "/.terminfo") }
+    directories += (environment["TERMINFO_DIRS"] ?? "").split(separator: ":").map(String.init)
+    directories += ["/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", "/usr/lib/terminfo"]
+    let hex = String(format: "%02x", first.asciiValue ?? 0)
+    return directories.contains { dir in
+      FileManager.default.fileExists(atPath: "\(dir)/\(first)/\(name)")
+        || FileManager.default.fileExists(atPath: "\(dir)/\(hex)/\(name)")
+    }
   }
 
   /// Restores the terminal; safe to call more than once.

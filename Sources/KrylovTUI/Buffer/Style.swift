@@ -61,6 +61,21 @@ public enum ColorDepth: String, Sendable, CaseIterable {
     return .ansi16
   }
 
+  /// The direct-colour terminfo entries to try for a terminal that says it takes 24-bit colour
+  /// (`COLORTERM=truecolor` or `24bit`, as btop reads it) while its TERM names a 256-colour
+  /// entry: `xterm-256color` → `xterm-direct`, `tmux-256color` → `tmux-direct`, then
+  /// `xterm-direct`. Empty when COLORTERM says nothing of 24-bit colour or TERM is direct
+  /// already. The caller uses the first entry the system's terminfo has.
+  public static func directCandidates(term: String?, colorterm: String?) -> [String] {
+    guard let colorterm = colorterm?.lowercased(), colorterm == "truecolor" || colorterm == "24bit" else { return [] }
+    guard let term, !term.isEmpty, !term.hasSuffix("-direct"), term != "dumb" else { return [] }
+    var base = term
+    for suffix in ["-256color", "-88color", "-color"] where base.hasSuffix(suffix) {
+      base = String(base.dropLast(suffix.count))
+    }
+    return base == "xterm" ? ["xterm-direct"] : [base + "-direct", "xterm-direct"]
+  }
+
   /// The terminal colour number for `color` at this depth (nil: the terminal's default).
   public func index(of color: Color) -> Int? {
     switch self {
