@@ -288,6 +288,18 @@ struct ExplorerFrameTests {
     let text = buffer.lines.joined(separator: "\n")
     #expect(text.contains("b_n error 0.0458"), "\(text)")
     #expect(text.contains("ablated 0.0000 (×0.00)"), "\(text)")
+    // The system's label wraps instead of losing its end.
+    s.run.label = "mfim(J=1, g=-1.05, h=0.5) N=10 pbc, sz_total"
+    buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined(separator: "\n").contains("N=10 pbc, sz_total"), "label")
+    // While the first run builds its sector, the chart says so instead of asking for s.
+    var starting = ExplorerState()
+    starting.run.status = .preparing
+    buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(starting, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("building sector… b_n appear"), "building")
+    #expect(!buffer.lines.joined().contains("press s to compute"))
     // The legend does not fit beside the window at this width: it goes, the number stays whole.
     #expect(text.contains("history: last 8 ") && !text.contains("last 8…"), "\(text)")
   }

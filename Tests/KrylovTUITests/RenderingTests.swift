@@ -41,6 +41,10 @@ struct CellBufferTests {
     #expect(TextFit.join(["a", "b 200", "M = 850"], width: 12) == "a · b 200 …")
     #expect(TextFit.truncate("the horizon M = 850", width: 19) == "the horizon M = 850")
     #expect(TextFit.truncate("abcdef", width: 4) == "abc…")
+    #expect(
+      TextFit.wrap("mfim(J=1, g=-1.05, h=0.5) N=10 pbc, sz_total", width: 28) == ["mfim(J=1, g=-1.05, h=0.5)", "N=10 pbc, sz_total"])
+    #expect(TextFit.wrap("a b c d e f", width: 3, maxLines: 2) == ["a b", "c…"])
+    #expect(TextFit.wrap("", width: 5).isEmpty && TextFit.wrap("abcdefgh", width: 3) == ["abc"])
     for width in 0...70 {
       let text = TextFit.join(parts, width: width)
       #expect(text.count <= width, "\(width): \(text)")

@@ -18,9 +18,12 @@ enum CoefficientsPane {
     guard inner.width > 4, inner.height > 2 else { return }
     let series = self.series(state, palette: palette)
     guard !series.isEmpty else {
+      // The automatic first run is already under way: say what it is doing, not "press s".
+      let hint =
+        run.status.isActive
+        ? "\(run.status.label)… b_n appear as they are computed" : "press s to compute b_n for the system on the left"
       buffer.setString(
-        x: inner.x + 1, y: inner.y, "press s to compute b_n for the system on the left", style: palette.inactive,
-        maxWidth: inner.width - 1)
+        x: inner.x + 1, y: inner.y, TextFit.truncate(hint, width: inner.width - 1), style: palette.inactive)
       return
     }
     // The y range follows the coefficients and the transformer; a fit that runs away (as linear

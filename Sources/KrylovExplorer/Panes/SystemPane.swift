@@ -22,12 +22,17 @@ enum SystemPane {
     }
     y += 1
     let run = state.run
-    let lines: [(String, Style)] = [
-      (run.label.isEmpty ? "no run yet: press s" : run.label, palette.graphText),
-      (run.sector, palette.inactive),
+    // The label and the sector wrap at spaces rather than lose their end ("N=10" is not "N=1").
+    let width = inner.width - 1
+    var lines: [(String, Style)] = []
+    lines += TextFit.wrap(run.label.isEmpty ? "no run yet: press s" : run.label, width: width, maxLines: 2)
+      .map { ($0, palette.graphText) }
+    lines += [
       (run.status.label, run.status.isActive ? palette.highlight : palette.text),
       ("\(run.coefficients.count) b_n, \(run.trustedCount) trusted", palette.text),
     ]
+    // The sector last: the first line to go when the pane is short.
+    lines += TextFit.wrap(run.sector, width: width, maxLines: 2).map { ($0, palette.inactive) }
     for (text, style) in lines where y < inner.bottom && !text.isEmpty {
       buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: inner.width - 1)
       y += 1

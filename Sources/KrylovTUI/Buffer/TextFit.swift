@@ -26,6 +26,29 @@ public enum TextFit {
   /// "…", spaced from a digit so that "M = 8…" never reads as a cut number.
   static func ellipsis(after text: String) -> String { text.last?.isNumber == true ? " …" : "…" }
 
+  /// `text` broken into lines of at most `width` cells at spaces, at most `maxLines` of them
+  /// (the last ends in "…" when words are left over); a word longer than the width is cut.
+  public static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
+    guard width > 0, maxLines > 0 else { return [] }
+    var lines: [String] = []
+    var current = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+      let candidate = current.isEmpty ? word : current + " " + word
+      if candidate.count <= width {
+        current = candidate
+        continue
+      }
+      if !current.isEmpty { lines.append(current) }
+      current = word.count <= width ? word : String(word.prefix(width))
+    }
+    if !current.isEmpty { lines.append(current) }
+    guard lines.count > maxLines else { return lines }
+    // The last line kept takes what is left, shortened with "…".
+    var kept = Array(lines.prefix(maxLines - 1))
+    kept.append(truncate(lines[(maxLines - 1)...].joined(separator: " "), width: width))
+    return kept
+  }
+
   /// `text`, or when it is longer than `width` cells its words up to the last space that
   /// leaves room for "…", then "…" (a single long word is cut, still ending in "…").
   public static func truncate(_ text: String, width: Int) -> String {
