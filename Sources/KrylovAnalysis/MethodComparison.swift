@@ -9,6 +9,11 @@ public struct MethodForecasts: Sendable {
   /// Baseline name → values b_{k+1}..b_M, in a fixed order.
   public let baselines: [(name: String, values: [Double])]
   public let bestFitForm: String?
+  /// The asymptotic fits of the prefix (both forms, when they could be made) and the one
+  /// chosen on the prefix's held-back tail: their parameters are what users read (the growth
+  /// rate a of b_n ≈ a n + c).
+  public let fits: [AsymptoticFit]
+  public let bestFit: AsymptoticFit?
   /// The transformer's calibrated band, when its checkpoint has one.
   public let band: ForecastBand?
   /// What the transformer was told of the system.
@@ -50,6 +55,8 @@ public struct MethodForecasts: Sendable {
     } else {
       bestFitForm = nil
     }
+    self.fits = fits?.fits ?? []
+    bestFit = fits?.best
     if let ar = LinearAutoregression.fit(prefix) {
       baselines.append(("linear_ar", ar.rollout(history: prefix, count: M - k)))
     }

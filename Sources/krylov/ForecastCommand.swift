@@ -68,12 +68,17 @@ struct ForecastCommand: ParsableCommand {
           band: methods.band.map(BandRecord.init), system: SystemToldRecord(methods.context, model: forecaster),
           baselines: Dictionary(uniqueKeysWithValues: methods.baselines.map { ($0.name, $0.values) }),
           model: modelOptions.name(for: input.domain), bestFitForm: methods.bestFitForm,
+          fits: methods.fits.map { FitRecord($0, best: $0 == methods.bestFit) },
           errors: errors.map(ErrorsRecord.init)))
     case .csv:
       let names = methods.all.map(\.name)
       sink.write("# krylov forecast: prefix k = \(k), horizon M = \(M), model: \(modelOptions.name(for: input.domain))\n")
       sink.write("# system told to the model: \(SystemToldRecord(methods.context, model: forecaster).text)\n")
       if let form = methods.bestFitForm { sink.write("# best_fit_form: \(form)\n") }
+      for fit in methods.fits {
+        let parameters = fit.namedParameters.map { "\($0.name) = \(formatCoefficient($0.value))" }.joined(separator: ", ")
+        sink.write("# fit \(fit.form.rawValue): \(parameters) on n = \(fit.window.lowerBound)..\(fit.window.upperBound)\n")
+      }
       let band = methods.band
       if let band { sink.write("# band: \(Int((band.level * 100).rounded()))% (calibration \(band.regime))\n") }
       sink.write(
@@ -113,12 +118,29 @@ struct ForecastDocument: Encodable {
   var baselines: [String: [Double]]
   var model: String
   var bestFitForm: String?
+  var fits: [FitRecord]
   var errors: ErrorsRecord?
 
   enum CodingKeys: String, CodingKey {
     case prefix, horizon, n, forecast, band, system, baselines, model
     case bestFitForm = "best_fit_form"
-    case errors
+    case fits, errors
+  }
+}
+
+/// One asymptotic fit of the prefix: its form, parameters by name, the n range it was fitted
+/// on, and whether it is the one chosen on the prefix (`best_fit`).
+struct FitRecord: Encodable {
+  var form: String
+  var parameters: [String: Double]
+  var window: [Int]
+  var best: Bool
+
+  init(_ fit: AsymptoticFit, best: Bool) {
+    form = fit.form.rawValue
+    parameters = Dictionary(uniqueKeysWithValues: fit.namedParameters.map { ($0.name, $0.value) })
+    window = [fit.window.lowerBound, fit.window.upperBound]
+    self.best = best
   }
 }
 

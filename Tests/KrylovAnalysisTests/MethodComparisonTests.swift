@@ -24,6 +24,20 @@ struct MethodComparisonTests {
     #expect(errors.betterFitInHindsightCoefficients == min(errors.coefficients["linear_fit"]!, errors.coefficients["log_corrected_fit"]!))
   }
 
+  @Test("the fits' parameters are the law's: b_n = 0.5 n + 2 gives a = 0.5, c = 2, and says so")
+  func fitParameters() throws {
+    let law = (1...30).map { 0.5 * Double($0) + 2 }
+    let fit = try #require(AsymptoticFit.fit(law, form: .linear, window: 11...30))
+    let named = Dictionary(uniqueKeysWithValues: fit.namedParameters.map { ($0.name, $0.value) })
+    #expect(abs(named["a"]! - 0.5) < 1e-9 && abs(named["c"]! - 2) < 1e-9)
+    #expect(fit.formula == "0.5n+2")
+    // The comparison carries both fits and the chosen one.
+    let methods = MethodForecasts(prefix: law, horizon: 40, transformer: Array(repeating: 1, count: 10))
+    #expect(methods.fits.map(\.form) == [.linear, .logCorrected])
+    #expect(methods.bestFit.map { methods.fits.contains($0) } == true)
+    #expect(methods.bestFit?.form.rawValue == methods.bestFitForm)
+  }
+
   @Test("relative RMS error by hand: a forecast 10% high everywhere is 10% off")
   func relativeError() {
     let q = [2.0, 4, 8]

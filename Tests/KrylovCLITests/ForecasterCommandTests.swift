@@ -219,6 +219,25 @@ struct ForecasterCommandTests {
     #expect(missing.status == 1 && missing.err.contains("error:"), "\(missing.err)")
   }
 
+  @Test("forecast reports the fits' parameters: JSON 'fits' by name with their window, CSV '# fit' lines")
+  func fitParameters() throws {
+    let r = try krylov([
+      "forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model, "--format", "json",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+    let fits = try #require(object["fits"] as? [[String: Any]])
+    #expect(fits.compactMap { $0["form"] as? String } == ["linear", "log_corrected"])
+    #expect(fits.filter { $0["best"] as? Bool == true }.count == 1)
+    let linear = try #require(fits.first?["parameters"] as? [String: Double])
+    #expect(Set(linear.keys) == ["a", "c"] && linear["a"]!.isFinite)
+    let window = try #require(fits.first?["window"] as? [Int])
+    #expect(window.count == 2 && window[1] <= 20)
+    let csv = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])
+    #expect(csv.out.contains("# fit linear: a = "), "\(csv.out)")
+    #expect(csv.out.contains("# fit log_corrected: A = "), "\(csv.out)")
+  }
+
   @Test("forecast CSV has one row per n and a column per method")
   func forecastCSV() throws {
     let r = try krylov(["forecast", "--input", fixture.sequence, "--prefix", "20", "--horizon", "30", "--model", fixture.model])

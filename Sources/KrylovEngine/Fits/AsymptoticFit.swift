@@ -16,6 +16,20 @@ public struct AsymptoticFit: Sendable, Equatable {
   /// The 1-based n range the fit was made on.
   public let window: ClosedRange<Int>
 
+  /// The parameters by the names physics.md §5 gives them: (a, c) or (A, B, c).
+  public var namedParameters: [(name: String, value: Double)] {
+    let names = form == .linear ? ["a", "c"] : ["A", "B", "c"]
+    return Array(zip(names, parameters)).map { (name: $0.0, value: $0.1) }
+  }
+
+  /// The fitted law with its numbers, to three figures: "0.812n+1.23", "1.1n/ln(0.37n)+0.52".
+  public var formula: String {
+    switch form {
+    case .linear: String(format: "%.3gn%+.3g", parameters[0], parameters[1])
+    case .logCorrected: String(format: "%.3gn/ln(%.3gn)%+.3g", parameters[0], parameters[1], parameters[2])
+    }
+  }
+
   /// The fitted value at n, never negative (Lanczos coefficients are not).
   public func value(at n: Int) -> Double {
     let x = Double(n)

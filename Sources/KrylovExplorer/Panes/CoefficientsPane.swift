@@ -72,7 +72,8 @@ enum CoefficientsPane {
       if let best = f.methods.baselines.first(where: { $0.name == "best_fit" }) {
         out.append(
           ChartSeries(
-            name: "fit (\(f.methods.bestFitForm ?? ""))", points: points(best.values), style: palette.fit, pattern: .dotted))
+            name: "fit " + (f.methods.bestFit?.formula ?? ""), points: points(best.values), style: palette.fit,
+            pattern: .dotted))
       }
       if let ar = f.methods.baselines.first(where: { $0.name == "linear_ar" }) {
         out.append(ChartSeries(name: "linear AR", points: points(ar.values), style: palette.ar, pattern: .sparse))
