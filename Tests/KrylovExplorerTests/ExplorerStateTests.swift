@@ -147,7 +147,7 @@ struct ExplorerStateTests {
     let keyDriven: [Action] = [
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
-      .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow,
+      .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -316,6 +316,59 @@ struct ExplorerFrameTests {
     for legend in ["⠒⠒ b_n", "⠒⠂ transformer", "⠂⠂ fit", "⠂⠀ linear AR"] {
       #expect(text.contains(legend), "no '\(legend)' in \(text)")
     }
+  }
+
+  @Test("zoom refits y to the visible window and says how to go back; 0 resets; a click selects a setting's row")
+  func zoomAndClicks() {
+    var s = fixedState()
+    s.run.coefficients = (1...120).map { 0.1 * Double($0) }  // rising throughout
+    s.focus = .coefficients
+    func yLabels() -> [String] {
+      var buffer = CellBuffer(width: 100, height: 30)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      // The coefficient chart's y labels: what precedes "┤" in its column, row by row.
+      return buffer.lines.prefix(18).compactMap { line in
+        let chars = Array(line)
+        guard chars.count > 40, let tick = chars[32...40].firstIndex(of: "┤") else { return nil }
+        return String(chars[32..<tick]).trimmingCharacters(in: .whitespaces)
+      }
+    }
+    let whole = yLabels()
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.zoomIn)
+    #expect(s.zoom < 0.5)
+    // The first third of a rising sequence: its own, lower, y range.
+    #expect(yLabels() != whole, "\(whole)")
+    var buffer = CellBuffer(width: 100, height: 30)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines[0].contains("zoomed (0: all)"))
+    _ = s.apply(.resetZoom)
+    #expect(s.zoom == 1 && s.panOffset == 0 && yLabels() == whole)
+    // A click on the third row of the system pane (inside its border) selects that setting.
+    let screen = Rect(x: 0, y: 0, width: 100, height: 30)
+    let actions = ExplorerFrame.actions(for: .click(x: 5, y: 3), screen: screen, state: s)
+    #expect(actions.contains(.selectField(2)), "\(actions)")
+    for action in actions { _ = s.apply(action) }
+    #expect(s.focus == .system && s.selectedField == 2)
+  }
+
+  @Test("help too long for the screen scrolls with ↑/↓ and says which lines it shows")
+  func helpScrolls() {
+    var s = fixedState()
+    _ = s.apply(.toggleHelp)
+    func frame() -> String {
+      var buffer = CellBuffer(width: 80, height: 24)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines.joined(separator: "\n")
+    }
+    #expect(frame().contains("keys (↑↓ 1–"), "\(frame())")
+    #expect(frame().contains("Tab / Shift-Tab") && !frame().contains("q / Ctrl-C"))
+    for _ in 0..<Keymap.help.count { _ = s.apply(.down) }
+    #expect(frame().contains("q / Ctrl-C") && !frame().contains("Tab / Shift-Tab"), "\(frame())")
+    _ = s.apply(.escape)
+    _ = s.apply(.toggleHelp)
+    #expect(s.helpOffset == 0)
   }
 
   @Test("a value typed back to what is running leaves no 'settings changed' behind")

@@ -13,6 +13,7 @@ enum CoefficientsPane {
     }
     if run.estimatedBytes > 0 { title += "  mem ≈ " + formatBytes(run.estimatedBytes) }
     if state.logY { title += "  log y" }
+    if state.zoom < 1 { title += "  zoomed (0: all)" }
     let inner = paneFrame(
       .coefficients, focused: state.focus == .coefficients, palette: palette, into: &buffer, area: area, title: title)
     guard inner.width > 4, inner.height > 2 else { return }
@@ -31,11 +32,18 @@ enum CoefficientsPane {
     // everything else.
     let primary = series.filter { !$0.name.hasPrefix("fit") && $0.name != "linear AR" }
     var (xRange, yRange) = Chart.fittedRanges(series, logY: state.logY)
-    let (_, primaryY) = Chart.fittedRanges(primary.isEmpty ? series : primary, logY: state.logY)
-    yRange = primaryY.lowerBound...(state.logY ? primaryY.upperBound * 2 : primaryY.upperBound * 1.15)
     let span = xRange.upperBound - xRange.lowerBound
     let lo = xRange.lowerBound + state.panOffset * span
     xRange = lo...(lo + max(1, state.zoom * span))
+    // y follows what is visible: zoomed in, the window's own values fill the height.
+    let visible = (primary.isEmpty ? series : primary).map { s -> ChartSeries in
+      var v = s
+      v.points = s.points.filter { xRange.contains($0.x) }
+      return v
+    }
+    let (_, primaryY) = Chart.fittedRanges(
+      visible.contains { !$0.points.isEmpty } ? visible : (primary.isEmpty ? series : primary), logY: state.logY)
+    yRange = primaryY.lowerBound...(state.logY ? primaryY.upperBound * 2 : primaryY.upperBound * 1.15)
     let markers: [(x: Double, style: Style)] = state.forecast != nil ? [(Double(state.settings.prefix), palette.forecast)] : []
     var chart = Chart(
       series: series, xRange: xRange, yRange: yRange, logY: state.logY, axisStyle: palette.border,

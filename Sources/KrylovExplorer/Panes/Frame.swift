@@ -33,7 +33,7 @@ public enum ExplorerFrame {
     AttentionPane.render(state, palette: palette, into: &buffer, area: panes[.attention]!)
     AblationPane.render(state, palette: palette, into: &buffer, area: panes[.ablation]!)
     statusLine(state, palette: palette, into: &buffer, area: Rect(x: area.x, y: area.bottom - 1, width: area.width, height: 1))
-    if state.showHelp { helpOverlay(palette: palette, into: &buffer, area: area) }
+    if state.showHelp { helpOverlay(state, palette: palette, into: &buffer, area: area) }
   }
 
   /// Where each pane goes on a screen of this size (the status line takes the last row).
@@ -54,6 +54,9 @@ public enum ExplorerFrame {
       if pane == .ablation, let head = AblationPane.head(at: x, y: y, inner: Block.inner(rect), shape: state.modelShape) {
         actions += [.selectHead(layer: head.layer, head: head.head), .toggleSelectedHead]
       }
+      // A setting's row: selected, as ↑/↓ would (one row per field from the pane's top).
+      let row = y - Block.inner(rect).y
+      if pane == .system, row >= 0, row < state.settings.fields.count { actions.append(.selectField(row)) }
       return actions
     case .wheel(let up, let x, let y):
       guard layout(screen)[.coefficients]!.contains(x: x, y: y) else { return [] }
@@ -85,7 +88,7 @@ public enum ExplorerFrame {
     }
   }
 
-  static func helpOverlay(palette: Palette, into buffer: inout CellBuffer, area: Rect) {
+  static func helpOverlay(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let width = min(area.width - 4, 96)
     let height = min(area.height - 2, Keymap.help.count + 4)
     let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
@@ -93,12 +96,19 @@ public enum ExplorerFrame {
     for y in box.y..<box.bottom {
       for x in box.x..<box.right { buffer[x, y] = Cell(" ", style: palette.text) }
     }
-    Block(title: "keys", borderStyle: palette.focusedBorder, titleStyle: palette.highlight).render(into: &buffer, area: box)
     let inner = Block.inner(box)
-    for (i, (keys, what)) in Keymap.help.enumerated() where inner.y + 1 + i < inner.bottom {
+    // Rows for keys: the inner height less a blank line at the top and one at the bottom.
+    let rows = max(1, inner.height - 2)
+    let offset = min(state.helpOffset, max(0, Keymap.help.count - rows))
+    let more = offset > 0 || offset + rows < Keymap.help.count
+    let title = more ? "keys (↑↓ \(offset + 1)–\(min(offset + rows, Keymap.help.count)) of \(Keymap.help.count))" : "keys"
+    Block(title: title, borderStyle: palette.focusedBorder, titleStyle: palette.highlight).render(into: &buffer, area: box)
+    for (i, (keys, what)) in Keymap.help.dropFirst(offset).prefix(rows).enumerated() {
       buffer.setString(
         x: inner.x + 1, y: inner.y + 1 + i, keys.padding(toLength: 18, withPad: " ", startingAt: 0), style: palette.highlight)
-      buffer.setString(x: inner.x + 20, y: inner.y + 1 + i, what, style: palette.text, maxWidth: inner.width - 20)
+      buffer.setString(
+        x: inner.x + 20, y: inner.y + 1 + i, TextFit.truncate(what, width: max(0, inner.width - 21)), style: palette.text)
     }
   }
+
 }

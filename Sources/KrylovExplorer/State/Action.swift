@@ -6,7 +6,7 @@ public enum Action: Equatable, Sendable {
   case enter, escape, backspace
   case type(Character)
   case startRun, stopRun
-  case toggleLogY, zoomIn, zoomOut
+  case toggleLogY, zoomIn, zoomOut, resetZoom
   case toggleSimulation
   case toggleHelp
   case cycleTheme
@@ -19,6 +19,8 @@ public enum Action: Equatable, Sendable {
   case nextLayer, previousLayer
   case focus(Pane)
   case selectHead(layer: Int, head: Int)
+  /// A row of the system pane (a click on it).
+  case selectField(Int)
 }
 
 /// The keymap: one table from keys to actions, which the help overlay also lists.
@@ -28,13 +30,14 @@ public enum Keymap {
     ("Tab / Shift-Tab", "next / previous pane"),
     ("↑ ↓ / k j", "move in a pane (system: field; attention & heads: head)"),
     ("← → / h l", "change the field; pan the chart; previous / next layer"),
-    ("Enter", "type a value (system pane: numbers, custom H and O); toggle the head (heads pane)"),
+    ("Enter", "type a value (numbers, custom H and O); heads pane: toggle the head"),
     ("Esc", "cancel editing, close help"),
     ("s", "start (or restart) the run with the system's settings"),
     ("x", "stop the run (and its molecular dynamics)"),
     ("g", "log / linear y axis"),
     ("m", "show / hide the molecular-dynamics C(t) of a classical run"),
     ("+ / -", "system pane: N up / down; elsewhere: zoom the coefficient chart in / out"),
+    ("0", "the whole coefficient chart again (zoom and pan reset)"),
     ("space", "switch the selected head off / on"),
     ("a", "all heads on, full history"),
     ("r", "rank heads: the error × with each one off, listed in the heads pane"),
@@ -74,6 +77,7 @@ public enum Keymap {
       case "m": .toggleSimulation
       case "+", "=": .zoomIn
       case "-": .zoomOut
+      case "0": .resetZoom
       case "?": .toggleHelp
       case "t": .cycleTheme
       case " ": .toggleSelectedHead

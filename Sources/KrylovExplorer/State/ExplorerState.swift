@@ -105,6 +105,8 @@ public struct ExplorerState: Sendable {
   public var editing: String?
   public var message: String?
   public var showHelp = false
+  /// The first help line shown (↑/↓ scroll the help when the screen is too short for it).
+  public var helpOffset = 0
   public var logY = false
   /// Visible n range of the coefficient chart as a fraction window (zoom and pan).
   public var zoom = 1.0

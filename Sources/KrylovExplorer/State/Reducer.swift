@@ -18,6 +18,8 @@ extension ExplorerState {
     if editing != nil { return applyEditing(action) }
     if showHelp {
       if action == .toggleHelp || action == .escape { showHelp = false }
+      if action == .down { helpOffset = min(helpOffset + 1, Keymap.help.count - 1) }
+      if action == .up { helpOffset = max(helpOffset - 1, 0) }
       if action == .quit {
         quit = true
         return [.stopRun]
@@ -31,7 +33,9 @@ extension ExplorerState {
       return [.stopRun]
     case .focusNext: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
     case .focusPrevious: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
-    case .toggleHelp: showHelp = true
+    case .toggleHelp:
+      showHelp = true
+      helpOffset = 0
     case .startRun: return [.startRun]
     case .stopRun: return [.stopRun]
     case .toggleLogY: logY.toggle()
@@ -50,6 +54,13 @@ extension ExplorerState {
         zoom = min(1, zoom * 1.5)
         panOffset = min(panOffset, 1 - zoom)
       }
+    case .resetZoom:
+      zoom = 1
+      panOffset = 0
+    case .selectField(let index):
+      guard index >= 0, index < settings.fields.count else { return [] }
+      focus = .system
+      selectedField = index
     case .cycleTheme: return [.cycleTheme]
     case .enableAllHeads:
       disabledHeads = []
