@@ -44,6 +44,10 @@ struct CellBufferTests {
     #expect(
       TextFit.wrap("mfim(J=1, g=-1.05, h=0.5) N=10 pbc, sz_total", width: 28) == ["mfim(J=1, g=-1.05, h=0.5)", "N=10 pbc, sz_total"])
     #expect(TextFit.wrap("a b c d e f", width: 3, maxLines: 2) == ["a b", "c…"])
+    // A parser's message: its lines stay lines, and the caret keeps its column.
+    #expect(
+      TextFit.wrap("cannot read the text at character 6:\n  Z0 + Q0\n       ^", width: 20)
+        == ["cannot read the text", "at character 6:", "  Z0 + Q0", "       ^"])
     #expect(TextFit.wrap("", width: 5).isEmpty && TextFit.wrap("abcdefgh", width: 3) == ["abc"])
     for width in 0...70 {
       let text = TextFit.join(parts, width: width)

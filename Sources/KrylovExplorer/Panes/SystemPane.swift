@@ -38,7 +38,7 @@ enum SystemPane {
       y += 1
     }
     if let message = state.message {
-      for line in wrap(message, width: max(1, inner.width - 1)) where y < inner.bottom {
+      for line in TextFit.wrap(message, width: max(1, inner.width - 1)) where y < inner.bottom {
         buffer.setString(x: inner.x + 1, y: y, line, style: palette.warning, maxWidth: inner.width - 1)
         y += 1
       }
@@ -46,20 +46,3 @@ enum SystemPane {
   }
 }
 
-/// Greedy word wrap.
-func wrap(_ text: String, width: Int) -> [String] {
-  var lines: [String] = []
-  var current = ""
-  for word in text.split(separator: " ") {
-    if current.isEmpty {
-      current = String(word)
-    } else if current.count + 1 + word.count <= width {
-      current += " " + word
-    } else {
-      lines.append(current)
-      current = String(word)
-    }
-  }
-  if !current.isEmpty { lines.append(current) }
-  return lines
-}

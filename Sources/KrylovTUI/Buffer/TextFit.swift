@@ -1,3 +1,5 @@
+import Foundation
+
 /// Text shortened on purpose to fit a width: whole parts or whole words are left out and "…"
 /// says so, so a number is never cut in half (a cut "M = 850" would read "M = 85").
 public enum TextFit {
@@ -28,20 +30,28 @@ public enum TextFit {
 
   /// `text` broken into lines of at most `width` cells at spaces, at most `maxLines` of them
   /// (the last ends in "…" when words are left over); a word longer than the width is cut.
+  /// Newlines in `text` end lines, and a line that fits is kept as it is, leading spaces
+  /// included (a parser's caret under its column stays there).
   public static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
     guard width > 0, maxLines > 0 else { return [] }
     var lines: [String] = []
-    var current = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
-      let candidate = current.isEmpty ? word : current + " " + word
-      if candidate.count <= width {
-        current = candidate
+    for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+      if paragraph.count <= width {
+        if !paragraph.trimmingCharacters(in: .whitespaces).isEmpty { lines.append(paragraph) }
         continue
       }
+      var current = ""
+      for word in paragraph.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+        let candidate = current.isEmpty ? word : current + " " + word
+        if candidate.count <= width {
+          current = candidate
+          continue
+        }
+        if !current.isEmpty { lines.append(current) }
+        current = word.count <= width ? word : String(word.prefix(width))
+      }
       if !current.isEmpty { lines.append(current) }
-      current = word.count <= width ? word : String(word.prefix(width))
     }
-    if !current.isEmpty { lines.append(current) }
     guard lines.count > maxLines else { return lines }
     // The last line kept takes what is left, shortened with "…".
     var kept = Array(lines.prefix(maxLines - 1))
