@@ -101,4 +101,29 @@ if [ -e /usr/share/terminfo/x/xterm-direct ] || [ -e /lib/terminfo/x/xterm-direc
 else
   echo "e2e-explorer: no xterm-direct terminfo (Debian's ncurses-term); truecolor not checked" >&2
 fi
+# 7. Saved settings: the system and the theme of a session come back in the next one started
+#    without options; a broken settings file is reported and ignored.
+config="$out/config"
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 140 -y 40 \
+  "env XDG_CONFIG_HOME=$config $bin --n 7 --steps 40 --theme nord; echo EXIT=\$? > $out/status7; sleep 60"
+wait_for "done (completed)" 60
+tmux send-keys -t "$session" q
+for _ in $(seq 1 150); do [ -s "$out/status7" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status7" || fail "q did not quit the first settings session"
+[ -s "$config/krylov/settings.json" ] || fail "no settings file written at $config/krylov/settings.json"
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 140 -y 40 "env XDG_CONFIG_HOME=$config $bin; echo EXIT=\$? > $out/status8; sleep 60"
+wait_for "N=7" 60
+wait_for "steps     40" 10
+wait_for "theme: nord" 30
+tmux send-keys -t "$session" q
+for _ in $(seq 1 150); do [ -s "$out/status8" ] && break; sleep 0.1; done
+echo '{broken' > "$config/krylov/settings.json"
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 140 -y 40 "env XDG_CONFIG_HOME=$config $bin --n 6 --steps 20; echo EXIT=\$? > $out/status9; sleep 60"
+wait_for "saved settings ignored" 30
+tmux send-keys -t "$session" q
+for _ in $(seq 1 150); do [ -s "$out/status9" ] && break; sleep 0.1; done
+grep -q "EXIT=0" "$out/status9" || fail "q did not quit after a broken settings file"
 echo "e2e-explorer: ok"

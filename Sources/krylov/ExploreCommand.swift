@@ -36,17 +36,33 @@ struct ExplorerOptions: ParsableArguments {
     if let prefix, prefix < 10 { throw ValidationError("--prefix must be at least 10 (got \(prefix))") }
   }
 
+  /// Whether the command line chooses a system (anything but the defaults), so that a saved
+  /// one does not replace it.
+  var choosesSystem: Bool {
+    let c = system.chain
+    return system.spins != .quantum || c.model != RunDefaults.model || c.size != nil || c.bc != RunDefaults.boundary
+      || c.op != RunDefaults.operatorName || !c.parameters.isEmpty || c.hamiltonian != nil || c.operatorText != nil
+      || steps != nil || prefix != nil
+  }
+
   /// The initial state and the forecaster; problems that do not stop the app become messages.
-  func prepare() throws -> (ExplorerController, Theme, ThemeCatalog) {
+  /// `preferences` (the explorer's saved settings; `render` passes none) give the system when
+  /// the command line chooses none, and the theme when it names none.
+  func prepare(preferences: ExplorerPreferences? = nil) throws -> (ExplorerController, Theme, ThemeCatalog) {
     var state = ExplorerState()
+    var problems: [String] = []
     state.settings = SystemSettings(chain: try system.system())
     let defaults = RunDefaults.of(system.spins)
     state.settings.steps = steps ?? defaults.steps
     state.settings.prefix = prefix ?? defaults.prefix
+    if let preferences, !choosesSystem {
+      let saved = preferences.settings()
+      if let settings = saved.settings { state.settings = settings }
+      if let problem = saved.problem { problems.append(problem) }
+    }
     state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
     // A named checkpoint forecasts every system; otherwise each kind of spins gets its embedded model.
     var forecasters: [SpinKind: (model: Forecaster, name: String)] = [:]
-    var problems: [String] = []
     if let checkpoint {
       do {
         let f = try Checkpoint.load(path: checkpoint)
@@ -61,7 +77,7 @@ struct ExplorerOptions: ParsableArguments {
     let catalog = ThemeCatalog()
     // The bundled dark theme by default, quietly falling back to the built-in one when the
     // binary runs away from the Themes folder; a theme the user named is reported if missing.
-    let name = theme ?? (catalog.files["krylov-dark"] != nil ? "krylov-dark" : "Default")
+    let name = theme ?? preferences?.theme ?? (catalog.files["krylov-dark"] != nil ? "krylov-dark" : "Default")
     let loaded = catalog.load(name)
     problems += loaded.problems
     state.themeName =
@@ -95,8 +111,21 @@ struct ExploreCommand: ParsableCommand {
       printError("error: the explorer needs a terminal; for scripts use 'krylov render', 'krylov lanczos' or 'krylov forecast'")
       throw ExitCode(1)
     }
-    let (controller, theme, catalog) = try options.prepare()
+    // Saved settings: read forgivingly (a bad file is reported once and ignored), written back
+    // at the end with the theme and the system on screen.
+    let path = ExplorerPreferences.path()
+    let saved = path.map { ExplorerPreferences.load(from: $0) } ?? (preferences: nil, problem: nil)
+    let (controller, theme, catalog) = try options.prepare(preferences: saved.preferences)
+    if let problem = saved.problem {
+      controller.showMessage([controller.state.message, problem].compactMap { $0 }.joined(separator: "; "))
+    }
     let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog, mouse: !noMouse)
+    if let path {
+      let state = controller.state
+      do { try ExplorerPreferences(settings: state.settings, theme: state.themeName).save(to: path) } catch {
+        printError("krylov: the settings were not saved to \(path): \(error.localizedDescription)")
+      }
+    }
     // The terminal is restored; leave without exit-time clean-up, which could free OpenBLAS
     // buffers under a worker still finishing a forecast or an eigendecomposition.
     fflush(nil)  // every open output stream

@@ -31,17 +31,14 @@ enum SystemPane {
       (run.status.label, run.status.isActive ? palette.highlight : palette.text),
       ("\(run.coefficients.count) b_n, \(run.trustedCount) trusted", palette.text),
     ]
-    // The sector last: the first line to go when the pane is short.
+    // A message (a refusal, a warning) before the sector, which is the first line to go.
+    if let message = state.message {
+      lines += TextFit.wrap(message, width: width).map { ($0, palette.warning) }
+    }
     lines += TextFit.wrap(run.sector, width: width, maxLines: 2).map { ($0, palette.inactive) }
     for (text, style) in lines where y < inner.bottom && !text.isEmpty {
       buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: inner.width - 1)
       y += 1
-    }
-    if let message = state.message {
-      for line in TextFit.wrap(message, width: max(1, inner.width - 1)) where y < inner.bottom {
-        buffer.setString(x: inner.x + 1, y: y, line, style: palette.warning, maxWidth: inner.width - 1)
-        y += 1
-      }
     }
   }
 }
