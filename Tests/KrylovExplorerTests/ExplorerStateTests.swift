@@ -371,6 +371,20 @@ struct ExplorerFrameTests {
     #expect(s.helpOffset == 0)
   }
 
+  @Test("K(t) goes under C(t) in a narrow but tall pane, and the title names only what is drawn")
+  func kUnderC() {
+    let s = fixedState()
+    func frame(_ width: Int, _ height: Int) -> String {
+      var buffer = CellBuffer(width: width, height: height)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines.joined(separator: "\n")
+    }
+    let tall = frame(100, 60)
+    #expect(tall.contains("observables C(t), K(t)") && tall.contains("K computed"), "\(tall)")
+    let short = frame(100, 30)
+    #expect(short.contains("observables C(t) ") && !short.contains("K computed"), "\(short)")
+  }
+
   @Test("a value typed back to what is running leaves no 'settings changed' behind")
   func settingsBackToRun() throws {
     var s = ExplorerState()

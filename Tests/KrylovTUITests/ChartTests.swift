@@ -1,3 +1,4 @@
+import Foundation
 import KrylovTUI
 import Testing
 
@@ -57,6 +58,21 @@ struct ChartTests {
       index / 24 >= 2 && (0x2801...0x28FF).contains(cell.symbol.unicodeScalars.first!.value)
     }.map(\.element)
     #expect(!drawn.isEmpty && drawn.allSatisfy { $0.style.bold }, "\(buffer.lines)")
+  }
+
+  @Test("a log axis within a decade or two still has several labelled ticks: 1, 2, 5 × 10^k")
+  func logTicksWithinADecade() {
+    // log10 of 3 to 40: the decade 10 alone would be one label; 5, 10, 20 are added.
+    let ticks = Chart.logTicks(log10(3.0)...log10(40.0))
+    #expect(ticks.map(\.label) == ["5", "10", "20"])
+    #expect(ticks.allSatisfy { (log10(3.0)...log10(40.0)).contains($0.position) })
+    // Several decades: decades only.
+    #expect(Chart.logTicks(-3...1.5).map(\.label) == ["1e-3", "1e-2", "1e-1", "1e0", "1e1"])
+    // A chart over such a range shows more than one y label.
+    let s = ChartSeries(name: "", points: (3...40).map { (Double($0), Double($0)) })
+    var buffer = CellBuffer(width: 30, height: 10)
+    Chart(series: [s], xRange: 3...40, yRange: 3...40, logY: true).render(into: &buffer, area: buffer.area)
+    #expect(buffer.lines.filter { $0.contains("┤") }.count >= 2, "\(buffer.lines)")
   }
 
   @Test("log y drops non-positive values and labels decades")

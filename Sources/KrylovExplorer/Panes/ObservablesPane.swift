@@ -3,12 +3,22 @@ import KrylovEngine
 import KrylovTUI
 
 /// C(t) from the computed coefficients and from prefix + each forecast, with the errors; K(t)
-/// beside it when the pane is wide enough. After a classical run, the molecular-dynamics C(t)
+/// beside it when the pane is wide enough, under it when it is tall enough. After a classical run, the molecular-dynamics C(t)
 /// as points over its ±2σ band (on C(t) only: molecular dynamics gives no K(t)). The forecast's
 /// C(t) lies over the range its b_n band gives.
 enum ObservablesPane {
+  /// Where C(t) and K(t) go in the pane's chart area: side by side when it is wide, K(t) under
+  /// C(t) when it is narrow but tall enough, else C(t) alone.
+  static func chartAreas(_ area: Rect) -> [Rect] {
+    if area.width >= 60 { return Layout.columns(area, [nil, nil]) }
+    if area.height >= 14 { return Layout.rows(area, [nil, nil]) }
+    return [area]
+  }
+
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
-    var title = Pane.observables.title
+    // The title names what is drawn: K(t) only when there is room for it.
+    let plotArea = Layout.rows(Block.inner(area), [nil, 1])[0]
+    var title = chartAreas(plotArea).count > 1 ? Pane.observables.title : "observables C(t)"
     if let simulation = state.simulation {
       if simulation.isRunning {
         title += "  MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
@@ -41,7 +51,7 @@ enum ObservablesPane {
           name: "K " + name, points: Array(zip(curves.times, curve.k)).map { ($0.0, $0.1) }, style: style, pattern: pattern))
     }
     let rows = Layout.rows(inner, [nil, 1])
-    let columns = inner.width >= 60 ? Layout.columns(rows[0], [nil, nil]) : [rows[0]]
+    let columns = chartAreas(rows[0])
     var bands: [ChartBand] = []
     if let band = curves.forecastBand {
       bands.append(

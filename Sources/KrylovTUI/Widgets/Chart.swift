@@ -102,6 +102,26 @@ public struct Chart: Sendable {
     return values
   }
 
+  /// Ticks of a log axis over log10 values `range`: the decades inside it ("1e-2"), and when
+  /// fewer than two decades fall inside, 1, 2 and 5 times the powers of ten as well, so a
+  /// range within a decade or two still gets several labelled ticks.
+  public static func logTicks(_ range: ClosedRange<Double>) -> [(position: Double, label: String)] {
+    guard range.lowerBound.isFinite, range.upperBound.isFinite else { return [] }
+    let low = Int(floor(range.lowerBound))
+    let high = Int(ceil(range.upperBound))
+    let decades = (low...max(low, high)).map(Double.init).filter { range.contains($0) }
+    if decades.count >= 2 { return decades.map { ($0, "1e\(Int($0))") } }
+    var ticks: [(position: Double, label: String)] = []
+    for k in low...max(low, high) {
+      for m in [1.0, 2, 5] {
+        let value = m * Foundation.pow(10, Double(k))
+        let position = Foundation.log10(value)
+        if range.contains(position) { ticks.append((position, label(value))) }
+      }
+    }
+    return ticks
+  }
+
   /// Short labels: 0, 25, 1.5, 2e+03.
   public static func label(_ v: Double) -> String {
     if v == 0 { return "0" }
@@ -116,11 +136,9 @@ public struct Chart: Sendable {
     let yLow = logY ? log10(max(yRange.lowerBound, .leastNormalMagnitude)) : yRange.lowerBound
     let yHigh = logY ? log10(max(yRange.upperBound, .leastNormalMagnitude)) : yRange.upperBound
     let yMapped = yLow...max(yHigh, yLow + 1e-12)
-    let yTicks: [Double] =
-      logY
-      ? Array(Int(ceil(yLow))...max(Int(ceil(yLow)), Int(floor(yHigh)))).map(Double.init)
-      : Self.ticks(yRange, target: max(1, area.height / 3))
-    let yLabels = yTicks.map { logY ? "1e\(Int($0))" : Self.label($0) }
+    let logTicks = logY ? Self.logTicks(yMapped) : []
+    let yTicks: [Double] = logY ? logTicks.map(\.position) : Self.ticks(yRange, target: max(1, area.height / 3))
+    let yLabels = logY ? logTicks.map(\.label) : yTicks.map { Self.label($0) }
     let gutter = (yLabels.map(\.count).max() ?? 1) + 1
     // Too small for axes: plot alone.
     let withAxes = area.width > gutter + 4 && area.height > 3
