@@ -35,6 +35,11 @@ public enum ExplorerApp {
       let loaded = catalog.load(name)
       theme = loaded.theme
     }
+    controller.screenText = {
+      var buffer = CellBuffer(width: terminal.size.width, height: terminal.size.height)
+      ExplorerFrame.render(controller.state, theme: theme, into: &buffer)
+      return buffer.lines
+    }
     var screen = Terminal(backend: terminal)
     controller.startRun()
     var dirty = true

@@ -77,6 +77,23 @@ struct ExplorerControllerTests {
     #expect(controller.state.run.status == .finished("completed"))
   }
 
+  @Test("w writes the screen as text to a new file named on screen, never over another")
+  func saveScreen() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("krylov-screen-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let controller = ExplorerController(state: ExplorerState(), forecaster: nil, modelName: "none")
+    controller.screenDirectory = directory.path
+    controller.screenText = { ["╭─ system ─╮   ", "│ N  8     │"] }
+    controller.handle(.saveScreen)
+    controller.handle(.saveScreen)
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    #expect(files.count == 2 && files.allSatisfy { $0.hasPrefix("krylov-screen-") && $0.hasSuffix(".txt") }, "\(files)")
+    let message = controller.state.message ?? ""
+    #expect(message.hasPrefix("screen saved to krylov-screen-") && files.contains(String(message.dropFirst("screen saved to ".count))))
+    let text = try String(contentsOfFile: directory.path + "/" + files[0], encoding: .utf8)
+    #expect(text == "╭─ system ─╮\n│ N  8     │\n")
+  }
+
   @Test("Stopping a run cancels it")
   func stop() {
     var state = ExplorerState()

@@ -147,7 +147,7 @@ struct ExplorerStateTests {
     let keyDriven: [Action] = [
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
-      .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom,
+      .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom, .saveScreen,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")

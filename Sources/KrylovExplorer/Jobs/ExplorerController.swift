@@ -38,6 +38,10 @@ public final class ExplorerController {
   private var stepTimes: [Double] = []
   public var themes: [String] = ["Default"]
   public var onThemeChange: (String) -> Void = { _ in }
+  /// The lines of the frame on screen (the app renders it at the terminal's size), for `w`.
+  public var screenText: () -> [String] = { [] }
+  /// Where `w` writes the screen (the working directory unless set).
+  public var screenDirectory = FileManager.default.currentDirectoryPath
 
   /// One model for every system.
   public convenience init(state: ExplorerState = ExplorerState(), forecaster: Forecaster?, modelName: String) {
@@ -130,6 +134,33 @@ public final class ExplorerController {
       let i = themes.firstIndex(of: state.themeName) ?? -1
       state.themeName = themes[(i + 1) % themes.count]
       onThemeChange(state.themeName)
+    case .saveScreen: saveScreen()
+    }
+  }
+
+  /// Writes the frame on screen as text to `krylov-screen-<date>-<time>.txt` (a number is
+  /// added rather than overwrite a file), atomically, and says where in the status message.
+  private func saveScreen() {
+    let lines = screenText().map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
+    guard !lines.isEmpty else {
+      state.message = "no screen to save"
+      return
+    }
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    let stem = "krylov-screen-" + formatter.string(from: Date())
+    var name = stem + ".txt"
+    var n = 1
+    while FileManager.default.fileExists(atPath: screenDirectory + "/" + name) {
+      n += 1
+      name = "\(stem)-\(n).txt"
+    }
+    do {
+      try (lines.joined(separator: "\n") + "\n").write(toFile: screenDirectory + "/" + name, atomically: true, encoding: .utf8)
+      state.message = "screen saved to \(name)"
+    } catch {
+      state.message = "the screen was not saved: \(error.localizedDescription)"
     }
   }
 

@@ -10,6 +10,7 @@ public enum Action: Equatable, Sendable {
   case toggleSimulation
   case toggleHelp
   case cycleTheme
+  case saveScreen
   case toggleSelectedHead
   case enableAllHeads
   case rankHeads
@@ -45,6 +46,7 @@ public enum Keymap {
     ("n", "attention map: each row scaled to its own largest weight / one scale"),
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
+    ("w", "write the screen as text to krylov-screen-<date>-<time>.txt"),
     ("?", "this help"),
     ("mouse", "click a pane to focus it, a head to switch it; wheel zooms b_n"),
     ("q / Ctrl-C", "quit"),
@@ -80,6 +82,7 @@ public enum Keymap {
       case "0": .resetZoom
       case "?": .toggleHelp
       case "t": .cycleTheme
+      case "w": .saveScreen
       case " ": .toggleSelectedHead
       case "a": .enableAllHeads
       case "r": .rankHeads

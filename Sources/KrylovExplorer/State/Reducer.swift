@@ -7,6 +7,7 @@ public enum Effect: Equatable, Sendable {
   case reforecast
   case rankHeads
   case cycleTheme
+  case saveScreen
 }
 
 /// History windows the [ and ] keys step through (nil: the whole history).
@@ -62,6 +63,7 @@ extension ExplorerState {
       focus = .system
       selectedField = index
     case .cycleTheme: return [.cycleTheme]
+    case .saveScreen: return [.saveScreen]
     case .enableAllHeads:
       disabledHeads = []
       historyWindow = nil
