@@ -123,7 +123,7 @@ struct ExploreCommand: ParsableCommand {
     if let path {
       let state = controller.state
       do { try ExplorerPreferences(settings: state.settings, theme: state.themeName).save(to: path) } catch {
-        printError("krylov: the settings were not saved to \(path): \(error.localizedDescription)")
+        printError("krylov: the settings were not saved to \(path): \(InputFile.reason(error))")
       }
     }
     // The terminal is restored; leave without exit-time clean-up, which could free OpenBLAS

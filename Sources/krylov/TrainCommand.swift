@@ -95,8 +95,9 @@ struct TrainCommand: ParsableCommand {
     var options = TrainingOptions()
     var shape = Settings()
     if let config {
-      guard let bytes = FileManager.default.contents(atPath: config) else {
-        printError("error: \(config): cannot read the configuration")
+      let bytes: Data
+      do { bytes = try InputFile.read(path: config, limit: 1 << 20) } catch {
+        printError("error: \(config): cannot read the configuration: \(error.reason)")
         throw ExitCode(1)
       }
       // One file, two readers: the model's shape here, the training options by their own decoder
@@ -230,7 +231,7 @@ struct TrainCommand: ParsableCommand {
         extra: ["training": manifest, BandCalibration.metadataKey: calibration, TrainingCoverage.metadataKey: coverage],
         to: out)
     } catch {
-      printError("error: cannot write \(out): \(error.localizedDescription)")
+      printError("error: cannot write \(out): \(InputFile.reason(error))")
       throw ExitCode(1)
     }
     if !quiet {

@@ -42,6 +42,29 @@ struct HostileInputTests {
     }
   }
 
+  @Test("files that cannot be read are named with the plain reason: missing, a directory, a device")
+  func unreadableFiles() throws {
+    let dir = try temporaryDirectory()
+    let csv = dir.appendingPathComponent("b.csv")
+    let rows = (1...40).map { "\($0),\(Double($0))" }.joined(separator: "\n")
+    try ("n,b_n\n" + rows + "\n").write(to: csv, atomically: true, encoding: .utf8)
+    let cases: [([String], String)] = [
+      (["forecast", "--input", "/dev/zero"], "/dev/zero: cannot read the file: it is not a regular file"),
+      (["forecast", "--input", dir.path], "cannot read the file: it is a directory"),
+      (["forecast", "--input", dir.appendingPathComponent("none.csv").path], "cannot read the file: no such file"),
+      (["forecast", "--input", csv.path, "--model", dir.appendingPathComponent("none.safetensors").path], "no such file"),
+      (["forecast", "--input", csv.path, "--model", "/dev/zero"], "it is not a regular file"),
+      (["dataset", "build", "--spec", dir.appendingPathComponent("none.json").path, "--out", dir.path], "cannot read the spec: no such file"),
+      (["train", "--data", dir.path, "--out", dir.appendingPathComponent("m.safetensors").path, "--config", dir.path], "it is a directory"),
+    ]
+    for (arguments, expected) in cases {
+      let r = try krylov(arguments)
+      #expect(r.status == 1, "\(arguments): \(r.err)")
+      #expect(r.err.contains(expected), "\(arguments): \(r.err)")
+      #expect(!r.err.contains("The operation could not be completed"), "\(arguments): \(r.err)")
+    }
+  }
+
   @Test("a full or closed standard error never stops or traps a command")
   func fullStandardError() throws {
     let process = Process()

@@ -57,7 +57,7 @@ public enum DatasetMerge {
     do {
       try fm.createDirectory(
         atPath: (output as NSString).appendingPathComponent("sequences"), withIntermediateDirectories: true)
-    } catch { throw DatasetError("\(output): cannot create it (\(error.localizedDescription))") }
+    } catch { throw DatasetError("\(output): cannot create it (\(InputFile.reason(error)))") }
     var manifest = DatasetManifest(name: spec.name, seed: spec.seed, spec: spec, entries: [], complete: false)
     var missing: [Missing] = []
     for system in try spec.systems() {
@@ -69,14 +69,14 @@ public enum DatasetMerge {
       if !fm.fileExists(atPath: target) {
         let source = (directory as NSString).appendingPathComponent(entry.file)
         do { try fm.copyItem(atPath: source, toPath: target) } catch {
-          throw DatasetError("cannot copy \(source) to \(target): \(error.localizedDescription)")
+          throw DatasetError("cannot copy \(source) to \(target): \(InputFile.reason(error))")
         }
       }
       manifest.entries.append(entry)
     }
     manifest.complete = missing.isEmpty
     do { try manifest.write(to: (output as NSString).appendingPathComponent(DatasetManifest.fileName)) } catch {
-      throw DatasetError("\(output): cannot write the manifest (\(error.localizedDescription))")
+      throw DatasetError("\(output): cannot write the manifest (\(InputFile.reason(error)))")
     }
     return Result(manifest: manifest, missing: missing, shardCount: shardCount)
   }

@@ -39,8 +39,8 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
   /// Reads and validates a spec file, naming the first problem found.
   public static func load(path: String) throws(DatasetError) -> DatasetSpec {
     let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw DatasetError("\(path): cannot read the spec (\(error.localizedDescription))")
+    do { data = try InputFile.read(path: path, limit: 16 << 20) } catch {
+      throw DatasetError("\(path): cannot read the spec: \(error.reason)")
     }
     let spec: DatasetSpec
     do { spec = try JSONDecoder().decode(DatasetSpec.self, from: data) } catch let error as DecodingError {

@@ -71,17 +71,14 @@ public enum CoefficientFile {
     }
   }
 
+  /// The largest coefficient file read: far beyond any sequence the engine or the forecaster
+  /// can use (the forecaster's horizon is 5000), small enough to refuse a wrong file at once.
+  public static let maximumFileBytes = 256 << 20
+
   public static func read(path: String) throws(CoefficientFileError) -> CoefficientSequence {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: no such file")
-    }
-    if isDirectory.boolValue {
-      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: it is a directory")
-    }
     let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: permission denied or unreadable")
+    do { data = try InputFile.read(path: path, limit: maximumFileBytes) } catch {
+      throw CoefficientFileError(path: path, line: nil, message: "cannot read the file: \(error.reason)")
     }
     guard let text = String(data: data, encoding: .utf8) else {
       throw CoefficientFileError(path: path, line: nil, message: "the file is not UTF-8 text")

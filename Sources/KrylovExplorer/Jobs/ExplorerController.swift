@@ -160,7 +160,7 @@ public final class ExplorerController {
       try (lines.joined(separator: "\n") + "\n").write(toFile: screenDirectory + "/" + name, atomically: true, encoding: .utf8)
       state.message = "screen saved to \(name)"
     } catch {
-      state.message = "the screen was not saved: \(error.localizedDescription)"
+      state.message = "the screen was not saved: \(InputFile.reason(error))"
     }
   }
 

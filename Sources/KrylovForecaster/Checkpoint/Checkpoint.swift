@@ -47,9 +47,18 @@ public enum Checkpoint {
   }
 
   public static func load(path: String) throws(CheckpointError) -> Forecaster {
+    // Plain reasons for the common failures (this layer does not see the engine's InputFile).
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw CheckpointError(message: "\(path): cannot read the model file: no such file")
+    }
+    guard !isDirectory.boolValue else { throw CheckpointError(message: "\(path): cannot read the model file: it is a directory") }
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      attributes[.type] as? FileAttributeType == .typeRegular
+    else { throw CheckpointError(message: "\(path): cannot read the model file: it is not a regular file") }
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw CheckpointError(message: "\(path): cannot read the model file (\(error.localizedDescription))")
+      throw CheckpointError(message: "\(path): cannot read the model file: permission denied or unreadable")
     }
     return try decode(data, source: path)
   }
