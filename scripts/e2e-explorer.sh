@@ -15,6 +15,12 @@ wait_for() {  # wait_for TEXT SECONDS
   fail "did not see '$1' within $2 s"
 }
 
+quit_with_q() {  # quit_with_q STATUS_FILE WHAT: q ends the explorer, which must exit 0
+  tmux send-keys -t "$session" q
+  for _ in $(seq 1 150); do [ -s "$1" ] && break; sleep 0.1; done
+  grep -q "EXIT=0" "$1" || fail "q did not quit $2"
+}
+
 # 1. Default launch, keys, quit with q.
 tmux new-session -d -s "$session" -x 120 -y 36 "$bin --n 6 --steps 80; echo EXIT=\$? > $out/status; sleep 60"
 wait_for "coefficients b_n" 20
@@ -52,9 +58,7 @@ grep -q "EXIT=143" "$out/status2" || fail "SIGTERM did not end the explorer with
 tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 60 -y 15 "$bin --n 6 --steps 20; echo EXIT=\$? > $out/status3; sleep 60"
 wait_for "terminal too small" 20
-tmux send-keys -t "$session" q
-for _ in $(seq 1 150); do [ -s "$out/status3" ] && break; sleep 0.1; done
-grep -q "EXIT=0" "$out/status3" || fail "q did not quit from the too-small screen"
+quit_with_q "$out/status3" "from the too-small screen"
 
 # 4. A classical run forecasts with the classical model and is followed by its
 #    molecular-dynamics C(t); m hides and shows it.
@@ -75,9 +79,7 @@ tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 220 -y 40 "$bin --n 12 --steps 40; echo EXIT=\$? > $out/status5; sleep 60"
 wait_for "done (completed)" 120
 wait_for "⚠ N = 12" 60
-tmux send-keys -t "$session" q
-for _ in $(seq 1 150); do [ -s "$out/status5" ] && break; sleep 0.1; done
-grep -q "EXIT=0" "$out/status5" || fail "q did not quit the N = 12 explorer"
+quit_with_q "$out/status5" "the N = 12 explorer"
 
 # 6. Colours: COLORTERM=truecolor under a 256-colour TERM sends the theme's RGB colours (nord's
 #    background #2e3440 is 46;52;64), and without it the 256-colour palette only.
@@ -94,9 +96,7 @@ if [ -e /usr/share/terminfo/x/xterm-direct ] || [ -e /lib/terminfo/x/xterm-direc
       [ "$rgb" -eq 0 ] || fail "without COLORTERM the background was sent as RGB"
     fi
     rm -f "$out/status6"
-    tmux send-keys -t "$session" q
-    for _ in $(seq 1 150); do [ -s "$out/status6" ] && break; sleep 0.1; done
-    grep -q "EXIT=0" "$out/status6" || fail "q did not quit the COLORTERM=$colorterm explorer"
+    quit_with_q "$out/status6" "the COLORTERM=$colorterm explorer"
   done
 else
   echo "e2e-explorer: no xterm-direct terminfo (Debian's ncurses-term); truecolor not checked" >&2
@@ -108,22 +108,17 @@ tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 140 -y 40 \
   "env XDG_CONFIG_HOME=$config $bin --n 7 --steps 40 --theme nord; echo EXIT=\$? > $out/status7; sleep 60"
 wait_for "done (completed)" 60
-tmux send-keys -t "$session" q
-for _ in $(seq 1 150); do [ -s "$out/status7" ] && break; sleep 0.1; done
-grep -q "EXIT=0" "$out/status7" || fail "q did not quit the first settings session"
+quit_with_q "$out/status7" "the first settings session"
 [ -s "$config/krylov/settings.json" ] || fail "no settings file written at $config/krylov/settings.json"
 tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 140 -y 40 "env XDG_CONFIG_HOME=$config $bin; echo EXIT=\$? > $out/status8; sleep 60"
 wait_for "N=7" 60
 wait_for "steps     40" 10
 wait_for "theme: nord" 30
-tmux send-keys -t "$session" q
-for _ in $(seq 1 150); do [ -s "$out/status8" ] && break; sleep 0.1; done
+quit_with_q "$out/status8" "the second settings session"
 echo '{broken' > "$config/krylov/settings.json"
 tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 140 -y 40 "env XDG_CONFIG_HOME=$config $bin --n 6 --steps 20; echo EXIT=\$? > $out/status9; sleep 60"
 wait_for "saved settings ignored" 30
-tmux send-keys -t "$session" q
-for _ in $(seq 1 150); do [ -s "$out/status9" ] && break; sleep 0.1; done
-grep -q "EXIT=0" "$out/status9" || fail "q did not quit after a broken settings file"
+quit_with_q "$out/status9" "after a broken settings file"
 echo "e2e-explorer: ok"

@@ -46,13 +46,18 @@ public struct AblationStudy: Sendable {
       error: truth.map { relativeRMSError(values, $0) })
   }
 
-  /// Each ablation's forecast error over the error of the forecast under `base` (1: what was
-  /// removed was not needed; below 1: the forecast is better without it); nil when the truth
-  /// is not known. `krylov interpret` and the explorer's head ranking both read this.
-  public func errorRatios(_ ablations: [(name: String, ablation: Ablation)], base: Ablation = .none) throws -> [String: Double]? {
+  /// Each ablation's forecast error over the error of the forecast under `base`.
+  ///
+  /// 1: what was removed was not needed; below 1: the forecast is better without it; nil when
+  /// the truth is not known. `krylov interpret` and the explorer's head ranking both read this.
+  /// `baseValues` is the forecast under `base` when the caller has it already.
+  public func errorRatios(
+    _ ablations: [(name: String, ablation: Ablation)], base: Ablation = .none, baseValues: [Double]? = nil
+  ) throws -> [String: Double]? {
     guard let truth else { return nil }
-    let baseValues = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: base).values
-    let baseError = max(relativeRMSError(baseValues, truth), 1e-12)
+    let baseForecast =
+      try baseValues ?? forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: base).values
+    let baseError = max(relativeRMSError(baseForecast, truth), 1e-12)
     var ratios: [String: Double] = [:]
     for item in ablations {
       let values = try forecaster.forecast(prefix: prefix, horizon: horizon, context: context, ablation: item.ablation).values

@@ -26,16 +26,11 @@ public enum StudyRegime: String, CaseIterable, Sendable {
 
 /// One ablation of the study's fixed set, named as the tables show it.
 public struct StudyAblation: Sendable, Equatable {
-  public enum Family: String, Sendable, CaseIterable {
-    case heads, window, mask
-  }
   public var name: String
-  public var family: Family
   public var ablation: Ablation
 
-  public init(name: String, family: Family, ablation: Ablation) {
+  public init(name: String, ablation: Ablation) {
     self.name = name
-    self.family = family
     self.ablation = ablation
   }
 }
@@ -83,31 +78,33 @@ public enum HistoryStudy {
   public static func ablations(
     heads: [HeadID], context: SystemContext, horizon M: Int, scaleWindow: Int
   ) -> [StudyAblation] {
-    var set = [StudyAblation(name: "all heads off", family: .heads, ablation: Ablation(disabledHeads: Set(heads)))]
+    var set = [StudyAblation(name: "all heads off", ablation: Ablation(disabledHeads: Set(heads)))]
     for head in heads {
-      set.append(StudyAblation(name: "\(head) off", family: .heads, ablation: Ablation(disabledHeads: [head])))
+      set.append(StudyAblation(name: "\(head) off", ablation: Ablation(disabledHeads: [head])))
     }
     for w in windows {
-      set.append(StudyAblation(name: "last \(w) only", family: .window, ablation: Ablation(history: .window(w))))
+      set.append(StudyAblation(name: "last \(w) only", ablation: Ablation(history: .window(w))))
     }
     set.append(
       StudyAblation(
-        name: "b_1..b_\(scaleWindow) masked", family: .mask, ablation: Ablation(history: .excluding(0..<scaleWindow))))
+        name: "b_1..b_\(scaleWindow) masked", ablation: Ablation(history: .excluding(0..<scaleWindow))))
     if case .finite(let N) = context.size {
       let bend = bendPositions(sites: N)
       if bend.lowerBound < M - 1 {
         set.append(
           StudyAblation(
-            name: "bend b_2N-4..b_2N+2 masked", family: .mask, ablation: Ablation(history: .excluding(bend))))
+            name: "bend b_2N-4..b_2N+2 masked", ablation: Ablation(history: .excluding(bend))))
       }
     }
-    set.append(StudyAblation(name: "odd lags masked", family: .mask, ablation: Ablation(history: .evenLags)))
-    set.append(StudyAblation(name: "even lags masked", family: .mask, ablation: Ablation(history: .oddLags)))
+    set.append(StudyAblation(name: "odd lags masked", ablation: Ablation(history: .evenLags)))
+    set.append(StudyAblation(name: "even lags masked", ablation: Ablation(history: .oddLags)))
     return set
   }
 
-  /// The study of one sequence: the unablated forecast from b_1..b_k to b_M with its attention,
-  /// then every ablation of the set. `values` must hold at least M coefficients.
+  /// The study of one sequence: the unablated forecast, then every ablation of the set.
+  ///
+  /// The unablated forecast from b_1..b_k to b_M is made once, with its attention, and is the
+  /// base of every ratio. `values` must hold at least M coefficients.
   public static func study(
     forecaster: Forecaster, values: [Double], label: String, regime: StudyRegime, context: SystemContext,
     prefix k: Int, horizon M: Int
@@ -117,7 +114,7 @@ public enum HistoryStudy {
     let baseError = relativeRMSError(base.values, Array(values[k..<M]))
     let set = ablations(
       heads: forecaster.allHeads, context: context, horizon: M, scaleWindow: forecaster.config.scaleWindow)
-    let ratios = try study.errorRatios(set.map { ($0.name, $0.ablation) }) ?? [:]
+    let ratios = try study.errorRatios(set.map { ($0.name, $0.ablation) }, baseValues: base.values) ?? [:]
     var lags = LagProfile(layers: forecaster.config.layers, heads: forecaster.config.heads)
     if let maps = base.attention {
       lags.add(maps, queries: (k - 1)..<(M - 1))
@@ -160,7 +157,8 @@ public struct LagProfile: Sendable, Equatable {
   public private(set) var queries = 0
   /// Per head (l·NH + h), per lag: summed attention weight.
   public private(set) var mass: [[Double]]
-  /// Per head, per lag: the same for position-only attention.
+  /// Per head number (the slope is the head's, whatever the layer), per lag: the same for
+  /// position-only attention.
   public private(set) var biasMass: [[Double]]
   /// Per lag: how many queries had a key that far back.
   public private(set) var reach: [Int] = []
@@ -169,7 +167,7 @@ public struct LagProfile: Sendable, Equatable {
     self.layers = layers
     self.heads = heads
     mass = Array(repeating: [], count: layers * heads)
-    biasMass = Array(repeating: [], count: layers * heads)
+    biasMass = Array(repeating: [], count: heads)
   }
 
   /// Adds the rows of `maps` for the query positions in `queries`.
@@ -187,14 +185,14 @@ public struct LagProfile: Sendable, Equatable {
         let m = slopes[h]
         let ratio = Foundation.exp(-m)
         let total = ratio == 1 ? Double(t + 1) : (1 - Foundation.pow(ratio, Double(t + 1))) / (1 - ratio)
+        var p = 1 / total
+        for lag in 0...t {
+          biasMass[h][lag] += p
+          p *= ratio
+        }
         for l in 0..<layers {
           let i = l * heads + h
-          var p = 1 / total
-          for lag in 0...t {
-            mass[i][lag] += Double(maps.weight(layer: l, head: h, query: t, key: t - lag))
-            biasMass[i][lag] += p
-            p *= ratio
-          }
+          for lag in 0...t { mass[i][lag] += Double(maps.weight(layer: l, head: h, query: t, key: t - lag)) }
         }
       }
     }
@@ -208,7 +206,9 @@ public struct LagProfile: Sendable, Equatable {
     for (lag, n) in other.reach.enumerated() { reach[lag] += n }
     for i in mass.indices {
       for (lag, v) in other.mass[i].enumerated() { mass[i][lag] += v }
-      for (lag, v) in other.biasMass[i].enumerated() { biasMass[i][lag] += v }
+    }
+    for h in biasMass.indices {
+      for (lag, v) in other.biasMass[h].enumerated() { biasMass[h][lag] += v }
     }
   }
 
@@ -216,10 +216,8 @@ public struct LagProfile: Sendable, Equatable {
     guard count > reach.count else { return }
     let extra = count - reach.count
     reach += Array(repeating: 0, count: extra)
-    for i in mass.indices {
-      mass[i] += Array(repeating: 0, count: extra)
-      biasMass[i] += Array(repeating: 0, count: extra)
-    }
+    for i in mass.indices { mass[i] += Array(repeating: 0, count: extra) }
+    for h in biasMass.indices { biasMass[h] += Array(repeating: 0, count: extra) }
   }
 
   /// Lags seen (0..<lagCount).
@@ -228,6 +226,11 @@ public struct LagProfile: Sendable, Equatable {
   /// The mean weight a query puts at `lag`, over the queries that reach that far back.
   public func meanWeight(_ head: HeadID, lag: Int) -> Double {
     lag < reach.count && reach[lag] > 0 ? mass[index(head)][lag] / Double(reach[lag]) : .nan
+  }
+
+  /// The mean weight position-only attention puts at `lag` for this head's slope.
+  public func positionOnlyWeight(_ head: HeadID, lag: Int) -> Double {
+    lag < reach.count && reach[lag] > 0 ? biasMass[head.head][lag] / Double(reach[lag]) : .nan
   }
 
   /// How one head's attention splits, averaged over queries, measured and by position alone.
@@ -243,7 +246,7 @@ public struct LagProfile: Sendable, Equatable {
   }
 
   public func shares(_ head: HeadID, positionOnly: Bool = false) -> Shares {
-    let row = positionOnly ? biasMass[index(head)] : mass[index(head)]
+    let row = positionOnly ? biasMass[head.head] : mass[index(head)]
     let n = Double(max(queries, 1))
     var onSelf = 0.0
     var even = 0.0

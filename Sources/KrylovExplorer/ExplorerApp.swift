@@ -5,8 +5,9 @@ import Synchronization
 
 /// The interactive explorer: the run loop on the main thread, everything else in the background.
 public enum ExplorerApp {
-  /// Runs until the user quits or a SIGTERM/SIGINT/SIGHUP arrives; the terminal is restored on
-  /// every path. Returns the signal that ended it, if one did.
+  /// Runs until the user quits or a SIGTERM/SIGINT/SIGHUP arrives.
+  ///
+  /// The terminal is restored on every path. Returns the signal that ended it, if one did.
   @discardableResult
   public static func run(controller: ExplorerController, theme initial: Theme, catalog: ThemeCatalog, mouse: Bool = true)
     -> Int32?
@@ -38,7 +39,7 @@ public enum ExplorerApp {
     controller.screenText = {
       var buffer = CellBuffer(width: terminal.size.width, height: terminal.size.height)
       ExplorerFrame.render(controller.state, theme: theme, into: &buffer)
-      return buffer.lines
+      return buffer.trimmedLines
     }
     var screen = Terminal(backend: terminal)
     controller.startRun()

@@ -53,8 +53,9 @@ public struct ExplorerPreferences: Codable, Equatable, Sendable {
   /// file does not exist.
   public static func load(from path: String) -> (preferences: ExplorerPreferences?, problem: String?) {
     guard FileManager.default.fileExists(atPath: path) else { return (nil, nil) }
-    guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
-      return (nil, "saved settings ignored (the file cannot be read): \(path)")
+    let data: Data
+    do { data = try InputFile.read(path: path, limit: 1 << 20) } catch {
+      return (nil, "saved settings ignored (\(error.reason)): \(path)")
     }
     do {
       let preferences = try JSONDecoder().decode(ExplorerPreferences.self, from: data)

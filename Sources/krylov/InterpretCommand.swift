@@ -160,9 +160,8 @@ struct InterpretCommand: ParsableCommand {
         for head in 0..<profile.heads {
           let id = HeadID(layer: layer, head: head)
           for lag in 0..<profile.lagCount where profile.reach[lag] > 0 {
-            let n = Double(profile.reach[lag])
             out += "\(csvField(regime.rawValue)),\(layer),\(head),\(lag),\(profile.meanWeight(id, lag: lag)),"
-            out += "\(profile.biasMass[layer * profile.heads + head][lag] / n),\(profile.reach[lag])\n"
+            out += "\(profile.positionOnlyWeight(id, lag: lag)),\(profile.reach[lag])\n"
           }
         }
       }
@@ -247,8 +246,7 @@ struct InterpretCommand: ParsableCommand {
           yRange: 1e-4...1, logY: true)
         chart.render(into: &buffer, area: Rect(x: x0, y: 1, width: width, height: height))
       }
-      text += buffer.lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
-        .joined(separator: "\n") + "\n"
+      text += buffer.trimmedLines.joined(separator: "\n") + "\n"
     }
     return text
   }

@@ -83,7 +83,10 @@ struct ExplorerControllerTests {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let controller = ExplorerController(state: ExplorerState(), forecaster: nil, modelName: "none")
     controller.screenDirectory = directory.path
-    controller.screenText = { ["╭─ system ─╮   ", "│ N  8     │"] }
+    var frame = CellBuffer(width: 15, height: 2)
+    frame.setString(x: 0, y: 0, "╭─ system ─╮")
+    frame.setString(x: 0, y: 1, "│ N  8     │")
+    controller.screenText = { frame.trimmedLines }
     controller.handle(.saveScreen)
     controller.handle(.saveScreen)
     let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()

@@ -134,21 +134,6 @@ def rollout_prefix(sequence, options, config):
     return max(config["scaleWindow"], min(options["rolloutPrefix"], len(sequence["values"]) // 2))
 
 
-def system_rows(context, T, config):
-    """The four system features at positions n = 1..T (zero for an unknown system)."""
-    rows = np.zeros((T, reference.SYSTEM_FEATURES))
-    if context is None:
-        return rows
-    rows[:, 0] = 1.0
-    if context != "inf":
-        sites, open_boundary = context
-        N = float(max(int(sites), 1))
-        rows[:, 1] = 8.0 / N
-        rows[:, 2] = 1.0 if open_boundary else 0.0
-        rows[:, 3] = np.minimum(np.arange(1, T + 1) / (2.0 * N), 4.0)
-    return rows
-
-
 def window(values, context, T, config, noise, rng):
     """One sequence's (features, targets, mask) over T positions, padded, as krylov's fillWindow."""
     F = reference.feature_count(config)
@@ -158,12 +143,9 @@ def window(values, context, T, config, noise, rng):
     length = min(T, len(b) - 1)
     clean = b[:length] / s
     x = clean * (1 + noise * rng.standard_normal(length)) if noise > 0 else clean
+    # The inputs as every forecast encodes them (the reference's encoding), then padding.
     features = np.zeros((T, F))
-    features[:length, 0] = x
-    features[1:length, 1] = gain * (x[1:] - x[:-1])
-    features[:length, 2] = np.log(np.maximum(x, 1e-3))
-    if config.get("systemInputs", False):
-        features[:length, 3:] = system_rows(context, length, config)
+    features[:length] = reference.encode(x, config, context)
     targets = np.zeros(T)
     targets[:length] = gain * (b[1:length + 1] / s - x)
     mask = np.zeros(T)

@@ -105,9 +105,10 @@ public struct AsymptoticFit: Sendable, Equatable {
     }
   }
 
-  /// "The best asymptotic fit" of physics.md §5: each form is fitted to the prefix without
-  /// its last fifth (at least 3 values), scored on that held-back tail, and the better form
-  /// is refitted on the whole prefix. Returns every fit made and the chosen one.
+  /// "The best asymptotic fit" of physics.md §5, with every fit made.
+  ///
+  /// Each form is fitted to the prefix without its last fifth (at least 3 values), scored on
+  /// that held-back tail, and the better form is refitted on the whole prefix.
   public static func best(prefix b: [Double]) -> (best: AsymptoticFit, fits: [AsymptoticFit], tailErrors: [Form: Double])? {
     let k = b.count
     let hold = max(3, k / 5)

@@ -42,8 +42,9 @@ public struct CoefficientFileError: Error, Sendable, CustomStringConvertible {
 /// understood), an optional header, then rows `n,b_n[,trusted]` with n = 1, 2, 3, ... in order.
 /// Line endings may be LF or CRLF, and a UTF-8 byte-order mark is skipped.
 public enum CoefficientFile {
-  /// The version written into every file's `format_version` (docs/formats.md). Version 1 is
-  /// every file written before the field existed; it still reads.
+  /// The version written into every file's `format_version` (docs/formats.md).
+  ///
+  /// Version 1 is every file written before the field existed; it still reads.
   public static let formatVersion = 2
 
   /// The `#` lines that open a CSV file written by `tool` (`lanczos`, `simulate`): the format
@@ -228,7 +229,8 @@ public enum CoefficientFile {
   }
 }
 
-/// The JSON coefficient file, as every writer of coefficients stores it (docs/formats.md):
+/// The JSON coefficient file, as every writer of coefficients stores it (docs/formats.md).
+///
 /// `b`, and optionally `trusted`, `exhausted`, the system and what the run that computed them
 /// reports. `krylov lanczos` and dataset sequences write it; every reader reads it.
 public struct CoefficientDocument: Codable, Sendable {

@@ -7,9 +7,11 @@ public struct InputFileError: Error, Sendable, CustomStringConvertible {
   public var description: String { "\(path): \(reason)" }
 }
 
-/// Every input file (coefficients, dataset specs, checkpoints, training settings) is read
-/// here: the reason a read fails is said plainly, a device such as /dev/zero is refused instead
-/// of read forever, and a file larger than the caller's limit is refused before it is read.
+/// The one reader of input files (coefficients, dataset specs, training settings, saved
+/// explorer settings).
+///
+/// The reason a read fails is said plainly, a device such as /dev/zero is refused instead of
+/// read forever, and a file larger than the caller's limit is refused before it is read.
 /// Named pipes are read (a script may stream a file), up to the same limit.
 public enum InputFile {
   public static func read(path: String, limit: Int) throws(InputFileError) -> Data {

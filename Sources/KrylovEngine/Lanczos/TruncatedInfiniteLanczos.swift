@@ -128,7 +128,7 @@ public struct TruncatedInfiniteLanczos: Sendable {
           n: n, b: b * coefficientScale, classes: a.count, truncated: truncated,
           seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9))
       guard b > 0 else { break }
-      for k in a.keys { a[k]! /= b }
+      for k in a.keys { a[k, default: 0] /= b }
       previous = current
       current = a
       lastB = b

@@ -38,7 +38,8 @@ public final class ExplorerController {
   private var stepTimes: [Double] = []
   public var themes: [String] = ["Default"]
   public var onThemeChange: (String) -> Void = { _ in }
-  /// The lines of the frame on screen (the app renders it at the terminal's size), for `w`.
+  /// The frame on screen as text, trailing blanks trimmed (the app renders it at the
+  /// terminal's size), for `w`.
   public var screenText: () -> [String] = { [] }
   /// Where `w` writes the screen (the working directory unless set).
   public var screenDirectory = FileManager.default.currentDirectoryPath
@@ -113,9 +114,11 @@ public final class ExplorerController {
     }
   }
 
-  /// Stops the run and its simulation before the app exits. Background work still in flight (a
-  /// forecast, the C(t) eigendecomposition of a long sequence) is not waited for: the app leaves
-  /// through `_exit`, which skips the libraries' exit-time clean-up that such work could trip over.
+  /// Stops the run and its simulation before the app exits.
+  ///
+  /// Background work still in flight (a forecast, the C(t) eigendecomposition of a long
+  /// sequence) is not waited for: the app leaves through `_exit`, which skips the libraries'
+  /// exit-time clean-up that such work could trip over.
   public func shutdown() {
     job?.cancel()
     simulationCancel?.set()
@@ -141,7 +144,7 @@ public final class ExplorerController {
   /// Writes the frame on screen as text to `krylov-screen-<date>-<time>.txt` (a number is
   /// added rather than overwrite a file), atomically, and says where in the status message.
   private func saveScreen() {
-    let lines = screenText().map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
+    let lines = screenText()
     guard !lines.isEmpty else {
       state.message = "no screen to save"
       return
@@ -283,9 +286,10 @@ public final class ExplorerController {
 
   // MARK: - Molecular dynamics
 
-  /// Starts the molecular-dynamics C(t) of a classical run once its coefficients are in: the
-  /// window is then the observables pane's final time range, and the simulation does not slow
-  /// the run it checks (both would share the same cores). Quantum runs have none.
+  /// Starts the molecular-dynamics C(t) of a classical run once its coefficients are in.
+  ///
+  /// The window is then the observables pane's final time range, and the simulation does not
+  /// slow the run it checks (both would share the same cores). Quantum runs have none.
   private func startSimulation() {
     guard let settings = state.run.settings, settings.spins == .classical else { return }
     let computed = state.run.trusted

@@ -1,6 +1,6 @@
 import Foundation
-import KrylovEngine
 import KrylovAnalysis
+import KrylovEngine
 import KrylovForecaster
 
 /// What background work posts to the UI thread.

@@ -48,7 +48,8 @@ enum AblationPane {
       buffer.setString(x: inner.x + 1, y: y, text, style: style, maxWidth: width)
       y += 1
     }
-    rankingLines(state, ranking: ranking, palette: palette, into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: inner.bottom - y))
+    let below = Rect(x: inner.x, y: y, width: inner.width, height: inner.bottom - y)
+    rankingLines(state, ranking: ranking, palette: palette, into: &buffer, area: below)
   }
 
   /// The ranking with its numbers, most influential first, as many entries as fit, in columns.

@@ -18,9 +18,8 @@ enum AttentionPane {
     }
     if state.disabledHeads.contains(HeadID(layer: state.selectedLayer, head: state.selectedHead)) {
       // A switched-off head attends to nothing: say so rather than draw an empty scale.
-      buffer.setString(
-        x: inner.x + 1, y: inner.y, TextFit.truncate("off: this head contributes nothing (space turns it on)", width: inner.width - 1),
-        style: palette.inactive)
+      let off = TextFit.truncate("off: this head contributes nothing (space turns it on)", width: inner.width - 1)
+      buffer.setString(x: inner.x + 1, y: inner.y, off, style: palette.inactive)
       return
     }
     if state.showLagProfile {
@@ -97,13 +96,12 @@ enum AttentionPane {
     // profile has its shape; the far tail is flat and would squeeze it.
     let reach = max(shares.lag90, profile.shares(id, positionOnly: true).lag90)
     let last = min(profile.lagCount - 1, max(10, 2 * reach))
-    let index = id.layer * profile.heads + id.head
     var measured: [(x: Double, y: Double)] = []
     var bias: [(x: Double, y: Double)] = []
     for lag in 0...last where profile.reach[lag] > 0 {
       let w = profile.meanWeight(id, lag: lag)
       if w > 0 { measured.append((Double(lag), w)) }
-      bias.append((Double(lag), profile.biasMass[index][lag] / Double(profile.reach[lag])))
+      bias.append((Double(lag), profile.positionOnlyWeight(id, lag: lag)))
     }
     let lowest = max(1e-5, (measured + bias).map(\.y).filter { $0 > 0 }.min() ?? 1e-5)
     let chart = Chart(

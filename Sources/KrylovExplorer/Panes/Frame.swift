@@ -27,11 +27,12 @@ public enum ExplorerFrame {
       return
     }
     let panes = layout(area)
-    SystemPane.render(state, palette: palette, into: &buffer, area: panes[.system]!)
-    CoefficientsPane.render(state, palette: palette, into: &buffer, area: panes[.coefficients]!)
-    ObservablesPane.render(state, palette: palette, into: &buffer, area: panes[.observables]!)
-    AttentionPane.render(state, palette: palette, into: &buffer, area: panes[.attention]!)
-    AblationPane.render(state, palette: palette, into: &buffer, area: panes[.ablation]!)
+    func pane(_ p: Pane) -> Rect { panes[p] ?? Rect(x: 0, y: 0, width: 0, height: 0) }  // layout names all five
+    SystemPane.render(state, palette: palette, into: &buffer, area: pane(.system))
+    CoefficientsPane.render(state, palette: palette, into: &buffer, area: pane(.coefficients))
+    ObservablesPane.render(state, palette: palette, into: &buffer, area: pane(.observables))
+    AttentionPane.render(state, palette: palette, into: &buffer, area: pane(.attention))
+    AblationPane.render(state, palette: palette, into: &buffer, area: pane(.ablation))
     statusLine(state, palette: palette, into: &buffer, area: Rect(x: area.x, y: area.bottom - 1, width: area.width, height: 1))
     if state.showHelp { helpOverlay(state, palette: palette, into: &buffer, area: area) }
   }

@@ -2,8 +2,9 @@ import Foundation
 import KrylovEngine
 import KrylovTUI
 
-/// C(t) from the computed coefficients and from prefix + each forecast, with the errors; K(t)
-/// beside it when the pane is wide enough, under it when it is tall enough. After a classical run, the molecular-dynamics C(t)
+/// C(t) and K(t) from the computed coefficients and from prefix + each forecast, with the errors.
+///
+/// K(t) goes beside C(t) when the pane is wide enough, under it when it is tall enough. After a classical run, the molecular-dynamics C(t)
 /// as points over its ±2σ band (on C(t) only: molecular dynamics gives no K(t)). The forecast's
 /// C(t) lies over the range its b_n band gives.
 enum ObservablesPane {

@@ -67,6 +67,11 @@ public struct CellBuffer: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// Each row as plain text without its trailing blanks: a frame written to a file.
+  public var trimmedLines: [String] {
+    lines.map { line in String(line.reversed().drop { $0 == " " }.reversed()) }
+  }
+
   /// Each row as plain text.
   public var lines: [String] {
     (0..<area.height).map { row in

@@ -61,9 +61,10 @@ public enum ColorDepth: String, Sendable, CaseIterable {
     return .ansi16
   }
 
-  /// The direct-colour terminfo entries to try for a terminal that says it takes 24-bit colour
-  /// (`COLORTERM=truecolor` or `24bit`, as btop reads it) while its TERM names a 256-colour
-  /// entry: `xterm-256color` → `xterm-direct`, `tmux-256color` → `tmux-direct`, then
+  /// The direct-colour terminfo entries to try for a terminal that takes 24-bit colour.
+  ///
+  /// The terminal says so by `COLORTERM=truecolor` or `24bit` (as btop reads it) while its
+  /// TERM names a 256-colour entry: `xterm-256color` → `xterm-direct`, `tmux-256color` → `tmux-direct`, then
   /// `xterm-direct`. Empty when COLORTERM says nothing of 24-bit colour or TERM is direct
   /// already. The caller uses the first entry the system's terminfo has.
   public static func directCandidates(term: String?, colorterm: String?) -> [String] {

@@ -28,8 +28,10 @@ public enum TextFit {
   /// "…", spaced from a digit so that "M = 8…" never reads as a cut number.
   static func ellipsis(after text: String) -> String { text.last?.isNumber == true ? " …" : "…" }
 
-  /// `text` broken into lines of at most `width` cells at spaces, at most `maxLines` of them
-  /// (the last ends in "…" when words are left over); a word longer than the width is cut.
+  /// `text` broken into lines of at most `width` cells at spaces.
+  ///
+  /// At most `maxLines` of them (the last ends in "…" when words are left over); a word
+  /// longer than the width is cut.
   /// Newlines in `text` end lines, and a line that fits is kept as it is, leading spaces
   /// included (a parser's caret under its column stays there).
   public static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
