@@ -1,5 +1,5 @@
-# The commands of the README (run, test, test-cluster, test-torch), and the benchmarks.
-.PHONY: deps run test test-cluster test-torch torch-env build release bench bench-forecaster datasets model model-card model-card-scale \
+# The commands of the README (run, test, test-cluster, test-torch), the lint, and the benchmarks.
+.PHONY: deps run lint test test-cluster test-torch torch-env build release bench bench-forecaster datasets model model-card model-card-scale \
   classical-train-data classical-eval-data classical-model model-card-classical clean
 
 deps:
@@ -9,9 +9,15 @@ deps:
 run: deps release
 	.build/release/krylov
 
-# The unit and CLI tests, the forecaster against its numpy reference, then the explorer end to
-# end in a real terminal (tmux) and a 45-second soak of it (SOAK_SECONDS=600 for the long form).
+# `make lint`: swift-format's lint of Sources and Tests, strict (a finding fails), with the
+# checked-in .swift-format (Tests/.swift-format for the tests: force unwraps and tries allowed).
+lint:
+	swift format lint --strict -r Sources Tests
+
+# The lint, the unit and CLI tests, the forecaster against its numpy reference, then the explorer
+# end to end in a real terminal (tmux) and a 45-second soak of it (SOAK_SECONDS=600 for the long form).
 test: deps
+	$(MAKE) lint
 	swift test -c release
 	scripts/reference/test_reference.sh .build/release/krylov
 	scripts/e2e-explorer.sh .build/release/krylov

@@ -53,8 +53,14 @@ struct AblateCommand: ParsableCommand {
     if block < 1 { throw ValidationError("--block must be at least 1 (got \(block))") }
     let masks = [window != nil, exclude != nil, only != nil].filter { $0 }.count
     if masks > 1 { throw ValidationError("choose one of --window, --exclude, --only") }
-    if let exclude, parsePositionRange(exclude) == nil { throw ValidationError("--exclude '\(exclude)' is not an n range a:b") }
-    if let only, parsePositionRange(only) == nil { throw ValidationError("--only '\(only)' is not an n range a:b") }
+    if let exclude { _ = try positionRange("--exclude", exclude) }
+    if let only { _ = try positionRange("--only", only) }
+  }
+
+  /// The n range given to `option` (`--exclude` or `--only`); refuses text that is not one.
+  private func positionRange(_ option: String, _ text: String) throws -> Range<Int> {
+    guard let range = parsePositionRange(text) else { throw ValidationError("\(option) '\(text)' is not an n range a:b") }
+    return range
   }
 
   func run() throws {
@@ -73,8 +79,8 @@ struct AblateCommand: ParsableCommand {
     }
     var history = HistoryMask.all
     if let window { history = .window(window) }
-    if let exclude { history = .excluding(parsePositionRange(exclude)!) }
-    if let only { history = .only(parsePositionRange(only)!) }
+    if let exclude { history = .excluding(try positionRange("--exclude", exclude)) }
+    if let only { history = .only(try positionRange("--only", only)) }
 
     var results: [AblationOutcome] = []
     do {

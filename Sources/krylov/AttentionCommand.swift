@@ -52,7 +52,10 @@ struct AttentionCommand: ParsableCommand {
       printError("error: \(error)")
       throw ExitCode(1)
     }
-    let maps = forecast.attention!
+    guard let maps = forecast.attention else {
+      printError("error: the forecast returned no attention weights")
+      throw ExitCode(1)
+    }
     let layers = layer.map { [$0] } ?? Array(0..<config.layers)
     let heads = head.map { [$0] } ?? Array(0..<config.heads)
     let sink = try DataSink.openOrExit(output)

@@ -155,6 +155,12 @@ func resetPeakResident() {
 
 /// The machine's copy bandwidth: two threads each copying a 256 MiB buffer, best of five.
 enum CopyBandwidth {
+  /// The two buffers, shared by the copying threads: each thread copies its own half.
+  private struct Buffers: @unchecked Sendable {
+    let source: UnsafeMutableRawPointer
+    let target: UnsafeMutableRawPointer
+  }
+
   static func measure() -> Double {
     let bytes = 256 << 20
     let source = UnsafeMutableRawPointer.allocate(byteCount: 2 * bytes, alignment: 64)
@@ -165,13 +171,12 @@ enum CopyBandwidth {
     }
     memset(source, 1, 2 * bytes)
     memset(target, 0, 2 * bytes)
-    let from = Int(bitPattern: source)
-    let to = Int(bitPattern: target)
+    let buffers = Buffers(source: source, target: target)
     var best = Double.infinity
     for _ in 0..<5 {
       let start = Date()
       DispatchQueue.concurrentPerform(iterations: 2) { i in
-        _ = memcpy(UnsafeMutableRawPointer(bitPattern: to + i * bytes)!, UnsafeRawPointer(bitPattern: from + i * bytes)!, bytes)
+        _ = memcpy(buffers.target + i * bytes, buffers.source + i * bytes, bytes)
       }
       best = min(best, Date().timeIntervalSince(start))
     }

@@ -45,6 +45,6 @@ struct BenchExplorerCommand: ParsableCommand {
       String(
         format: "frame %d×%d (%d b_n, forecast to %d): median %.2f ms, max %.2f ms, %.0f cells sent per frame",
         width, height, controller.state.run.coefficients.count, controller.state.settings.horizon,
-        sorted[sorted.count / 2] * 1e3, sorted.last! * 1e3, Double(sent) / Double(frames)))
+        sorted[sorted.count / 2] * 1e3, (sorted.last ?? .nan) * 1e3, Double(sent) / Double(frames)))
   }
 }

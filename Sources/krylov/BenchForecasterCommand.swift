@@ -60,7 +60,9 @@ struct BenchForecasterCommand: ParsableCommand {
         t.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
       }
       print(
-        String(format: "%@: k=30 to M=230 (200 new values): median %.2f ms, min %.2f ms", label, median(t) * 1e3, t.min()! * 1e3))
+        String(
+          format: "%@: k=30 to M=230 (200 new values): median %.2f ms, min %.2f ms", label, median(t) * 1e3,
+          (t.min() ?? .nan) * 1e3))
     }
   }
 

@@ -62,7 +62,9 @@ final class DataSink {
   /// The first write that failed (a full disk, a closed pipe): reported by `finish()`.
   private var failure: (any Error)?
 
-  /// Appends text. A failed write is remembered and reported by `finish()`; later writes are dropped.
+  /// Appends text.
+  ///
+  /// A failed write is remembered and reported by `finish()`; later writes are dropped.
   func write(_ text: String) {
     guard failure == nil else { return }
     do { try handle.write(contentsOf: Data(text.utf8)) } catch { failure = error }
@@ -111,9 +113,11 @@ struct DataSinkError: Error, CustomStringConvertible {
   init(_ d: String) { description = d }
 }
 
-/// Runs `handler` once on SIGINT, SIGTERM or SIGHUP (a closed terminal or ssh session) instead
-/// of dying, so work can stop cleanly and what was computed is still written. A second signal
-/// while the first is being honoured exits at once (128 + signal): the user insists.
+/// Runs `handler` once on SIGINT, SIGTERM or SIGHUP instead of dying, so work can stop cleanly.
+///
+/// SIGHUP is a closed terminal or ssh session. Stopping cleanly means what was computed is still
+/// written. A second signal while the first is being honoured exits at once (128 + signal): the
+/// user insists.
 ///
 /// The signal handler only stores the signal (all it may safely do); a dedicated thread, not a
 /// dispatch queue, notices it within 50 ms and runs `handler`: a running Lanczos job can keep

@@ -40,7 +40,9 @@ struct DatasetBuildCommand: ParsableCommand {
   @Option(help: "Refuse runs whose memory estimate exceeds this (e.g. 8G). Default: 70% of physical memory.")
   var memoryLimit: MemorySize?
 
-  @Option(help: ArgumentHelp("Compute only part I of N (0 ≤ I < N), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT.", valueName: "I/N"))
+  @Option(
+    help: ArgumentHelp(
+      "Compute only part I of N (0 ≤ I < N), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT.", valueName: "I/N"))
   var shard: DatasetShard?
 
   @Flag(name: .shortAndLong, help: "No progress on standard error.")

@@ -46,6 +46,7 @@ struct ExplorerOptions: ParsableArguments {
   }
 
   /// The initial state and the forecaster; problems that do not stop the app become messages.
+  ///
   /// `preferences` (the explorer's saved settings; `render` passes none) give the system when
   /// the command line chooses none, and the theme when it names none.
   func prepare(preferences: ExplorerPreferences? = nil) throws -> (ExplorerController, Theme, ThemeCatalog) {

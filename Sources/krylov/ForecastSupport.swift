@@ -180,7 +180,9 @@ struct SystemToldRecord: Encodable {
     case outsideTraining = "outside_training"
   }
 
-  /// {"size": "finite"|"infinite"|"unknown", "n": "12"|"inf"|null, "bc": "pbc"|"obc"|null, ...}
+  /// Encodes the system for JSON output.
+  ///
+  /// The form is `{"size": "finite"|"infinite"|"unknown", "n": "12"|"inf"|null, "bc": "pbc"|"obc"|null, ...}`.
   func encode(to encoder: Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(context.regime, forKey: .size)

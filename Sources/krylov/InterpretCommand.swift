@@ -88,8 +88,8 @@ struct InterpretCommand: ParsableCommand {
           continue
         }
         let domain = modelOptions.model == nil ? DefaultModel.Domain(entry.spinKind) : .quantum
-        if forecasters[domain] == nil { forecasters[domain] = try modelOptions.load(for: domain) }
-        let forecaster = forecasters[domain]!
+        let forecaster = try forecasters[domain] ?? modelOptions.load(for: domain)
+        forecasters[domain] = forecaster
         let b = try manifest.trustedCoefficients(of: entry, directory: directory)
         guard
           let (k, M) = HistoryStudy.span(
@@ -114,7 +114,9 @@ struct InterpretCommand: ParsableCommand {
       printError("krylov: interrupted; the tables cover the \(results.count) systems done")
     }
     guard !results.isEmpty else {
-      printError("error: no sequence of the datasets could be studied" + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))"))
+      printError(
+        "error: no sequence of the datasets could be studied"
+          + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: "; ")))"))
       throw ExitCode(1)
     }
 
@@ -145,8 +147,8 @@ struct InterpretCommand: ParsableCommand {
   static func csv(_ results: [SystemHistoryUse]) -> String {
     var out = "regime,system,k,M,unablated_error,ablation,error_ratio\n"
     for r in results {
-      for name in r.ratios.keys.sorted() {
-        out += "\(csvField(r.regime.rawValue)),\(csvField(r.label)),\(r.prefix),\(r.horizon),\(r.baseError),\(name),\(r.ratios[name]!)\n"
+      for (name, ratio) in r.ratios.sorted(by: { $0.key < $1.key }) {
+        out += "\(csvField(r.regime.rawValue)),\(csvField(r.label)),\(r.prefix),\(r.horizon),\(r.baseError),\(name),\(ratio)\n"
       }
     }
     return out
@@ -179,14 +181,18 @@ struct InterpretCommand: ParsableCommand {
     var out = ""
     func percent(_ v: Double) -> String { String(format: "%.0f%%", 100 * v) }
     func ratio(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
+    // One value, or the range of several (sorted and distinct).
+    func span(_ values: [Int]) -> String {
+      guard let first = values.first, let last = values.last else { return "–" }
+      return first == last ? "\(first)" : "\(first)–\(last)"
+    }
     for (regime, subset) in byRegime(results) {
       let ks = Set(subset.map(\.prefix)).sorted()
       let ms = Set(subset.map(\.horizon)).sorted()
-      let span = (ks.count == 1 ? "k = \(ks[0])" : "k = \(ks.first!)–\(ks.last!)")
-        + (ms.count == 1 ? " → M = \(ms[0])" : " → M = \(ms.first!)–\(ms.last!)")
       let base = RatioSummary(subset.map(\.baseError))
-      out += "## \(regime.rawValue): \(subset.count) systems, \(span)\n\n"
-      out += "Unablated b_n error (relative RMS, geometric mean): \(base.map { String(format: "%.4f", $0.geometricMean) } ?? "–")\n\n"
+      out += "## \(regime.rawValue): \(subset.count) systems, k = \(span(ks)) → M = \(span(ms))\n\n"
+      out += "Unablated b_n error (relative RMS, geometric mean): "
+      out += "\(base.map { String(format: "%.4f", $0.geometricMean) } ?? "–")\n\n"
       out += "| ablation | error ratio, geometric mean | median | range | systems |\n|---|---|---|---|---|\n"
       // Heads by influence, then windows and masks in their fixed order.
       let names = Array(Set(subset.flatMap { $0.ratios.keys }))
@@ -198,7 +204,8 @@ struct InterpretCommand: ParsableCommand {
         + names.filter { $0.hasSuffix("masked") }.sorted()
       for name in order {
         guard let s = summary(name) else { continue }
-        out += "| \(name) | \(ratio(s.geometricMean)) | \(ratio(s.median)) | \(ratio(s.minimum))–\(ratio(s.maximum)) | \(s.count) |\n"
+        out += "| \(name) | \(ratio(s.geometricMean)) | \(ratio(s.median)) "
+        out += "| \(ratio(s.minimum))–\(ratio(s.maximum)) | \(s.count) |\n"
       }
       let profile = merged(subset)
       out += "\nAttention of the unablated rollout over the forecast's queries (\(profile.queries) queries); "
@@ -210,7 +217,8 @@ struct InterpretCommand: ParsableCommand {
           let m = profile.shares(id)
           let p = profile.shares(id, positionOnly: true)
           out += "| \(id) | \(percent(m.onSelf)) (\(percent(p.onSelf))) | \(percent(m.even)) (\(percent(p.even))) "
-          out += "| \(percent(m.odd)) (\(percent(p.odd))) | \(String(format: "%.1f", m.meanLag)) (\(String(format: "%.1f", p.meanLag))) "
+          out += "| \(percent(m.odd)) (\(percent(p.odd))) "
+          out += "| \(String(format: "%.1f", m.meanLag)) (\(String(format: "%.1f", p.meanLag))) "
           out += "| \(m.lag90) (\(p.lag90)) |\n"
         }
       }

@@ -64,7 +64,7 @@ struct RenderCommand: ParsableCommand {
     case "enter": .enter
     case "esc": .escape
     case "space": .character(" ")
-    default: name.count == 1 ? .character(name.first!) : nil
+    default: name.count == 1 ? name.first.map(Key.character) : nil
     }
   }
 }

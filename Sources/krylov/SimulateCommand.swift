@@ -249,8 +249,9 @@ struct SimulationDocument: Encodable {
   }
 }
 
-/// A self-overwriting progress line for sample counts: done, rate, ETA. Called from worker
-/// threads; draws at most ten times a second.
+/// A self-overwriting progress line for sample counts: done, rate, ETA.
+///
+/// Called from worker threads; draws at most ten times a second.
 final class SampleProgress: Sendable {
   let total: Int
   let enabled: Bool

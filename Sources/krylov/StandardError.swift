@@ -25,16 +25,16 @@ func terminalSafe(_ text: String) -> String {
   return String(out)
 }
 
-/// Writes bytes to standard error as they are (the progress line's own escape sequences go
-/// through here). A failed write (a closed or full standard error) is dropped: diagnostics
-/// must never stop the work, and Foundation's `FileHandle.write` would trap on it.
+/// Writes bytes to standard error as they are.
+///
+/// The progress line's own escape sequences go through here. A failed write (a closed or full
+/// standard error) is dropped: diagnostics must never stop the work, and Foundation's
+/// `FileHandle.write` would trap on it.
 func writeStandardError(_ text: String) {
-  var bytes = Array(text.utf8)
+  let bytes = Array(text.utf8)
   var offset = 0
   while offset < bytes.count {
-    let written = bytes.withUnsafeMutableBytes { raw in
-      Foundation.write(2, raw.baseAddress! + offset, raw.count - offset)
-    }
+    let written = bytes[offset...].withUnsafeBytes { raw in Foundation.write(2, raw.baseAddress, raw.count) }
     if written > 0 {
       offset += written
     } else if written < 0 && errno == EINTR {

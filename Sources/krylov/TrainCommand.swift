@@ -131,17 +131,19 @@ struct TrainCommand: ParsableCommand {
     }
     var initial: Forecaster?
     if let initialWeights {
+      let weights: Forecaster
       do {
         switch initialWeights {
-        case "default", "quantum": initial = try DefaultModel.load(.quantum)
-        case "classical": initial = try DefaultModel.load(.classical)
-        default: initial = try Checkpoint.load(path: initialWeights)
+        case "default", "quantum": weights = try DefaultModel.load(.quantum)
+        case "classical": weights = try DefaultModel.load(.classical)
+        default: weights = try Checkpoint.load(path: initialWeights)
         }
       } catch {
         printError("error: --initial-weights: \(error)")
         throw ExitCode(1)
       }
-      let have = initial!.config
+      initial = weights
+      let have = weights.config
       var conflicts: [(String, Double, Double)] = []
       func check(_ name: String, _ asked: Double?, _ has: Double) {
         if let asked, asked != has { conflicts.append((name, asked, has)) }
@@ -158,7 +160,7 @@ struct TrainCommand: ParsableCommand {
             + "\(name) \(String(format: "%g", has)): another shape (drop the shape fields to fine-tune)")
         throw ExitCode(1)
       }
-      modelConfig = initial!.config
+      modelConfig = weights.config
     }
 
     let loaded = try TrainingData.loadOrExit(data)

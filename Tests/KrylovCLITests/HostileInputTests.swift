@@ -54,8 +54,14 @@ struct HostileInputTests {
       (["forecast", "--input", dir.appendingPathComponent("none.csv").path], "cannot read the file: no such file"),
       (["forecast", "--input", csv.path, "--model", dir.appendingPathComponent("none.safetensors").path], "no such file"),
       (["forecast", "--input", csv.path, "--model", "/dev/zero"], "it is not a regular file"),
-      (["dataset", "build", "--spec", dir.appendingPathComponent("none.json").path, "--out", dir.path], "cannot read the spec: no such file"),
-      (["train", "--data", dir.path, "--out", dir.appendingPathComponent("m.safetensors").path, "--config", dir.path], "it is a directory"),
+      (
+        ["dataset", "build", "--spec", dir.appendingPathComponent("none.json").path, "--out", dir.path],
+        "cannot read the spec: no such file"
+      ),
+      (
+        ["train", "--data", dir.path, "--out", dir.appendingPathComponent("m.safetensors").path, "--config", dir.path],
+        "it is a directory"
+      ),
     ]
     for (arguments, expected) in cases {
       let r = try krylov(arguments)
@@ -110,7 +116,9 @@ struct HostileInputTests {
   @Test("operators and Hamiltonians at 1e±200 give the b_n of unit scale (times the energy), never nan")
   func extremeScales() throws {
     let unit = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "Z0 + Z1", "-q", "--format", "json"])
-    let tiny = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "1e-200*Z0 + 1e-200*Z1", "-q", "--format", "json"])
+    let tiny = try krylov([
+      "lanczos", "--n", "6", "--steps", "6", "--operator", "1e-200*Z0 + 1e-200*Z1", "-q", "--format", "json",
+    ])
     let huge = try krylov(["lanczos", "--n", "6", "--steps", "6", "--operator", "1e200*Z0 + 1e200*Z1", "-q", "--format", "json"])
     for r in [unit, tiny, huge] { #expect(r.status == 0, "\(r.err)") }
     func b(_ text: String) throws -> [Double] {

@@ -25,7 +25,8 @@ struct ShardedDatasetTests {
       // Each value as sorted-key JSON, so a dictionary compares by content, not by hash order.
       described.append(
         try entry.filter { $0.key != "seconds" }.mapValues {
-          String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+          String(
+            decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
         })
       let file = try #require(entry["file"] as? String)
       let sequence = try #require(
@@ -80,7 +81,9 @@ struct ShardedDatasetTests {
     let spec = dir.appendingPathComponent("spec.json")
     try Self.spec.write(to: spec, atomically: true, encoding: .utf8)
     for bad in ["3/3", "-1/2", "1/0", "x", "1/2/3"] {
-      let r = try krylov(["dataset", "build", "--spec", spec.path, "--out", dir.appendingPathComponent("d").path, "--shard=\(bad)"])
+      let r = try krylov([
+        "dataset", "build", "--spec", spec.path, "--out", dir.appendingPathComponent("d").path, "--shard=\(bad)",
+      ])
       #expect(r.status == 2, "--shard \(bad)")
     }
     let other = dir.appendingPathComponent("other.json")

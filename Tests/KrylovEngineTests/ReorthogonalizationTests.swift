@@ -1,8 +1,10 @@
 import KrylovEngine
 import Testing
 
-/// A Liouvillian whose Krylov vectors are the unit vectors e_0, e_1, ...: the antisymmetric
-/// tridiagonal matrix with L e_{n-1} = b_n e_n − b_{n-1} e_{n-2}. Lanczos from e_0 must return
+/// A Liouvillian whose Krylov vectors are the unit vectors.
+///
+/// The Krylov vectors are e_0, e_1, ...: the Liouvillian is the antisymmetric tridiagonal
+/// matrix with L e_{n-1} = b_n e_n − b_{n-1} e_{n-2}. Lanczos from e_0 must return
 /// the prescribed b_n exactly (an identity, not a computation), and vector n occupies only the
 /// first n + 1 entries, so the prefix lengths of `vectorLength(step:)` can be exercised.
 struct TridiagonalSpace: KrylovOperatorSpace {

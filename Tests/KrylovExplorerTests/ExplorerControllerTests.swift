@@ -92,7 +92,8 @@ struct ExplorerControllerTests {
     let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
     #expect(files.count == 2 && files.allSatisfy { $0.hasPrefix("krylov-screen-") && $0.hasSuffix(".txt") }, "\(files)")
     let message = controller.state.message ?? ""
-    #expect(message.hasPrefix("screen saved to krylov-screen-") && files.contains(String(message.dropFirst("screen saved to ".count))))
+    #expect(
+      message.hasPrefix("screen saved to krylov-screen-") && files.contains(String(message.dropFirst("screen saved to ".count))))
     let text = try String(contentsOfFile: directory.path + "/" + files[0], encoding: .utf8)
     #expect(text == "╭─ system ─╮\n│ N  8     │\n")
   }

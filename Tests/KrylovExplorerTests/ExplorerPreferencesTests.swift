@@ -53,7 +53,8 @@ struct ExplorerPreferencesTests {
 
   @Test("the settings file follows XDG_CONFIG_HOME, else HOME/.config")
   func location() {
-    #expect(ExplorerPreferences.path(environment: ["XDG_CONFIG_HOME": "/x/config", "HOME": "/h"]) == "/x/config/krylov/settings.json")
+    #expect(
+      ExplorerPreferences.path(environment: ["XDG_CONFIG_HOME": "/x/config", "HOME": "/h"]) == "/x/config/krylov/settings.json")
     #expect(ExplorerPreferences.path(environment: ["HOME": "/h"]) == "/h/.config/krylov/settings.json")
     // A relative XDG_CONFIG_HOME is invalid by the specification: HOME's default applies.
     #expect(ExplorerPreferences.path(environment: ["XDG_CONFIG_HOME": "rel", "HOME": "/h"]) == "/h/.config/krylov/settings.json")

@@ -252,7 +252,8 @@ struct ExplorerFrameTests {
     s.run.coefficients = Array(s.run.coefficients.prefix(30))
     s.run.trustedCount = 30
     s.forecast = ForecastData(
-      methods: MethodForecasts(prefix: Array(s.run.coefficients.prefix(20)), horizon: 70, transformer: Array(repeating: 10, count: 50)))
+      methods: MethodForecasts(
+        prefix: Array(s.run.coefficients.prefix(20)), horizon: 70, transformer: Array(repeating: 10, count: 50)))
     var buffer = CellBuffer(width: 160, height: 40)
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
     #expect(buffer.lines.joined().contains("no errors: trusted b_n end at n = 30 < M = 70"))
@@ -278,7 +279,8 @@ struct ExplorerFrameTests {
     #expect(status.contains("…"), "\(status)")
     // An ablated forecast: before, after and the ratio, each whole.
     let prefix = Array(s.run.coefficients.prefix(30))
-    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: Array(s.run.coefficients[30..<100])))
+    var data = ForecastData(
+      methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: Array(s.run.coefficients[30..<100])))
     data.errors = try? MethodErrors(methods: data.methods, truth: s.run.trusted)
     data.unablatedError = 0.0458
     s.forecast = data

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import KrylovForecaster
+import Testing
 
 @Suite("What the forecaster is told of the system, and its band")
 struct SystemContextTests {
@@ -111,7 +110,8 @@ struct SystemContextTests {
     let bad = #"{"level": 0.8, "horizonEdges": [], "regimes": {}}"#
     let data = try Checkpoint.encode(model, extra: [BandCalibration.metadataKey: bad])
     #expect(throws: CheckpointError.self) { try Checkpoint.decode(data, source: "bad band") }
-    let short = #"{"level": 0.8, "horizonEdges": [1, 2], "regimes": {"finite": {"lower": [-0.1], "upper": [0.1], "samples": [30]}}}"#
+    let short =
+      #"{"level": 0.8, "horizonEdges": [1, 2], "regimes": {"finite": {"lower": [-0.1], "upper": [0.1], "samples": [30]}}}"#
     let data2 = try Checkpoint.encode(model, extra: [BandCalibration.metadataKey: short])
     #expect(throws: CheckpointError.self) { try Checkpoint.decode(data2, source: "short band") }
   }

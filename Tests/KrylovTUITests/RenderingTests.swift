@@ -42,7 +42,8 @@ struct CellBufferTests {
     #expect(TextFit.truncate("the horizon M = 850", width: 19) == "the horizon M = 850")
     #expect(TextFit.truncate("abcdef", width: 4) == "abc…")
     #expect(
-      TextFit.wrap("mfim(J=1, g=-1.05, h=0.5) N=10 pbc, sz_total", width: 28) == ["mfim(J=1, g=-1.05, h=0.5)", "N=10 pbc, sz_total"])
+      TextFit.wrap("mfim(J=1, g=-1.05, h=0.5) N=10 pbc, sz_total", width: 28)
+        == ["mfim(J=1, g=-1.05, h=0.5)", "N=10 pbc, sz_total"])
     #expect(TextFit.wrap("a b c d e f", width: 3, maxLines: 2) == ["a b", "c…"])
     // A parser's message: its lines stay lines, and the caret keeps its column.
     #expect(

@@ -11,8 +11,10 @@ let hostileTokens = [
   "\r", "\0", ",", "#", "# trusted: -5", "# trusted: 99999999999", "\u{1b}[2J", "é", "🙂",
 ]
 
-/// Seeded mutations of a valid input: random bytes, truncations, bit flips, spliced huge,
-/// negative and non-numeric numbers, line-ending changes. Deterministic, so a failure repeats.
+/// Seeded mutations of a valid input.
+///
+/// The mutations are random bytes, truncations, bit flips, spliced huge, negative and
+/// non-numeric numbers, line-ending changes. Deterministic, so a failure repeats.
 public struct Mutator<Source: RandomNumberGenerator> {
   var rng: Source
   public init(_ source: Source) { rng = source }
@@ -53,4 +55,3 @@ public struct Mutator<Source: RandomNumberGenerator> {
     return bytes
   }
 }
-

@@ -59,8 +59,10 @@ public enum OperatorName: String, CaseIterable, Sendable, Codable {
   }
 }
 
-/// Quantum spins (Pauli operators, physics.md §2) or classical spins (unit vectors with the
-/// Poisson bracket, physics.md §6). The same models and operators describe both.
+/// Quantum spins or classical spins: the same models and operators describe both.
+///
+/// Quantum spins are Pauli operators (physics.md §2); classical spins are unit vectors with the
+/// Poisson bracket (physics.md §6).
 public enum SpinKind: String, CaseIterable, Sendable, Codable {
   case quantum, classical
 }

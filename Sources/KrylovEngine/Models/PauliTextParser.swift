@@ -1,4 +1,6 @@
-/// A term of the text form: a coefficient times Pauli letters on sites, e.g. `-1.05*X0` or `Z0Z1`.
+/// A term of the text form: a coefficient times Pauli letters on sites.
+///
+/// For example `-1.05*X0` or `Z0Z1`.
 public struct PauliTerm: Sendable, Equatable {
   public var coefficient: Double
   /// (letter, site) pairs in the order written; letters are `X`, `Y`, `Z`.

@@ -204,7 +204,9 @@ public struct SpinChain: Sendable, Hashable {
     return values
   }
 
-  /// Human-readable one-liner, e.g. `mfim(J=1, g=-1.05, h=0.5) N=8 pbc, sz_total`.
+  /// A human-readable one-liner.
+  ///
+  /// For example `mfim(J=1, g=-1.05, h=0.5) N=8 pbc, sz_total`.
   public var label: String {
     let hamiltonian: String
     switch model {

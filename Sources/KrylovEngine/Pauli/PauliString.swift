@@ -69,7 +69,9 @@ public struct PauliString: Hashable, Sendable, Comparable, CustomStringConvertib
     lhs.z != rhs.z ? lhs.z < rhs.z : lhs.x < rhs.x
   }
 
-  /// Site-by-site letters, e.g. `X0 Z3`, or `I` for the identity.
+  /// Site-by-site letters, or `I` for the identity.
+  ///
+  /// For example `X0 Z3`.
   public var description: String {
     var parts: [String] = []
     var mask = support

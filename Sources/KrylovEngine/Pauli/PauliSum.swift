@@ -37,12 +37,14 @@ public struct PauliSum: Sendable, Equatable, CustomStringConvertible {
 
   public func scaled(by alpha: Double) -> PauliSum {
     var result = self
-    for key in result.terms.keys { result.terms[key]! *= alpha }
+    result.terms = result.terms.mapValues { $0 * alpha }
     return result
   }
 
-  /// The norm for `(A|B) = Tr(A†B) / 2^N`: strings are orthonormal. Scaled by the largest
-  /// coefficient so that squares neither overflow (1e200) nor underflow (1e-200).
+  /// The norm for `(A|B) = Tr(A†B) / 2^N`, in which strings are orthonormal.
+  ///
+  /// Scaled by the largest coefficient so that squares neither overflow (1e200) nor underflow
+  /// (1e-200).
   public var norm: Double {
     let largest = terms.values.reduce(0) { max($0, abs($1)) }
     guard largest > 0 && largest.isFinite else { return largest }
@@ -66,7 +68,9 @@ public struct PauliSum: Sendable, Equatable, CustomStringConvertible {
     return small.terms.reduce(0) { $0 + $1.value * large[$1.key] }
   }
 
-  /// Every term has an even number of Y factors: the operator is a real matrix, i.e. time-reversal even.
+  /// Whether the operator is a real matrix (time-reversal even).
+  ///
+  /// It is when every term has an even number of Y factors.
   public var isReal: Bool { terms.keys.allSatisfy { $0.yCount % 2 == 0 } }
 
   /// The Y-count parity shared by every term, or nil if the terms mix parities.
@@ -85,7 +89,7 @@ public struct PauliSum: Sendable, Equatable, CustomStringConvertible {
       if beta == 0 {
         terms.removeAll(keepingCapacity: true)
       } else {
-        for key in terms.keys { terms[key]! *= beta }
+        terms = terms.mapValues { $0 * beta }
       }
     }
     terms.reserveCapacity(Swift.max(terms.count, a.count))

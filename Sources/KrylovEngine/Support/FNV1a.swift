@@ -1,6 +1,7 @@
-/// FNV-1a, 64 bits: a stable hash of bytes, the same on every machine and in every release
-/// (Swift's `Hasher` is seeded per process). Names dataset cache files and fingerprints the
-/// training manifests a checkpoint was made from.
+/// FNV-1a, 64 bits: a stable hash of bytes, the same on every machine and in every release.
+///
+/// Swift's `Hasher`, by contrast, is seeded per process. Names dataset cache files and
+/// fingerprints the training manifests a checkpoint was made from.
 public enum FNV1a {
   public static func hash64<S: Sequence<UInt8>>(_ bytes: S) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325

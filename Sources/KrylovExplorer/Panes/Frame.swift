@@ -60,7 +60,7 @@ public enum ExplorerFrame {
       if pane == .system, row >= 0, row < state.settings.fields.count { actions.append(.selectField(row)) }
       return actions
     case .wheel(let up, let x, let y):
-      guard layout(screen)[.coefficients]!.contains(x: x, y: y) else { return [] }
+      guard layout(screen)[.coefficients]?.contains(x: x, y: y) == true else { return [] }
       return [up ? .zoomIn : .zoomOut]
     default:
       return []

@@ -56,7 +56,8 @@ enum ObservablesPane {
     var bands: [ChartBand] = []
     if let band = curves.forecastBand {
       bands.append(
-        ChartBand(samples: curves.times.indices.map { (curves.times[$0], band.low[$0], band.high[$0]) }, style: palette.forecastBand))
+        ChartBand(
+          samples: curves.times.indices.map { (curves.times[$0], band.low[$0], band.high[$0]) }, style: palette.forecastBand))
     }
     if state.showSimulation, let md = state.simulation?.result {
       bands.append(

@@ -14,10 +14,11 @@ public struct ObservableCurves: Sendable {
 
   public var times: [Double]
   public var curves: [Curve]
-  /// C(t) from the forecast's band edges: the pointwise range of C(t) over the transformer's
-  /// sequence and the two sequences at its band's lower and upper edges. It shows how much C(t)
-  /// depends on where in the band the coefficients lie; unlike the b_n band it is not
-  /// calibrated on its own.
+  /// C(t) from the forecast's band edges.
+  ///
+  /// The pointwise range of C(t) over the transformer's sequence and the two sequences at its
+  /// band's lower and upper edges. It shows how much C(t) depends on where in the band the
+  /// coefficients lie; unlike the b_n band it is not calibrated on its own.
   public var forecastBand: (low: [Double], high: [Double])?
 
   /// The time range [0, 1.5·count/max b] of the computed sequence b_1, b_2, ….
@@ -27,6 +28,7 @@ public struct ObservableCurves: Sendable {
   }
 
   /// Samples every sequence on `timeRange(computed:)`, 121 points.
+  ///
   /// `bandEdges` are the prefix followed by the band's lower edge, and by its upper edge.
   public init(computed: [Double], others: [(Source, [Double])], bandEdges: [[Double]] = []) {
     let tmax = Self.timeRange(computed: computed)

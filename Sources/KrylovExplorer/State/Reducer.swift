@@ -14,7 +14,9 @@ public enum Effect: Equatable, Sendable {
 let historyWindows: [Int?] = [nil, 64, 32, 16, 8, 4, 2, 1]
 
 extension ExplorerState {
-  /// Applies one action; returns the work it asks for. Pure: no I/O, so tests drive it directly.
+  /// Applies one action; returns the work it asks for.
+  ///
+  /// Pure: no I/O, so tests drive it directly.
   public mutating func apply(_ action: Action) -> [Effect] {
     if editing != nil { return applyEditing(action) }
     if showHelp {
@@ -32,8 +34,8 @@ extension ExplorerState {
     case .quit:
       quit = true
       return [.stopRun]
-    case .focusNext: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
-    case .focusPrevious: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+    case .focusNext: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count) ?? focus
+    case .focusPrevious: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count) ?? focus
     case .toggleHelp:
       showHelp = true
       helpOffset = 0

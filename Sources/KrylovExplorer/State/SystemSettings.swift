@@ -17,7 +17,9 @@ public struct SystemSettings: Equatable, Sendable {
   public var steps = RunDefaults.of(.quantum).steps
   /// k: the forecast starts from b_1..b_k.
   public var prefix = RunDefaults.of(.quantum).prefix
-  /// A custom Hamiltonian unit cell (replaces the model when set), e.g. `1.0*Z0Z1 + -1.05*X0`.
+  /// A custom Hamiltonian unit cell, which replaces the model when set.
+  ///
+  /// For example `1.0*Z0Z1 + -1.05*X0`.
   public var hamiltonianText: String?
   /// A custom operator (replaces the named one when set), translated over the chain.
   public var operatorText: String?
@@ -136,12 +138,13 @@ extension SystemSettings {
     }
   }
 
-  /// Moves a field one notch (−1 or +1): cycles choices, nudges numbers. N steps past the
-  /// largest finite size into the infinite chain.
+  /// Moves a field one notch (−1 or +1): cycles choices, nudges numbers.
+  ///
+  /// N steps past the largest finite size into the infinite chain.
   public mutating func nudge(_ field: SettingField, by direction: Int) {
     func cycle<T: CaseIterable & Equatable>(_ value: T) -> T {
       let all = Array(T.allCases)
-      let i = all.firstIndex(of: value)!
+      guard let i = all.firstIndex(of: value) else { return value }
       return all[(i + direction + all.count) % all.count]
     }
     switch field {

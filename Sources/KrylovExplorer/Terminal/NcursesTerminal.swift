@@ -150,12 +150,13 @@ final class NcursesTerminal: TerminalBackend {
   }
 }
 
-/// Puts the terminal back when the process dies of a trap (a Swift runtime error is SIGILL or
-/// SIGTRAP, an abort SIGABRT, a bad access SIGSEGV or SIGBUS), then lets the signal take its
-/// default course. Without it a crash leaves the shell in raw mode with the alternate screen
-/// up. The handler only calls what is safe in a signal handler: `tcsetattr` with the modes
-/// saved before ncurses changed them, and one `write` of the escape sequences that leave the
-/// alternate screen, show the cursor, reset attributes and stop mouse reporting.
+/// Puts the terminal back when the process dies of a trap, then lets the signal take its default course.
+///
+/// A Swift runtime error is SIGILL or SIGTRAP, an abort SIGABRT, a bad access SIGSEGV or SIGBUS.
+/// Without it a crash leaves the shell in raw mode with the alternate screen up. The handler only
+/// calls what is safe in a signal handler: `tcsetattr` with the modes saved before ncurses changed
+/// them, and one `write` of the escape sequences that leave the alternate screen, show the cursor,
+/// reset attributes and stop mouse reporting.
 enum CrashRestore {
   static let signals = [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
 

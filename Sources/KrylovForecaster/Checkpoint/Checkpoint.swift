@@ -127,9 +127,11 @@ public enum Checkpoint {
   }
 }
 
-/// The models shipped inside the package, used whenever no checkpoint is named: one trained on
-/// quantum chains' sequences, one fine-tuned on classical chains' (docs/model-card.md). The
-/// forecaster sees only numbers; the caller picks the domain from the sequence's metadata.
+/// The models shipped inside the package, used whenever no checkpoint is named.
+///
+/// One is trained on quantum chains' sequences, one fine-tuned on classical chains'
+/// (docs/model-card.md). The forecaster sees only numbers; the caller picks the domain from the
+/// sequence's metadata.
 public enum DefaultModel {
   public enum Domain: String, Sendable, CaseIterable {
     case quantum, classical

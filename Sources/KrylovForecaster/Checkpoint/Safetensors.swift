@@ -19,9 +19,11 @@ public struct SafetensorsError: Error, Sendable, Equatable, CustomStringConverti
   public var description: String { "\(source): \(message)" }
 }
 
-/// The safetensors format (8-byte little-endian header length, a JSON header naming each
-/// tensor's dtype, shape and byte range, then the data), so weights load in the Python
-/// ecosystem as they are. Every structural rule of the format is checked on reading.
+/// The safetensors format, so weights load in the Python ecosystem as they are.
+///
+/// The format is an 8-byte little-endian header length, a JSON header naming each tensor's
+/// dtype, shape and byte range, then the data. Every structural rule of the format is checked
+/// on reading.
 public enum Safetensors {
   static let dtypeSizes = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
   static let maximumHeader = 100 << 20

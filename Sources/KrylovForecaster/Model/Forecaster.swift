@@ -168,10 +168,7 @@ public final class Forecaster: @unchecked Sendable {
     var out: [Double] = []
     var input = [Float](repeating: 0, count: config.features)
     for t in 0..<positions {
-      input.withUnsafeMutableBufferPointer {
-        SequenceEncoding.write(
-          x: x[t], previous: t > 0 ? x[t - 1] : nil, n: t + 1, context: told, config: config, into: $0.baseAddress!)
-      }
+      SequenceEncoding.write(x: x[t], previous: t > 0 ? x[t - 1] : nil, n: t + 1, context: told, config: config, into: &input)
       let step = Double(decoder.step(features: input, switches: switches))
       if t + 1 >= k {
         let next = max(0, x[t] + step / gain)

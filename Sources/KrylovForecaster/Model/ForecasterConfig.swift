@@ -13,8 +13,9 @@ public struct ForecasterConfig: Codable, Sendable, Equatable {
   public var scaleWindow: Int
   /// Factor between a step x_{n+1} − x_n of the scaled sequence and the model's output.
   public var stepGain: Double
-  /// Whether the model reads the system's size and boundary (`SystemContext`) beside the
-  /// sequence. Checkpoints from before size-aware models lack the field: false.
+  /// Whether the model reads the system's size and boundary (`SystemContext`) beside the sequence.
+  ///
+  /// Checkpoints from before size-aware models lack the field: false.
   public var systemInputs: Bool
 
   public init(

@@ -43,8 +43,9 @@ public final class IncrementalDecoder<S: ForecastScalar> {
     (scores, stats, features, out) = (views[7], views[8], views[9], views[10])
     attentionCount = captureAttention ? c.layers * c.heads * capacity * capacity : 0
     if captureAttention {
-      attentionStore = .allocate(capacity: attentionCount)
-      attentionStore!.initialize(repeating: 0, count: attentionCount)
+      let store = UnsafeMutablePointer<S>.allocate(capacity: attentionCount)
+      store.initialize(repeating: 0, count: attentionCount)
+      attentionStore = store
     } else {
       attentionStore = nil
     }
@@ -67,7 +68,7 @@ public final class IncrementalDecoder<S: ForecastScalar> {
     let hs = C / NH
     let t = count
     let lay = model.layout
-    let p = UnsafePointer(model.params.baseAddress!)
+    let p = UnsafePointer(model.parameterBase)
     let scale = 1 / S.sqrt(S(hs))
     let slopes = model.slopes
     for i in 0..<config.features { features[i] = input[i] }

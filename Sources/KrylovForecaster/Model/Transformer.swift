@@ -15,14 +15,43 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
   public let params: UnsafeMutableBufferPointer<S>
   /// The gradient slab, same layout, filled by `backward`.
   public let grads: UnsafeMutableBufferPointer<S>
+  /// The start of `params`, for the kernels.
+  let parameterBase: UnsafeMutablePointer<S>
+  /// The start of `grads`, for the kernels.
+  private let gradientBase: UnsafeMutablePointer<S>
 
-  private var acts: UnsafeMutableBufferPointer<S>?
-  private var dacts: UnsafeMutableBufferPointer<S>?
-  private var actLayout: ActivationLayout?
-  private var inputs: UnsafeMutableBufferPointer<S>?
-  private var dinputs: UnsafeMutableBufferPointer<S>?
-  private var lossScale: UnsafeMutableBufferPointer<S>?  // (B, T): 2·mask/Σmask, set by `loss`
-  private var targets: UnsafeMutableBufferPointer<S>?
+  /// The activation slabs of one (B, T), zero-filled when allocated.
+  private struct Activations {
+    let layout: ActivationLayout
+    let acts: UnsafeMutablePointer<S>  // layout.count
+    let dacts: UnsafeMutablePointer<S>  // layout.count
+    let inputs: UnsafeMutablePointer<S>  // (B, T, F)
+    let dinputs: UnsafeMutablePointer<S>  // (B, T, F)
+    let lossScale: UnsafeMutablePointer<S>  // (B, T): 2·mask/Σmask, set by `loss`
+    let targets: UnsafeMutablePointer<S>  // (B, T)
+
+    init(config: ForecasterConfig, B: Int, T: Int) {
+      let l = ActivationLayout(config: config, B: B, T: T)
+      func slab(_ n: Int) -> UnsafeMutablePointer<S> {
+        let p = UnsafeMutablePointer<S>.allocate(capacity: n)
+        p.initialize(repeating: 0, count: n)
+        return p
+      }
+      acts = slab(l.count)
+      dacts = slab(l.count)
+      inputs = slab(B * T * config.features)
+      dinputs = slab(B * T * config.features)
+      lossScale = slab(B * T)
+      targets = slab(B * T)
+      layout = l
+    }
+
+    func deallocate() {
+      for slab in [acts, dacts, inputs, dinputs, lossScale, targets] { slab.deallocate() }
+    }
+  }
+
+  private var activations: Activations?
   private var haveLoss = false
 
   /// A model with every parameter zero; call `initialize(seed:)` or load weights.
@@ -31,10 +60,12 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
     self.config = config
     layout = ParameterLayout(config)
     slopes = alibiSlopes(heads: config.heads)
-    params = .allocate(capacity: layout.count)
-    params.initialize(repeating: 0)
-    grads = .allocate(capacity: layout.count)
-    grads.initialize(repeating: 0)
+    parameterBase = .allocate(capacity: layout.count)
+    parameterBase.initialize(repeating: 0, count: layout.count)
+    params = UnsafeMutableBufferPointer(start: parameterBase, count: layout.count)
+    gradientBase = .allocate(capacity: layout.count)
+    gradientBase.initialize(repeating: 0, count: layout.count)
+    grads = UnsafeMutableBufferPointer(start: gradientBase, count: layout.count)
   }
 
   deinit {
@@ -70,38 +101,27 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
   }
 
   private func releaseActivations() {
-    for slab in [acts, dacts, inputs, dinputs, lossScale, targets] { slab?.deallocate() }
-    acts = nil
-    dacts = nil
-    inputs = nil
-    dinputs = nil
-    lossScale = nil
-    targets = nil
-    actLayout = nil
+    activations?.deallocate()
+    activations = nil
   }
 
-  private func prepare(B: Int, T: Int) {
-    if let l = actLayout, l.B == B, l.T == T { return }
+  /// The activations for (B, T): the current ones when the shape is unchanged, else new ones.
+  private func prepare(B: Int, T: Int) -> Activations {
+    if let a = activations, a.layout.B == B, a.layout.T == T { return a }
     releaseActivations()
-    let l = ActivationLayout(config: config, B: B, T: T)
-    func slab(_ n: Int) -> UnsafeMutableBufferPointer<S> {
-      let p = UnsafeMutableBufferPointer<S>.allocate(capacity: n)
-      p.initialize(repeating: 0)
-      return p
-    }
-    acts = slab(l.count)
-    dacts = slab(l.count)
-    inputs = slab(B * T * config.features)
-    dinputs = slab(B * T * config.features)
-    lossScale = slab(B * T)
-    targets = slab(B * T)
-    actLayout = l
+    let a = Activations(config: config, B: B, T: T)
+    activations = a
+    return a
   }
 
   /// The input slab (B, T, F) for the next `forward`, allocated for (B, T).
   public func inputBuffer(B: Int, T: Int) -> UnsafeMutableBufferPointer<S> {
-    prepare(B: B, T: T)
-    return inputs!
+    UnsafeMutableBufferPointer(start: inputPointer(B: B, T: T), count: B * T * config.features)
+  }
+
+  /// The start of `inputBuffer(B:T:)`.
+  func inputPointer(B: Int, T: Int) -> UnsafeMutablePointer<S> {
+    prepare(B: B, T: T).inputs
   }
 
   /// Runs the model on the features in `inputBuffer(B:T:)` and returns the (B, T) outputs.
@@ -109,17 +129,17 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
   /// - Parameter switches: per-layer ablation switches (nil: none), for inference only.
   @discardableResult
   public func forward(B: Int, T: Int, switches: [AttentionSwitches]? = nil) -> UnsafeBufferPointer<S> {
-    prepare(B: B, T: T)
+    let activations = prepare(B: B, T: T)
     haveLoss = false
-    let a = acts!.baseAddress!
-    let p = UnsafePointer(params.baseAddress!)
-    let l = actLayout!
+    let a = activations.acts
+    let p = UnsafePointer(parameterBase)
+    let l = activations.layout
     let L = config.layers
     let C = config.channels
     let NH = config.heads
     let F = config.features
     let BT = B * T
-    matmulForward(a + l.encoded, inputs!.baseAddress!, p + layout.wte, p + layout.bte, rows: BT, C: F, OC: C)
+    matmulForward(a + l.encoded, activations.inputs, p + layout.wte, p + layout.bte, rows: BT, C: F, OC: C)
     for layer in 0..<L {
       let residual = layer == 0 ? a + l.encoded : a + l.residual3 + (layer - 1) * BT * C
       let ln1 = a + l.ln1 + layer * BT * C
@@ -163,10 +183,13 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
   /// The masked mean squared error of the last forward's outputs against `targets` (B, T),
   /// counting positions whose mask is nonzero; prepares `backward`.
   public func loss(targets y: UnsafeBufferPointer<S>, mask: UnsafeBufferPointer<S>) -> S {
-    let l = actLayout!
+    guard let activations else { preconditionFailure("loss needs a forward first") }
+    let l = activations.layout
     let BT = l.B * l.T
     precondition(y.count == BT && mask.count == BT, "targets and mask must be (B, T)")
-    let out = acts!.baseAddress! + l.output
+    let out = activations.acts + l.output
+    let lossScale = activations.lossScale
+    let targets = activations.targets
     var weight: S = 0
     for i in 0..<BT { weight += mask[i] }
     let inv: S = weight > 0 ? 1 / weight : 0
@@ -174,8 +197,8 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
     for i in 0..<BT {
       let d = out[i] - y[i]
       total += mask[i] * d * d
-      lossScale![i] = 2 * mask[i] * inv
-      targets![i] = y[i]
+      lossScale[i] = 2 * mask[i] * inv
+      targets[i] = y[i]
     }
     haveLoss = true
     return total * inv
@@ -186,8 +209,8 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
 
   /// Accumulates the gradient of the last `loss` into `grads`.
   public func backward() {
-    precondition(haveLoss, "backward needs a forward followed by loss")
-    let l = actLayout!
+    guard haveLoss, let activations else { preconditionFailure("backward needs a forward followed by loss") }
+    let l = activations.layout
     let B = l.B
     let T = l.T
     let L = config.layers
@@ -195,12 +218,14 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
     let NH = config.heads
     let F = config.features
     let BT = B * T
-    let a = UnsafePointer(acts!.baseAddress!)
-    let d = dacts!.baseAddress!
-    let p = UnsafePointer(params.baseAddress!)
-    let g = grads.baseAddress!
-    dacts!.update(repeating: 0)
-    for i in 0..<BT { d[l.output + i] = lossScale![i] * (a[l.output + i] - targets![i]) }
+    let a = UnsafePointer(activations.acts)
+    let d = activations.dacts
+    let p = UnsafePointer(parameterBase)
+    let g = gradientBase
+    let lossScale = activations.lossScale
+    let targets = activations.targets
+    d.update(repeating: 0, count: l.count)
+    for i in 0..<BT { d[l.output + i] = lossScale[i] * (a[l.output + i] - targets[i]) }
 
     matmulBackward(
       d + l.lnf, g + layout.headw, g + layout.headb, d + l.output, a + l.lnf, p + layout.headw, rows: BT, C: C, OC: 1)
@@ -245,9 +270,9 @@ public final class Transformer<S: ForecastScalar>: @unchecked Sendable {
         d + residualOffset, g + layout.ln1w + layer * C, g + layout.ln1b + layer * C, d + ln1, a + residualOffset,
         p + layout.ln1w + layer * C, a + l.ln1Mean + layer * BT, a + l.ln1Rstd + layer * BT, rows: BT, C: C)
     }
-    dinputs!.update(repeating: 0)
+    activations.dinputs.update(repeating: 0, count: BT * F)
     matmulBackward(
-      dinputs!.baseAddress!, g + layout.wte, g + layout.bte, d + l.encoded, inputs!.baseAddress!, p + layout.wte,
+      activations.dinputs, g + layout.wte, g + layout.bte, d + l.encoded, activations.inputs, p + layout.wte,
       rows: BT, C: F, OC: C)
   }
 }

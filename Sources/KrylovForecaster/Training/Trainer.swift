@@ -2,7 +2,7 @@ import Foundation
 
 /// One coefficient sequence to learn from, with the key that decides its split.
 public struct TrainingSequence: Sendable {
-  /// b_1, b_2, ... (trusted values only).
+  /// The coefficients b_n from n = 1 (trusted values only).
   public var values: [Double]
   /// Sequences sharing a group go to the same side of the validation split (the system without
   /// its size, so validation systems are unseen physics, not unseen windows).
@@ -230,14 +230,14 @@ public final class Trainer {
         cancelled = true
         break
       }
-      let inputs = model.inputBuffer(B: B, T: T)
+      let inputs = model.inputPointer(B: B, T: T)
       for b in 0..<B {
         let sequence = training[Int(rng.next() % UInt64(training.count))]
         // Part of the time the system is withheld, so the "unknown" input is learned too.
         let withheld = config.systemInputs && rng.uniform() < options.unknownSystemFraction
         tokens += fillWindow(
-          sequence.values, context: withheld ? .unknown : sequence.context, row: b, T: T, inputs: inputs.baseAddress!, targets: &targets, mask: &mask,
-          noise: options.inputNoise, rng: &rng)
+          sequence.values, context: withheld ? .unknown : sequence.context, row: b, T: T, inputs: inputs,
+          targets: &targets, mask: &mask, noise: options.inputNoise, rng: &rng)
       }
       model.forward(B: B, T: T)
       let loss = targets.withUnsafeBufferPointer { y in
@@ -326,13 +326,13 @@ public final class Trainer {
     let evaluator = Transformer<Float>(config: config)
     _ = evaluator.params.update(fromContentsOf: model.params)
     for start in stride(from: 0, to: validation.count, by: B) {
-      let inputs = evaluator.inputBuffer(B: B, T: T)
+      let inputs = evaluator.inputPointer(B: B, T: T)
       var count = 0
       for b in 0..<B {
         if start + b < validation.count {
           count += fillWindow(
-            validation[start + b].values, context: validation[start + b].context, row: b, T: T, inputs: inputs.baseAddress!, targets: &targets,
-            mask: &mask, noise: 0, rng: &rng)
+            validation[start + b].values, context: validation[start + b].context, row: b, T: T, inputs: inputs,
+            targets: &targets, mask: &mask, noise: 0, rng: &rng)
         } else {
           for t in 0..<T { mask[b * T + t] = 0 }
         }
@@ -347,10 +347,11 @@ public final class Trainer {
     return weight > 0 ? total / weight : .nan
   }
 
-  /// Geometric mean over the validation systems of the relative RMS error of rollouts from
-  /// each sequence's rollout prefix to its end, each told its system (the quantity the
-  /// forecaster is judged by). The geometric mean keeps a few outlying systems from deciding
-  /// which weights are kept.
+  /// The validation systems' geometric mean of rollout errors (the quantity the forecaster is judged by).
+  ///
+  /// A system's error is the relative RMS error of rollouts from each sequence's rollout prefix
+  /// to its end, each told its system. The geometric mean keeps a few outlying systems from
+  /// deciding which weights are kept.
   public func rolloutError(_ model: Transformer<Float>) -> Double {
     let set = validation.isEmpty ? training : validation
     let forecaster = Forecaster(model: model)

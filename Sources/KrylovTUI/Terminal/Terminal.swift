@@ -19,7 +19,9 @@ public struct Terminal<Backend: TerminalBackend> {
 
   public init(backend: Backend) { self.backend = backend }
 
-  /// Renders one frame with `render` and sends the difference. Returns the number of cells sent.
+  /// Renders one frame with `render` and sends the difference.
+  ///
+  /// Returns the number of cells sent.
   @discardableResult
   public mutating func draw(_ render: (inout CellBuffer) -> Void) -> Int {
     let size = backend.size
@@ -42,8 +44,9 @@ public struct Terminal<Backend: TerminalBackend> {
   public static func diff(from previous: CellBuffer?, to next: CellBuffer) -> [(x: Int, y: Int, cell: Cell)] {
     var changes: [(x: Int, y: Int, cell: Cell)] = []
     let width = next.area.width
-    let same = previous.map { $0.area == next.area } ?? false
-    for (i, cell) in next.cells.enumerated() where !same || previous!.cells[i] != cell {
+    // The previous frame's cells when it had the same size; otherwise every cell is sent.
+    let before = previous.flatMap { $0.area == next.area ? $0.cells : nil }
+    for (i, cell) in next.cells.enumerated() where before?[i] != cell {
       changes.append((i % max(width, 1), i / max(width, 1), cell))
     }
     return changes

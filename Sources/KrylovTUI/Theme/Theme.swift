@@ -51,7 +51,7 @@ public struct Theme: Sendable {
   /// A named colour (terminal default if unknown).
   public func color(_ key: String) -> Color { colors[key] ?? .terminalDefault }
 
-  /// A gradient of 101 colours, index 0 ... 100.
+  /// A gradient of 101 colours, index 0 through 100.
   public func gradient(_ name: String) -> [Color] {
     gradients[name] ?? Array(repeating: color("main_fg"), count: 101)
   }

@@ -65,7 +65,10 @@ public struct BrailleCanvas: Sendable {
 
   /// The glyph for a dot pattern.
   public static func glyph(_ mask: UInt8) -> Character {
-    Character(Unicode.Scalar(0x2800 + UInt32(mask))!)
+    guard let scalar = Unicode.Scalar(0x2800 + UInt32(mask)) else {
+      preconditionFailure("U+2800 + a byte lies in the Braille Patterns block, always a valid scalar")
+    }
+    return Character(scalar)
   }
 
   /// Quadrant blocks by the four bits upper-left 1, upper-right 2, lower-left 4, lower-right 8.

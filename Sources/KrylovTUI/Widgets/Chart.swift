@@ -22,7 +22,9 @@ public struct ChartSeries: Sendable {
   }
 }
 
-/// A band between two curves (e.g. ±2 standard errors about an estimate), drawn under the series.
+/// A band between two curves, drawn under the series.
+///
+/// For example ±2 standard errors about an estimate.
 public struct ChartBand: Sendable {
   public var samples: [(x: Double, low: Double, high: Double)]
   public var style: Style
@@ -49,7 +51,9 @@ public struct Chart: Sendable {
   public var logY: Bool
   public var axisStyle: Style
   public var labelStyle: Style
-  /// Vertical markers (e.g. the forecast prefix k), drawn as dotted columns.
+  /// Vertical markers, drawn as dotted columns.
+  ///
+  /// For example the forecast prefix k.
   public var markers: [(x: Double, style: Style)]
   /// Filled bands, drawn after the markers and before every series, so the series stay on top.
   public var bands: [ChartBand] = []

@@ -36,10 +36,15 @@ public struct Heatmap: Sendable {
       for column in 0..<min(area.width, columns) {
         let upper = color(row: 2 * textRow, column: column)
         let lower = color(row: 2 * textRow + 1, column: column)
-        if upper == nil && lower == nil { continue }
-        let style = Style(foreground: upper ?? .terminalDefault, background: lower ?? .terminalDefault)
-        // With no upper value the lower one is drawn as a lower half block in the foreground.
-        let cell = upper == nil ? Cell("▄", style: Style(foreground: lower!)) : Cell("▀", style: style)
+        let cell: Cell
+        if let upper {
+          cell = Cell("▀", style: Style(foreground: upper, background: lower ?? .terminalDefault))
+        } else if let lower {
+          // With no upper value the lower one is drawn as a lower half block in the foreground.
+          cell = Cell("▄", style: Style(foreground: lower))
+        } else {
+          continue
+        }
         buffer[area.x + column, area.y + textRow] = cell
       }
     }

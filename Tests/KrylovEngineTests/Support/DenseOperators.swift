@@ -2,8 +2,10 @@ import COpenBLAS
 import Foundation
 import KrylovEngine
 
-/// A dense complex 2^N × 2^N matrix, row-major: the independent reference for Pauli algebra,
-/// Lanczos and C(t) on small chains. Nothing here uses the engine's Pauli bit tricks.
+/// A dense complex 2^N × 2^N matrix, row-major.
+///
+/// The independent reference for Pauli algebra, Lanczos and C(t) on small chains. Nothing here
+/// uses the engine's Pauli bit tricks.
 struct DenseMatrix: Equatable {
   var dimension: Int
   /// Interleaved (re, im), row-major.

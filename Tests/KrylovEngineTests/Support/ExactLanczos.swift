@@ -1,8 +1,9 @@
 import BigInt
 import KrylovEngine
 
-/// Lanczos coefficients in exact arithmetic: integer vectors over Pauli strings, no sectors,
-/// no floating point. The independent reference for the engine on small chains.
+/// Lanczos coefficients in exact arithmetic: integer vectors over Pauli strings.
+///
+/// No sectors, no floating point: the independent reference for the engine on small chains.
 ///
 /// With integer couplings (H scaled by a common denominator D) and an integer operator O, the
 /// monic Krylov vectors P_n = p_n(L) O have squared norms h_n whose products are the Gram

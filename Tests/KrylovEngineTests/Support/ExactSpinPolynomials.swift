@@ -1,8 +1,9 @@
 import BigInt
 import KrylovEngine
 
-/// Lanczos coefficients of a classical spin chain in exact arithmetic, with no spherical
-/// harmonics: polynomials in the spin components with integer coefficients, the Poisson bracket
+/// Lanczos coefficients of a classical spin chain in exact arithmetic, with no spherical harmonics.
+///
+/// It uses polynomials in the spin components with integer coefficients, the Poisson bracket
 /// by the Leibniz rule from {S^a_j, S^b_k} = δ_jk ε_abc S^c_j, and the inner product from the
 /// exact sphere moments ⟨x^a y^b z^c⟩ = (a−1)!!(b−1)!!(c−1)!!/(a+b+c+1)!! (all exponents even,
 /// else 0). The monic recursion P_{n+1} = L P_n + b_n² P_{n−1}, b_n² = ⟨P_n P_n⟩/⟨P_{n−1} P_{n−1}⟩
