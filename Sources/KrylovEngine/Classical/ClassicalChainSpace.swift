@@ -1,4 +1,29 @@
+import Dispatch
 import Foundation
+
+/// A classical Krylov basis in breadth-first order (`LevelSearch`), and the Liouvillian on it.
+///
+/// With parity blocks (H even under S^y → −S^y on every site, which reverses Poisson brackets)
+/// L flips the parity, so levels alternate between the two blocks.
+public struct ClassicalBasis: Sendable {
+  /// Elements first reached at each level 0...levels.
+  public var levelSizes: [Int]
+  /// Block of each level.
+  public var levelBlocks: [Int]
+  /// For level n: how many elements of its block have level ≤ n (the length of Krylov vector n).
+  public var levelEnds: [Int]
+  public var blockDimensions: [Int]
+  /// Nonzeros of the columns of each level 0..<levels.
+  public var levelNonzeros: [Int]
+  /// `columns[b]` maps block b into block (b + 1) % blockCount; column j is block-b element j.
+  public var columns: [SegmentedColumns]
+  public var initialBlock: Int
+  public var initialVector: [Double]
+  /// Wall time of the enumeration and the Liouvillian's columns.
+  public var buildSeconds: Double
+
+  public var nonzeros: Int { columns.reduce(0) { $0 + $1.nonzeros } }
+}
 
 /// Where a classical chain lives: the infinite chain (translation classes) or a finite chain
 /// with the site permutations that fix H and O.
@@ -15,7 +40,7 @@ public enum ClassicalGeometry: Sendable {
 /// chain) and normalized; L is antisymmetric in it, so the driver's real recursion applies as
 /// for the quantum map i[H, ·]. Elements are ordered by the level at which they are first
 /// reached from O, so Krylov vector n occupies the first `vectorLength(step: n)` entries of its
-/// block. The matrix is stored by columns, built once by `ClassicalBasisBuilder` on all cores.
+/// block. The matrix is stored by columns, built once by `LevelSearch` on all cores.
 public struct ClassicalChainSpace: KrylovOperatorSpace {
   public let basis: ClassicalBasis
   public let geometry: ClassicalGeometry
@@ -123,9 +148,21 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
     }
     let pairs = order.compactMap { key in initial[key].flatMap { abs($0) > 0 ? (key: key, value: $0) : nil } }
     guard !pairs.isEmpty else { throw BuildError.zeroOperator }
-    return ClassicalBasisBuilder.build(
-      expander: expander, initial: pairs, levels: levels, parityBlocks: parityBlocks, levelCap: levelCap,
-      cores: cores)
+    let start = DispatchTime.now()
+    var search = LevelSearch(expander: expander, parityBlocks: parityBlocks)
+    search.cores = cores
+    var columns = [SegmentedColumns](repeating: SegmentedColumns(), count: parityBlocks ? 2 : 1)
+    let found = try search.run(
+      initial: pairs, levels: levels,
+      store: { _, block, images in
+        for image in images where image.columnCount > 0 { columns[block].segments.append(image) }
+      },
+      afterLevel: { $0.newKeys.count <= levelCap })
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    return ClassicalBasis(
+      levelSizes: found.sizes, levelBlocks: found.blocks, levelEnds: found.ends,
+      blockDimensions: found.blockDimensions, levelNonzeros: found.nonzeros, columns: columns, initialBlock: 0,
+      initialVector: found.initialVector, buildSeconds: seconds)
   }
 
   // MARK: - KrylovOperatorSpace

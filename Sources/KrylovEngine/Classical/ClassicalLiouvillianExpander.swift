@@ -4,11 +4,10 @@
 /// For a product f of one-site harmonics and a Hamiltonian term c S^{a_1}_{j_1} ⋯ S^{a_r}_{j_r},
 /// the Leibniz rule gives {f, term} = −c Σ_s (D_{a_s} on j_s) Π_{t≠s} (M_{a_t} on j_t) f: one
 /// derivation, the other factors multiplications. A derivation of a constant site vanishes.
-protocol ClassicalLiouvillianExpander: Sendable {
-  /// Calls `emit(key, value)` for each contribution to L e_R, where e_R is the basis element of
-  /// `key`: `value` is the matrix element's share, with the orbit factor √(m_R / m_Q) included.
-  /// Contributions to one key are not summed.
-  func expand(_ key: UInt128, _ emit: (UInt128, Double) -> Void)
+///
+/// `expand` gives L e_R for the basis element of `key`, each value with the orbit factor
+/// √(m_R / m_Q) included.
+protocol ClassicalLiouvillianExpander: LevelExpander {
   /// The canonical key of a product given site by site, and its orbit size; nil if too long.
   func canonical(sites: [UInt16]) -> (key: UInt128, orbit: Int)?
 }

@@ -35,12 +35,7 @@ public struct ClassicalRunEstimate: Sendable {
     let lastColumns = p >= 1 ? sizes[p - 1] : 1
     let lastNonzeros = p >= 1 ? Double(basis.levelNonzeros[p - 1]) : 0
     var perColumn = lastColumns > 0 ? lastNonzeros / lastColumns : 0
-    var g = 1.0
-    if p >= 2, sizes[p - 2] > 0 {
-      g = 1.03 * (sizes[p] / sizes[p - 2]).squareRoot()
-    } else if p >= 1, sizes[p - 1] > 0 {
-      g = 1.03 * sizes[p] / sizes[p - 1]
-    }
+    let g = LevelGrowth.factor(sizes, over: 2, margin: 1.03)
     growthFactor = g
     var nonzeros = Double(basis.nonzeros)
     if p < steps {

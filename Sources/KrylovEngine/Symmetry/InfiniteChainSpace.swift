@@ -19,8 +19,8 @@ import Foundation
 public struct InfiniteChainSpace: SparseOperatorSpace {
   public let reflection: Bool
   public let blockCount: Int
-  /// Each block's classes in basis order (by level, then by first reach).
-  public let classes: [[PauliString]]
+  /// Classes per block (ordered by level, then by first reach).
+  public let blockDimensions: [Int]
   /// levelEnds[b][k]: classes of block b at levels ≤ k (levels of the other parity add none).
   public let levelEnds: [[Int]]
   public let matrices: [SparseRows]
@@ -73,15 +73,13 @@ public struct InfiniteChainSpace: SparseOperatorSpace {
     blockCount = reach.blocks
     liouvillianScale = 2 * h.terms.values.reduce(0) { $0 + abs($1) }
     let built = try reach.build(steps: steps, memoryLimit: memoryLimit, precision: precision)
-    classes = built.classes
+    blockDimensions = built.blockDimensions
     levelEnds = built.levelEnds
     matrices = built.matrices
     initialBlock = built.initialBlock
     initialVector = built.initialVector
-    maxWidth = built.classes.map { $0.reduce(1) { max($0, Self.width($1)) } }.max() ?? 1
+    maxWidth = built.maxWidth
   }
-
-  public var blockDimensions: [Int] { classes.map(\.count) }
 
   public func vectorLength(step n: Int) -> Int {
     let b = (initialBlock + n) % blockCount
@@ -90,7 +88,7 @@ public struct InfiniteChainSpace: SparseOperatorSpace {
   }
 
   public var storageBytes: Int {
-    classes.reduce(0) { $0 + $1.count * 16 } + matrices.reduce(0) { $0 + $1.storageBytes }
+    matrices.reduce(0) { $0 + $1.storageBytes }
   }
 
   public var sectorDescription: String {

@@ -1,14 +1,15 @@
 import Dispatch
 import Foundation
 
-/// Breadth-first enumeration of the infinite chain's translation classes and of the
-/// Liouvillian's rows over them (`InfiniteChainSpace`).
+/// The infinite chain's translation classes as a breadth-first search (`LevelSearch`): the
+/// expansion of one class, the classes of O, and the rows of the Liouvillian over the classes
+/// reached (`InfiniteChainSpace`).
 ///
 /// Expanding a class S (every translate of H's unit cell that overlaps it) gives row S of the
 /// Liouvillian, (S|L|R) = −(R|L|S), exactly as in the finite sector; its products not yet in
-/// the basis start the next level. Products are computed on both cores, slice by slice; new
-/// classes are numbered on one thread, in the order of the slices, so the basis order (and
-/// every b_n) does not depend on the thread count.
+/// the basis start the next level. Products are computed on every core; new classes are
+/// numbered on one thread, in the order they are reached, so the basis order (and every b_n)
+/// does not depend on the thread count.
 struct TranslationClassReach: Sendable {
   let terms: [(string: PauliString, coefficient: Double)]
   let operatorTerms: [(string: PauliString, coefficient: Double)]
@@ -48,10 +49,21 @@ struct TranslationClassReach: Sendable {
 
   func block(of r: PauliString) -> Int { blocks == 2 ? r.yCount & 1 : 0 }
 
+  /// A class as a search key: x in the high half, z in the low one (the identity, never a
+  /// class, is key 0).
+  @inline(__always)
+  static func key(_ s: PauliString) -> UInt128 { UInt128(s.x) << 64 | UInt128(s.z) }
+
+  @inline(__always)
+  static func string(_ key: UInt128) -> PauliString {
+    PauliString(x: UInt64(truncatingIfNeeded: key >> 64), z: UInt64(truncatingIfNeeded: key))
+  }
+
   /// Row S's entries: (class R, (S|L|R)), one per product (repeated classes not yet summed).
-  func expand(_ s: PauliString, into out: inout [(PauliString, Double)]) throws {
+  func expand(_ key: UInt128, _ emit: (UInt128, Double) -> Void) throws {
+    let s = Self.string(key)
     let w = InfiniteChainSpace.width(s)
-    guard w + 2 * pad <= 64 else { throw InfiniteChainSpace.BuildError.tooWide(w + pad) }
+    guard w + 2 * pad <= 64 else { throw InfiniteChainSpace.BuildError.tooWide(w + 2 * pad) }
     let sp = PauliString(x: s.x << UInt64(pad), z: s.z << UInt64(pad))
     let ms = orbitSize(s)
     for (term, hc) in terms {
@@ -60,13 +72,13 @@ struct TranslationClassReach: Sendable {
         let t = PauliString(x: term.x << UInt64(shift), z: term.z << UInt64(shift))
         guard t.support & sp.support != 0, let (sign, q) = t.liouvillian(acting: sp) else { continue }
         let r = canonical(q)
-        out.append((r, -hc * sign * (ms / orbitSize(r)).squareRoot()))
+        emit(Self.key(r), -hc * sign * (ms / orbitSize(r)).squareRoot())
       }
     }
   }
 
   /// O's classes and coefficients (normalized basis vectors sum a class and its mirror).
-  func initialClasses() -> [(PauliString, Double)] {
+  func initialClasses() -> [(key: UInt128, value: Double)] {
     var merged: [PauliString: Double] = [:]
     var order: [PauliString] = []
     for (s, c) in operatorTerms {
@@ -74,46 +86,35 @@ struct TranslationClassReach: Sendable {
       if merged[r] == nil { order.append(r) }
       merged[r, default: 0] += c / orbitSize(r).squareRoot()
     }
-    return order.map { ($0, merged[$0]!) }
+    return order.map { (key: Self.key($0), value: merged[$0] ?? 0) }
   }
 
-  /// Classes per level (each level in one block), by breadth-first search to `depth` levels,
-  /// and the mean number of products per class: a cheap pilot for the memory estimate.
-  func pilot(depth: Int) throws -> (levels: [Int], productsPerClass: Double) {
-    var seen = Set(initialClasses().map(\.0))
-    var frontier = Array(seen)
-    var levels = [frontier.count]
-    var products = 0
-    var expanded = 0
-    var out: [(PauliString, Double)] = []
-    for _ in 0..<depth {
-      var next: [PauliString] = []
-      for s in frontier {
-        out.removeAll(keepingCapacity: true)
-        try expand(s, into: &out)
-        products += out.count
-        expanded += 1
-        for (r, _) in out where seen.insert(r).inserted { next.append(r) }
-      }
-      levels.append(next.count)
-      frontier = next
-      if next.isEmpty { break }
-    }
-    return (levels, expanded > 0 ? Double(products) / Double(expanded) : 0)
+  /// The search as the infinite chain runs it: new classes numbered on one thread in the order
+  /// they are reached, exact zeros dropped, the level after the last one asked for not made,
+  /// and large levels expanded a slice at a time.
+  private var search: LevelSearch<Self> {
+    var search = LevelSearch(expander: self, parityBlocks: blocks == 2)
+    search.numberingShards = 1
+    search.cancellation = 0
+    search.numbersLastLevel = false
+    search.sliceSize = 131_072
+    return search
   }
 
-  /// Classes per level up to `steps`, measured to a pilot depth and extrapolated beyond it
-  /// with the growth of the last levels measured.
+  /// Classes per level up to `steps`, measured by a pilot search (to 18 levels, stopped once a
+  /// level passes 20,000 classes: milliseconds) and extrapolated with the growth of its last
+  /// four levels; and the Liouvillian elements per class.
   func projectedLevels(steps: Int) throws -> (levels: [Double], productsPerClass: Double) {
-    let (measured, products) = try pilot(depth: min(steps, 18))
-    var levels = measured.map(Double.init)
-    if levels.count < steps + 1, let last = levels.last, last > 0 {
-      let k = levels.count - 1
-      let back = min(4, k)
-      let growth = back > 0 && levels[k - back] > 0 ? max(1, pow(last / levels[k - back], 1 / Double(back))) : 1
-      while levels.count < steps + 1 { levels.append(levels.last! * growth) }
+    var pilot = search
+    pilot.numbersLastLevel = true
+    var perClass = 0.0
+    let found = try pilot.run(initial: initialClasses(), levels: min(steps, 18), store: { _, _, _ in }) { progress in
+      perClass = progress.expanded > 0 ? Double(progress.nonzeros) / Double(progress.expanded) : perClass
+      return progress.newKeys.count <= 20_000
     }
-    return (levels, products)
+    let measured = found.sizes.map(Double.init)
+    let growth = LevelGrowth.factor(measured, over: 4)
+    return (LevelGrowth.extended(measured, to: steps + 1, factor: growth), perClass)
   }
 
   /// Bytes a run over these levels holds: classes, their index while building, the sparse
@@ -138,155 +139,83 @@ struct TranslationClassReach: Sendable {
   }
 
   struct Built {
-    var classes: [[PauliString]]
+    var blockDimensions: [Int]
     var levelEnds: [[Int]]
     var matrices: [SparseRows]
     var initialBlock: Int
     var initialVector: [Double]
+    var maxWidth: Int
   }
 
   /// Enumerates levels 0 ... steps and every row over them; stops with `BuildError.memory`
   /// as soon as the run, projected from the levels so far, would exceed `memoryLimit`.
   func build(steps: Int, memoryLimit: Int, precision: VectorPrecision = .single) throws -> Built {
-    let index = TranslationClassIndex()
-    var classes = [[PauliString]](repeating: [], count: blocks)
-    var levelEnds = [[Int]](repeating: [], count: blocks)
-    var rows = (0..<blocks).map { _ in SparseRowsAppender() }
-    var levels: [Int] = []
-
     let initial = initialClasses()
-    let initialBlock = block(of: initial[0].0)
-    var initialVector: [Double] = []
-    for (r, c) in initial {
-      index.insert(r, Int32(classes[initialBlock].count))
-      classes[initialBlock].append(r)
-      initialVector.append(c)
-    }
-    levels.append(initial.count)
-    for b in 0..<blocks { levelEnds[b].append(classes[b].count) }
-    var productsSeen = 0
-    var expandedSoFar = 0
-
-    // Level k − 1 is expanded at pass k; its new products form level k (none after the last).
-    for k in 1...(steps + 1) {
-      let source = (initialBlock + k - 1) % blocks
-      // Level k − 1 of the source block (fixed before the pass appends level k).
-      let start = k >= 2 ? levelEnds[source][k - 2] : 0
-      let end = levelEnds[source][k - 1]
-      let grows = k <= steps
-      var from = start
-      while from < end {
-        let to = min(end, from + 131_072)
-        let slice = Array(classes[source][from..<to])
-        let chunks = max(1, min(16, slice.count / 1024))
-        // 1. On every core: each product's (row in slice, column or −1 if new, class, value), in row order.
-        let products = ChunkBoxes<(Int32, Int32, PauliString, Double)>(count: chunks)
-        let failure = ChunkResults<Error>(count: 1)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-          let lo = slice.count * c / chunks
-          let hi = slice.count * (c + 1) / chunks
-          var list: [(Int32, Int32, PauliString, Double)] = []
-          list.reserveCapacity((hi - lo) * 24)
-          var out: [(PauliString, Double)] = []
-          do {
-            for i in lo..<hi {
-              out.removeAll(keepingCapacity: true)
-              try expand(slice[i], into: &out)
-              for (r, v) in out { list.append((Int32(i), index.find(r) ?? -1, r, v)) }
-            }
-          } catch { failure.set(0, error) }
-          products.items[c] = list
-        }
-        if let error = failure.get(0) { throw error }
-        // 2. On one thread, in slice order (so the numbering does not depend on the cores):
-        // number the new classes. A product that would start level steps + 1 is dropped (−2):
-        // it is only ever multiplied by zero.
-        for c in 0..<chunks {
-          products.items[c].withUnsafeMutableBufferPointer { list in
-            for j in list.indices where list[j].1 < 0 {
-              let r = list[j].2
-              if let col = index.find(r) {
-                list[j].1 = col
-              } else if grows {
-                let b = block(of: r)
-                let col = Int32(classes[b].count)
-                index.insert(r, col)
-                classes[b].append(r)
-                list[j].1 = col
-              } else {
-                list[j].1 = -2
-              }
-            }
-          }
-        }
-        // 3. On every core: the rows (columns summed and sorted, values compacted).
-        let parts = ChunkResults<SparseRowsAppender>(count: chunks)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+    // The search numbers level 0's block 0; the classes' own block is their Y-parity.
+    let initialBlock = initial.first.map { block(of: Self.string($0.key)) } ?? 0
+    var rows = (0..<blocks).map { _ in SparseRowsAppender() }
+    var maxWidth = 1
+    let found = try search.run(
+      initial: initial, levels: steps + 1,
+      store: { _, searchBlock, images in
+        // Each element's merged entries become a row: sorted, compacted (SparseRows).
+        let parts = ChunkResults<SparseRowsAppender>(count: images.count)
+        DispatchQueue.concurrentPerform(iterations: images.count) { c in
+          let image = images[c]
           var part = SparseRowsAppender()
           var row: [(Int32, Double)] = []
-          let lo = slice.count * c / chunks
-          let hi = slice.count * (c + 1) / chunks
-          var j = 0
-          let list = products.items[c]
-          for i in lo..<hi {
+          for j in 0..<image.columnCount {
             row.removeAll(keepingCapacity: true)
-            while j < list.count && Int(list[j].0) == i {
-              if list[j].1 >= 0 { row.append((list[j].1, list[j].3)) }
-              j += 1
+            for e in image.columnStart[j]..<image.columnStart[j + 1] {
+              row.append((Int32(truncatingIfNeeded: image.rows[e]), image.values[e]))
             }
             part.append(row: &row)
           }
           parts.set(c, part)
         }
-        for c in 0..<chunks {
-          productsSeen += parts.get(c)!.elementCount
-          rows[source].append(contentsOf: parts.get(c)!)
+        let b = (initialBlock + searchBlock) % blocks
+        for c in 0..<images.count {
+          if let part = parts.get(c) { rows[b].append(contentsOf: part) }
         }
-        expandedSoFar += slice.count
-        from = to
-      }
-      guard grows else { break }
-      let target = (initialBlock + k) % blocks
-      levels.append(classes[target].count - levelEnds[target][k - 1])
-      for b in 0..<blocks { levelEnds[b].append(classes[b].count) }
-      // Project the whole run from the levels so far (growth over the last four levels; the
-      // first levels are too few and too irregular to extrapolate) and stop before it cannot fit.
-      if k >= 8 || k == steps {
-        let back = min(4, k)
-        let ratio = levels[k - back] > 0 ? Double(levels[k]) / Double(levels[k - back]) : 1
-        let growth = max(1, pow(ratio, 1 / Double(back)))
-        var projected = levels.map(Double.init)
-        while projected.count < steps + 1 { projected.append(projected.last! * growth) }
-        let perClass = expandedSoFar > 0 ? Double(productsSeen) / Double(expandedSoFar) : 0
+      },
+      afterLevel: { progress in
+        for key in progress.newKeys { maxWidth = max(maxWidth, InfiniteChainSpace.width(Self.string(key))) }
+        // Project the whole run from the levels so far (growth over the last four levels; the
+        // first levels are too few and too irregular to extrapolate) and stop before it cannot fit.
+        let k = progress.levelSizes.count - 1
+        guard k >= 1, k >= 8 || k == steps else { return true }
+        let measured = progress.levelSizes.map(Double.init)
+        let projected = LevelGrowth.extended(
+          measured, to: steps + 1, factor: LevelGrowth.factor(measured, over: 4))
+        let perClass = progress.expanded > 0 ? Double(progress.nonzeros) / Double(progress.expanded) : 0
         let bytes = Self.estimatedBytes(
           levels: projected, productsPerClass: perClass, blocks: blocks, steps: steps, precision: precision)
         if bytes > Double(memoryLimit) {
           throw InfiniteChainSpace.BuildError.memory(
-            estimated: Int(min(bytes, 0x1p61)), limit: memoryLimit, level: k, classes: levels.reduce(0, +))
+            estimated: Int(min(bytes, 0x1p61)), limit: memoryLimit, level: k,
+            classes: progress.levelSizes.reduce(0, +))
         }
-      }
-      if levels[k] == 0 { break }  // nothing new: the Krylov space closes (the driver sees exhaustion)
-    }
-    // Levels beyond the last one reached add nothing.
-    for b in 0..<blocks where levelEnds[b].count < steps + 1 {
-      levelEnds[b] += Array(repeating: classes[b].count, count: steps + 1 - levelEnds[b].count)
+        return true
+      })
+    // Per block (in the classes' own numbering): classes at levels ≤ k, for k = 0 ... steps.
+    var totals = [Int](repeating: 0, count: blocks)
+    var levelEnds = [[Int]](repeating: [], count: blocks)
+    for k in 0...steps {
+      if k < found.sizes.count { totals[(initialBlock + found.blocks[k]) % blocks] += found.sizes[k] }
+      for b in 0..<blocks { levelEnds[b].append(totals[b]) }
     }
     // Classes never expanded (the search closed early) still need their (empty) rows.
     for b in 0..<blocks {
       var empty: [(Int32, Double)] = []
-      while rows[b].rowCount < classes[b].count { rows[b].append(row: &empty) }
+      while rows[b].rowCount < totals[b] { rows[b].append(row: &empty) }
     }
     // rows[b] are the rows of block b: the matrix from the other block into b.
     var matrices = [SparseRows](repeating: SparseRows(rowStart: [0], columns: [], values: []), count: blocks)
     for b in 0..<blocks { matrices[(b + blocks - 1) % blocks] = rows[b].finish() }
     return Built(
-      classes: classes, levelEnds: levelEnds, matrices: matrices, initialBlock: initialBlock,
-      initialVector: initialVector)
+      blockDimensions: totals, levelEnds: levelEnds, matrices: matrices, initialBlock: initialBlock,
+      initialVector: found.initialVector, maxWidth: maxWidth)
   }
 }
 
-/// Per-chunk arrays the workers fill in place.
-final class ChunkBoxes<T>: @unchecked Sendable {
-  var items: [[T]]
-  init(count: Int) { items = Array(repeating: [], count: count) }
-}
+extension TranslationClassReach: LevelExpander {}

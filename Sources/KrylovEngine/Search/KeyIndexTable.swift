@@ -1,9 +1,9 @@
 /// An open-addressing hash table from nonzero 128-bit keys to 32-bit indices.
 ///
-/// Written once, then read by many threads: the breadth-first enumeration of a classical basis
-/// fills one table per level and looks keys up from both cores while no thread writes. Linear
+/// Written by one thread at a time, read by many: the breadth-first search (`LevelSearch`) fills
+/// one table per level and looks keys up from every core while no thread writes. Linear
 /// probing with the load kept at most one half; key 0 marks an empty slot (no basis element
-/// has key 0: that is the constant function).
+/// has key 0: it is the identity string, or the constant function of classical spins).
 final class KeyIndexTable: @unchecked Sendable {
   // Unchecked: one writer at a time by construction (see the type's comment), and the dynamic
   // exclusivity checks cost more than the probes.
@@ -69,10 +69,15 @@ final class KeyIndexTable: @unchecked Sendable {
     }
   }
 
-  /// Adds `offset` to every stored value (indices assigned per shard, then made global).
-  func shiftValues(by offset: UInt32) {
+  /// Adds `offset` to the values of `inserted`, keys already present (indices assigned per
+  /// shard, then made global; keys inserted earlier keep theirs).
+  func shiftValues(of inserted: [UInt128], by offset: UInt32) {
     guard offset != 0 else { return }
-    for i in 0..<keys.count where keys[i] != 0 { values[i] &+= offset }
+    for key in inserted {
+      var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
+      while keys[slot] != key { slot = (slot + 1) & mask }
+      values[slot] &+= offset
+    }
   }
 
   private func grow() {

@@ -1,0 +1,314 @@
+import Dispatch
+import Foundation
+
+/// What the breadth-first search needs from a space: the image of one basis element under the
+/// Liouvillian.
+public protocol LevelExpander: Sendable {
+  /// Calls `emit(key, value)` for each contribution to L e_key: `value` is the matrix element's
+  /// share. Contributions to one key are not summed; key 0 is never a basis element.
+  func expand(_ key: UInt128, _ emit: (UInt128, Double) -> Void) throws
+}
+
+/// The breadth-first search over the basis elements a Liouvillian reaches from an operator,
+/// and the images of those elements: shared by the quantum infinite chain (translation classes
+/// of Pauli strings) and classical spins (products of spherical harmonics).
+///
+/// Level 0 holds the operator's elements; level n + 1 those first reached by applying L to
+/// level n. Krylov vector n lies in the levels ≤ n, so ordering each block by level puts it in
+/// a prefix of the block. L is antisymmetric, so the image of level n lies in levels n − 1, n
+/// and n + 1 (an element two levels down would have reached level n earlier): each level's
+/// image is looked up only in the tables of the levels beside it, and older tables are freed.
+/// With parity blocks (L flips a parity) levels alternate between the two blocks and the image
+/// of level n lies in levels n ± 1 only.
+///
+/// Images are computed on every core. New elements are numbered in a fixed number of shards
+/// (split by hash, each shard on its own core), each reading the images in order: the basis
+/// order, and so every b_n, is the same on any number of cores.
+public struct LevelSearch<Expander: LevelExpander>: Sendable {
+  public let expander: Expander
+  public let parityBlocks: Bool
+  /// Shards that number new elements: a power of two, fixed rather than the core count.
+  public var numberingShards = 2
+  /// A merged matrix element with |value| ≤ `cancellation` · Σ|parts| is dropped (0: exact
+  /// zeros only).
+  public var cancellation = 1e-13
+  /// Whether the last level expanded may start a new level. When not, its entries to new
+  /// elements are dropped: they would only ever multiply zeros.
+  public var numbersLastLevel = true
+  /// Elements expanded at once: bounds the transient lists of a large level.
+  public var sliceSize = Int.max
+  public var cores = ProcessInfo.processInfo.activeProcessorCount
+
+  public init(expander: Expander, parityBlocks: Bool) {
+    self.expander = expander
+    self.parityBlocks = parityBlocks
+  }
+
+  /// The search after each new level: what a memory guard or a pilot decides on.
+  public struct Progress {
+    /// Elements of each level so far.
+    public var levelSizes: [Int]
+    /// Entries of the images stored so far, and the elements they belong to.
+    public var nonzeros: Int
+    public var expanded: Int
+    /// The keys of the level just numbered.
+    public var newKeys: [UInt128]
+  }
+
+  /// The levels found; the images themselves went to `store` as they were made.
+  public struct Levels {
+    public var sizes: [Int]
+    /// Block of each level (levels alternate with parity blocks; level 0 is in block 0).
+    public var blocks: [Int]
+    /// For level n: how many elements of its block have level ≤ n (the length of Krylov vector n).
+    public var ends: [Int]
+    public var blockDimensions: [Int]
+    /// Entries of the images of each expanded level.
+    public var nonzeros: [Int]
+    /// The operator on level 0, merged per key.
+    public var initialVector: [Double]
+  }
+
+  public enum SearchError: Error, CustomStringConvertible {
+    case tooManyElements
+    public var description: String { "the breadth-first search reached more basis elements than 32-bit indices hold" }
+  }
+
+  /// One chunk's share of a slice: its images, and the entries whose rows are new elements.
+  private final class Chunk: @unchecked Sendable {
+    var images = SparseColumns()
+    var pendingEntry: [Int] = []
+    var pendingKey: [UInt128] = []
+    var pendingHash: [UInt64] = []
+    /// Shard-local index of each pending key, filled by the shard that owns it (shards write
+    /// disjoint entries at once, so raw memory rather than an array).
+    var pendingLocal: UnsafeMutableBufferPointer<UInt32> = .init(start: nil, count: 0)
+    deinit { pendingLocal.deallocate() }
+  }
+
+  /// Enumerates levels 0 ... `levels` (fewer if a level is empty or `afterLevel` says stop)
+  /// and hands the images of levels 0 ..< `levels` to `store`, slice by slice in basis order.
+  ///
+  /// - Parameters:
+  ///   - initial: the operator's coefficients per key (repeated keys are summed).
+  ///   - store: receives (level, block, images): column j of each image matrix lists the
+  ///     (index in the other block, value) of one element, the chunks in order.
+  ///   - afterLevel: called once level 0 and then each new level is numbered; false stops.
+  public func run(
+    initial: [(key: UInt128, value: Double)], levels: Int,
+    store: (_ level: Int, _ block: Int, _ images: [SparseColumns]) throws -> Void,
+    afterLevel: (Progress) throws -> Bool
+  ) throws -> Levels {
+    precondition(numberingShards > 0 && numberingShards & (numberingShards - 1) == 0, "shards: a power of two")
+    let blockCount = parityBlocks ? 2 : 1
+    let shardBits = numberingShards.trailingZeroBitCount
+    var blockTotals = [Int](repeating: 0, count: blockCount)
+    var found = Levels(
+      sizes: [], blocks: [], ends: [], blockDimensions: [], nonzeros: [], initialVector: [])
+    var tables: [Int: ShardedKeyIndex] = [:]
+
+    // Level 0: the operator's keys.
+    let level0 = ShardedKeyIndex(shardBits: 0, expected: initial.count)
+    var current: [UInt128] = []
+    for (key, value) in initial {
+      let (index, inserted) = level0.shards[0].insert(key, value: UInt32(current.count), hash: KeyIndexTable.hash(key))
+      if inserted {
+        current.append(key)
+        found.initialVector.append(value)
+      } else {
+        found.initialVector[Int(index)] += value
+      }
+    }
+    tables[0] = level0
+    found.sizes.append(current.count)
+    found.blocks.append(0)
+    blockTotals[0] = current.count
+    found.ends.append(current.count)
+    var nonzeros = 0
+    var expanded = 0
+    var proceed = try afterLevel(Progress(levelSizes: found.sizes, nonzeros: 0, expanded: 0, newKeys: current))
+
+    var n = 0
+    while proceed && n < levels {
+      let sourceBlock = found.blocks[n]
+      let targetBlock = (sourceBlock + 1) % blockCount
+      let numbers = numbersLastLevel || n < levels - 1
+      let previous: [ShardedKeyIndex] = (parityBlocks ? [n - 1] : [n - 1, n]).compactMap { tables[$0] }
+      let levelKeys = current
+      var next: ShardedKeyIndex?
+      var newKeys: [UInt128] = []
+      var levelNonzeros = 0
+      // Reserve what the previous level needed per column, plus a margin: no regrowing copies.
+      let expectedPerColumn = n == 0 ? 8.0 : 1.15 * Double(found.nonzeros[n - 1]) / Double(max(1, found.sizes[n - 1]))
+      var from = 0
+      repeat {
+        let to = levelKeys.count - from > sliceSize ? from + sliceSize : levelKeys.count
+        // Elements of this level numbered in earlier slices are found in `next`.
+        let lookIn = previous + (next.map { $0.count > 0 ? [$0] : [] } ?? [])
+        let chunks = try expandSlice(
+          levelKeys[from..<to], lookIn: lookIn, numbers: numbers, expectedPerColumn: expectedPerColumn)
+
+        // Number the new keys: each shard, on its own core, reads the chunks in order.
+        let pendingTotal = chunks.reduce(0) { $0 + $1.pendingKey.count }
+        if next == nil {
+          // Sized for the level's growth so far (pending keys repeat each new key several
+          // times); the tables grow if that is short.
+          let growth = n == 0 ? 4.0 : 1.2 * Double(found.sizes[n]) / Double(max(1, found.sizes[n - 1]))
+          next = ShardedKeyIndex(
+            shardBits: shardBits, expected: min(pendingTotal, Int(Double(levelKeys.count) * max(growth, 1)) + 16))
+        }
+        guard let table = next else { preconditionFailure("the next level's table was just made") }
+        let shardKeys = ChunkResults<[UInt128]>(count: numberingShards)
+        DispatchQueue.concurrentPerform(iterations: numberingShards) { s in
+          let shard = table.shards[s]
+          var keys: [UInt128] = []
+          for chunk in chunks {
+            for i in 0..<chunk.pendingKey.count where table.shard(ofHash: chunk.pendingHash[i]) == s {
+              let (local, inserted) = shard.insert(chunk.pendingKey[i], value: UInt32(keys.count), hash: chunk.pendingHash[i])
+              if inserted { keys.append(chunk.pendingKey[i]) }
+              chunk.pendingLocal[i] = local
+            }
+          }
+          shardKeys.set(s, keys)
+        }
+        let keysOfShard = (0..<numberingShards).map { shardKeys.get($0) ?? [] }
+        var bases = [Int](repeating: 0, count: numberingShards)
+        var running = blockTotals[targetBlock] + newKeys.count
+        for s in 0..<numberingShards {
+          bases[s] = running
+          running += keysOfShard[s].count
+        }
+        guard running < Int(Int32.max) else { throw SearchError.tooManyElements }
+        let shardBase = bases
+
+        // Global indices in the table and in the pending entries.
+        DispatchQueue.concurrentPerform(iterations: max(numberingShards, chunks.count)) { i in
+          if i < numberingShards { table.shards[i].shiftValues(of: keysOfShard[i], by: UInt32(shardBase[i])) }
+          if i < chunks.count {
+            let chunk = chunks[i]
+            chunk.images.rows.withUnsafeMutableBufferPointer { rows in
+              for p in 0..<chunk.pendingEntry.count {
+                let s = table.shard(ofHash: chunk.pendingHash[p])
+                rows[chunk.pendingEntry[p]] = UInt32(shardBase[s]) + chunk.pendingLocal[p]
+              }
+            }
+          }
+        }
+        for keys in keysOfShard { newKeys += keys }
+        let images = chunks.map(\.images)
+        levelNonzeros += images.reduce(0) { $0 + $1.nonzeros }
+        try store(n, sourceBlock, images)
+        expanded += to - from
+        from = to
+      } while from < levelKeys.count
+
+      nonzeros += levelNonzeros
+      found.nonzeros.append(levelNonzeros)
+      tables[n - 1] = nil  // no later level reaches back this far
+      n += 1
+      guard numbers else { break }
+      tables[n] = next
+      current = newKeys
+      found.sizes.append(newKeys.count)
+      found.blocks.append(targetBlock)
+      blockTotals[targetBlock] += newKeys.count
+      found.ends.append(blockTotals[targetBlock])
+      proceed = try afterLevel(
+        Progress(levelSizes: found.sizes, nonzeros: nonzeros, expanded: expanded, newKeys: newKeys))
+      if newKeys.isEmpty { break }  // nothing new: the Krylov space closes
+    }
+    found.blockDimensions = blockTotals
+    return found
+  }
+
+  /// The images of one slice of a level, on every core: per chunk, each element's merged
+  /// entries, rows of known elements resolved and new keys set aside (or dropped, when the
+  /// level may not grow).
+  private func expandSlice(
+    _ slice: ArraySlice<UInt128>, lookIn: [ShardedKeyIndex], numbers: Bool, expectedPerColumn: Double
+  ) throws -> [Chunk] {
+    let chunkCount = max(1, min(slice.count / 256, 16 * cores))
+    let chunks = (0..<chunkCount).map { _ in Chunk() }
+    let failure = ChunkResults<Error>(count: 1)
+    let base = slice.startIndex
+    let tolerance = cancellation
+    DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+      let chunk = chunks[c]
+      var merger = ColumnMerger()
+      let lo = base + slice.count * c / chunkCount
+      let hi = base + slice.count * (c + 1) / chunkCount
+      // Local arrays, handed to the chunk at the end: no shared state in the loop.
+      var columnStart: [Int] = [0]
+      columnStart.reserveCapacity(hi - lo + 1)
+      var rows: [UInt32] = []
+      var values: [Double] = []
+      rows.reserveCapacity(Int(Double(hi - lo) * expectedPerColumn))
+      values.reserveCapacity(Int(Double(hi - lo) * expectedPerColumn))
+      var pendingEntry: [Int] = []
+      var pendingKey: [UInt128] = []
+      var pendingHash: [UInt64] = []
+      var batchKeys: [UInt128] = []
+      var batchValues: [Double] = []
+      var batchHashes: [UInt64] = []
+      var batchRows: [UInt32] = []
+      var batchFirst: [UInt128] = []
+      do {
+        for i in lo..<hi {
+          try expander.expand(slice[i]) { key, value in merger.add(key, value) }
+          // The element's distinct keys, looked up as a batch (see ShardedKeyIndex.find(batch:)).
+          batchKeys.removeAll(keepingCapacity: true)
+          batchValues.removeAll(keepingCapacity: true)
+          merger.drain(tolerance: tolerance) { key, value in
+            batchKeys.append(key)
+            batchValues.append(value)
+          }
+          let count = batchKeys.count
+          if batchHashes.count < count {
+            batchHashes = [UInt64](repeating: 0, count: 2 * count)
+            batchRows = [UInt32](repeating: 0, count: 2 * count)
+            batchFirst = [UInt128](repeating: 0, count: 2 * count)
+          }
+          for j in 0..<count { batchHashes[j] = KeyIndexTable.hash(batchKeys[j]) }
+          for j in 0..<count { batchRows[j] = .max }
+          for table in lookIn {
+            batchKeys.withUnsafeBufferPointer { queries in
+              batchHashes.withUnsafeBufferPointer { hashes in
+                batchRows.withUnsafeMutableBufferPointer { results in
+                  batchFirst.withUnsafeMutableBufferPointer { first in
+                    table.find(
+                      batch: UnsafeBufferPointer(rebasing: queries[0..<count]),
+                      hashes: UnsafeBufferPointer(rebasing: hashes[0..<count]), results: results, firstKeys: first,
+                      onlyMissing: table !== lookIn[0])
+                  }
+                }
+              }
+            }
+          }
+          for j in 0..<count {
+            if batchRows[j] != .max {
+              rows.append(batchRows[j])
+            } else if numbers {
+              pendingEntry.append(rows.count)
+              pendingKey.append(batchKeys[j])
+              pendingHash.append(batchHashes[j])
+              rows.append(0)
+            } else {
+              continue
+            }
+            values.append(batchValues[j])
+          }
+          columnStart.append(rows.count)
+        }
+      } catch {
+        failure.set(0, error)
+      }
+      chunk.images = SparseColumns(columnStart: columnStart, rows: rows, values: values)
+      chunk.pendingEntry = pendingEntry
+      chunk.pendingKey = pendingKey
+      chunk.pendingHash = pendingHash
+      chunk.pendingLocal = .allocate(capacity: pendingKey.count)
+    }
+    if let error = failure.get(0) { throw error }
+    return chunks
+  }
+}
