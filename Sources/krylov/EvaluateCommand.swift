@@ -98,42 +98,13 @@ struct EvaluateCommand: ParsableCommand {
     }
   }
 
-  struct Row {
-    var label: String
-    var spins: SpinKind
-    var model: String
-    var size: String
-    var errors: MethodErrors
-    /// Share of the true b_{k+1..M} inside the transformer's band.
-    var coverage: Double?
-    /// Classical systems: max |ΔC(t)| against molecular dynamics, by method, and "exact".
-    var simulated: [String: Double]? = nil
-    var simulationStandardError: Double? = nil
-    /// Sites simulated and the end of the simulated window.
-    var simulation: (sites: Int, end: Double)? = nil
-    /// --continue-to: by method (and the computed coefficients alone), max |ΔC(t)| against the
-    /// longer simulation and the time C(t) agrees with it; the simulation's sites and end.
-    var continued: [String: (maxError: Double, agreement: Double)]? = nil
-    var continuedSimulation: (sites: Int, end: Double)? = nil
-  }
-
-  static let computedOnly = "computed b_1..b_M alone"
-
-  static let exactRow = "exact b_1..b_M"
-
-  static let sizeUnknown = "transformer_size_unknown"
-
-  static let referenceRow = "reference_model"
-
-  /// The better fit judged against the truth (`MethodErrors.betterFitInHindsight…`).
-  static let hindsightRow = "better fit in hindsight"
-
   /// A method's name in the markdown tables: says which fit is which, and what the model was told.
   static func label(_ method: String, toldSystem: Bool = true) -> String {
     switch method {
-    case "transformer": toldSystem ? "transformer (size given)" : "transformer (reads the coefficients only)"
-    case sizeUnknown: "transformer (size not given)"
-    case referenceRow: "reference model (--reference-model)"
+    case EvaluationRowName.transformer:
+      toldSystem ? "transformer (size given)" : "transformer (reads the coefficients only)"
+    case EvaluationRowName.sizeUnknown: "transformer (size not given)"
+    case EvaluationRowName.reference: "reference model (--reference-model)"
     case "best_fit": "best_fit (the fit chosen on the prefix)"
     default: method
     }
@@ -141,21 +112,27 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     var forecasters: [DefaultModel.Domain: Forecaster] = [:]
-    let reference = try referenceModel.map { path in
+    var evaluator = SystemEvaluator(prefix: prefix, horizon: horizon)
+    evaluator.reference = try referenceModel.map { path in
       do { return try Checkpoint.load(path: path) } catch {
         printError("error: --reference-model \(path): \(error)")
         throw ExitCode(1)
       }
     }
-    var rows: [Row] = []
+    evaluator.simulationSamples = mdSamples
+    evaluator.simulationEnd = mdTmax
+    evaluator.simulationSeed = mdSeed
+    evaluator.continueTo = continueTo
+    evaluator.continuationEnd = continueTmax
+    var rows: [EvaluationRow] = []
     var skipped: [String] = []
     let cancel = CancellationFlag()
     let watcher = InterruptWatcher { cancel.set() }
     do {
-      for directory in data {
+      systems: for directory in data {
         let manifest = try DatasetManifest.load(directory: directory)
         for entry in manifest.entries {
-          if cancel.isSet { break }
+          if cancel.isSet { break systems }
           let b = try manifest.trustedCoefficients(of: entry, directory: directory)
           guard b.count >= horizon else {
             skipped.append("\(entry.label) (\(b.count) trusted)")
@@ -163,52 +140,13 @@ struct EvaluateCommand: ParsableCommand {
           }
           // A named checkpoint serves every sequence; otherwise each kind of spins has its model.
           let domain = modelOptions.model == nil ? DefaultModel.Domain(entry.spinKind) : .quantum
-          if forecasters[domain] == nil { forecasters[domain] = try modelOptions.load(for: domain) }
-          let forecaster = forecasters[domain]!
-          let context = SystemContext(try entry.chain())
-          let head = Array(b[0..<prefix])
-          var methods = try MethodForecasts(prefix: head, horizon: horizon, forecaster: forecaster, context: context)
-          if forecaster.readsSystem {
-            methods.extra.append(
-              (Self.sizeUnknown, try forecaster.forecast(prefix: head, horizon: horizon, context: .unknown).values))
-          }
-          if let reference {
-            methods.extra.append(
-              (Self.referenceRow, try reference.forecast(prefix: head, horizon: horizon, context: context).values))
-          }
-          var row = Row(
-            label: entry.label, spins: entry.spinKind, model: entry.model, size: entry.size,
-            errors: try MethodErrors(methods: methods, truth: b),
-            coverage: MethodErrors.coverage(of: methods.band, truth: b[prefix..<horizon]))
-          if entry.spinKind == .classical && mdSamples > 0 {
-            let simulation = try SimulatedComparison(
-              chain: try entry.chain(), samples: mdSamples, tmax: mdTmax, seed: mdSeed, isCancelled: { cancel.isSet })
-            if simulation.estimate.cancelled { break }
-            var errors: [String: Double] = [Self.exactRow: try simulation.maxError(coefficients: Array(b[0..<horizon]))]
-            for (name, values) in methods.all { errors[name] = try simulation.maxError(coefficients: methods.prefix + values) }
-            row.simulated = errors
-            row.simulationStandardError = simulation.largestStandardError
-            row.simulation = (simulation.sites, simulation.end)
-            if let continueTo {
-              // Beyond the computed coefficients: every method continues all M of them.
-              let computed = Array(b[0..<horizon])
-              let continuation = try MethodForecasts(
-                prefix: computed, horizon: continueTo, forecaster: forecasters[domain]!, context: context)
-              let longer = try SimulatedComparison(
-                chain: try entry.chain(), samples: mdSamples, tmax: continueTmax, seed: mdSeed, isCancelled: { cancel.isSet })
-              if longer.estimate.cancelled { break }
-              var scores: [String: (maxError: Double, agreement: Double)] = [
-                Self.computedOnly: (try longer.maxError(coefficients: computed), try longer.agreementTime(coefficients: computed))
-              ]
-              for (name, values) in continuation.all {
-                scores[name] = (
-                  try longer.maxError(coefficients: computed + values), try longer.agreementTime(coefficients: computed + values)
-                )
-              }
-              row.continued = scores
-              row.continuedSimulation = (longer.sites, longer.end)
-            }
-          }
+          let forecaster = try forecasters[domain] ?? modelOptions.load(for: domain)
+          forecasters[domain] = forecaster
+          guard
+            let row = try evaluator.evaluate(
+              label: entry.label, chain: entry.chain(), model: entry.model, size: entry.size, coefficients: b,
+              forecaster: forecaster, isCancelled: { cancel.isSet })
+          else { break systems }
           rows.append(row)
           if row.simulated != nil { printError("krylov: [\(rows.count)] \(entry.label): simulated") }
         }
@@ -222,291 +160,150 @@ struct EvaluateCommand: ParsableCommand {
     if watcher.signalNumber != nil {
       printError("krylov: interrupted; the tables cover the \(rows.count) systems done")
     }
-    // Whether the transformer rows were told each system (a size-blind model is not).
-    let toldSystem = forecasters.values.contains { $0.readsSystem }
-    let extraNames = [Self.sizeUnknown, Self.referenceRow].filter { name in rows.contains { $0.errors.coefficients[name] != nil } }
-    let methodNames = ["transformer"] + extraNames + MethodForecasts.baselineNames
-    func meanCoverage(_ subset: [Row]) -> Double? {
-      let c = subset.compactMap(\.coverage)
-      return c.isEmpty ? nil : c.reduce(0, +) / Double(c.count)
-    }
-    let classes: [(String, (Row) -> Bool)] = [
-      ("chaotic (mfim, j1j2)", { $0.spins == .quantum && ModelName(rawValue: $0.model)?.isChaotic == true }),
-      ("integrable (tfim, xxz)", { $0.spins == .quantum && ModelName(rawValue: $0.model)?.isChaotic == false }),
-      ("classical, all models", { $0.spins == .classical }),
-      ("classical mfim", { $0.spins == .classical && $0.model == "mfim" }),
-      ("classical tfim", { $0.spins == .classical && $0.model == "tfim" }),
-      ("classical xxz, j1j2", { $0.spins == .classical && ($0.model == "xxz" || $0.model == "j1j2") }),
-    ]
-    let sizes = Array(Set(rows.map(\.size))).sorted { (Int($0) ?? .max) < (Int($1) ?? .max) }
-
-    func geometricMean(_ xs: [Double]) -> Double {
-      let v = xs.filter { $0 > 0 && $0.isFinite }
-      return v.isEmpty ? .nan : exp(v.map { log($0) }.reduce(0, +) / Double(v.count))
-    }
-    func summary(_ subset: [Row]) -> [String: (Double, Double)] {
-      var out: [String: (Double, Double)] = [:]
-      for m in methodNames {
-        out[m] = (
-          geometricMean(subset.map { $0.errors.coefficients[m] ?? .nan }),
-          geometricMean(subset.map { $0.errors.autocorrelation[m] ?? .nan })
-        )
-      }
-      out[Self.hindsightRow] = (
-        geometricMean(subset.map(\.errors.betterFitInHindsightCoefficients)),
-        geometricMean(subset.map(\.errors.betterFitInHindsightAutocorrelation))
-      )
-      return out
-    }
-
-    /// The --continue-to table: C(t) past the computed coefficients against the longer simulation.
-    func printContinuation(_ subset: [Row]) {
-      let all = subset.compactMap(\.continued)
-      guard all.count == subset.count, !all.isEmpty, let to = continueTo else { return }
-      let simulated = subset.compactMap(\.continuedSimulation)
-      let sites = Set(simulated.map(\.sites)).sorted().map(String.init).joined(separator: ", ")
-      let end = simulated.map(\.end).min() ?? continueTmax
-      print(
-        "Past the computed coefficients: b_1..b_\(horizon) continued to n = \(to) by each method, C(t) against molecular "
-          + String(
-            format:
-              "dynamics for t ≤ %g on %@ sites; \"agrees until\" is the last time before |ΔC(t)| first exceeds four standard errors (mean over systems).\n",
-            end, sites))
-      print("| continuation | max abs ΔC(t) vs MD | agrees until t |")
-      print("|---|---|---|")
-      for m in [Self.computedOnly] + methodNames {
-        let maxError = geometricMean(all.map { $0[m]?.maxError ?? .nan })
-        let times = all.compactMap { $0[m]?.agreement }
-        let mean = times.isEmpty ? Double.nan : times.reduce(0, +) / Double(times.count)
-        print(String(format: "| %@ | %.4g | %.3g |", m, maxError, mean))
-      }
-      print("")
-    }
-
-    /// Geometric means of the errors against molecular dynamics, when every row has them.
-    func simulatedSummary(_ subset: [Row]) -> [String: Double]? {
-      let all = subset.compactMap(\.simulated)
-      guard all.count == subset.count, !all.isEmpty else { return nil }
-      var out: [String: Double] = [:]
-      for m in methodNames + [Self.exactRow] { out[m] = geometricMean(all.map { $0[m] ?? .nan }) }
-      out[Self.hindsightRow] = geometricMean(
-        all.map { min($0["linear_fit"] ?? .infinity, $0["log_corrected_fit"] ?? .infinity) })
-      return out
-    }
-
+    let summary = EvaluationSummary(rows: rows)
     switch format {
-    case .csv:
-      let simulatedColumns = methodNames + ["exact"]
-      print(
-        "system,spins,model,size," + methodNames.map { "\($0)_b_rel_rms,\($0)_c_max_abs" }.joined(separator: ",")
-          + ",c_window_end," + simulatedColumns.map { "\($0)_c_max_abs_vs_md" }.joined(separator: ",") + ",md_largest_stderr"
-          + ",band_coverage")
-      for r in rows {
-        let cells = methodNames.map {
-          String(format: "%.6g,%.6g", r.errors.coefficients[$0] ?? .nan, r.errors.autocorrelation[$0] ?? .nan)
-        }
-        let md = simulatedColumns.map { name in
-          (r.simulated?[name == "exact" ? Self.exactRow : name]).map { String(format: "%.6g", $0) } ?? ""
-        }
-        let stderr = r.simulationStandardError.map { String(format: "%.4g", $0) } ?? ""
-        let coverage = r.coverage.map { String(format: "%.4g", $0) } ?? ""
-        let head = "\"\(r.label)\",\(r.spins.rawValue),\(r.model),\(r.size),"
-        let tail = String(format: ",%.4g,", r.errors.windowEnd) + md.joined(separator: ",") + "," + stderr + "," + coverage
-        print(head + cells.joined(separator: ",") + tail)
-      }
-    case .json:
-      let systems = rows.map { r in
-        EvaluationDocument.System(
-          system: r.label, spins: r.spins.rawValue, model: r.model, size: r.size, errors: ErrorsRecord(r.errors),
-          bandCoverage: r.coverage.flatMap(finiteOrNil),
-          cMaxAbsVsMD: r.simulated?.mapValues(finiteOrNil),
-          mdLargestStderr: r.simulated == nil ? nil : finiteOrNil(r.simulationStandardError ?? .nan),
-          mdSites: r.simulated == nil ? nil : r.simulation?.sites,
-          mdEnd: r.simulated == nil ? nil : r.simulation.map { finiteOrNil($0.end) },
-          continued: r.continued.flatMap { continued in
-            r.continuedSimulation.map { md in
-              EvaluationDocument.Continued(
-                to: continueTo ?? 0, mdSites: md.sites, mdEnd: finiteOrNil(md.end),
-                methods: continued.mapValues {
-                  .init(cMaxAbsVsMD: finiteOrNil($0.maxError), agreesUntil: finiteOrNil($0.agreement))
-                })
-            }
-          })
-      }
-      var groups: [String: EvaluationDocument.Aggregate] = [:]
-      for (name, test) in classes {
-        let subset = rows.filter(test)
-        guard !subset.isEmpty else { continue }
-        groups[name] = EvaluationDocument.Aggregate(
-          methods: summary(subset).mapValues { .init(bRelativeRMS: finiteOrNil($0.0), cMaxAbs: finiteOrNil($0.1)) },
-          cMaxAbsVsMD: simulatedSummary(subset)?.mapValues(finiteOrNil))
-      }
-      let sink = try DataSink.openOrExit(nil)
-      try sink.writeJSON(
-        EvaluationDocument(
-          prefix: prefix, horizon: horizon, systems: systems, aggregates: groups, skipped: skipped,
-          md: .init(samples: mdSamples, tmax: mdTmax, seed: mdSeed)))
-      try sink.finish()
+    case .csv: printCSV(summary)
+    case .json: try writeJSON(summary, skipped: skipped)
     case .markdown:
-      print(
-        "Prefix k = \(prefix), horizon M = \(horizon); errors are geometric means over systems: relative RMS on b_{k+1..M}, max |ΔC(t)| over each system's converged window.\n"
-      )
-      for (name, test) in classes {
-        for size in [nil] + sizes.map(Optional.some) {
-          let subset = rows.filter { test($0) && (size == nil || $0.size == size) }
-          guard !subset.isEmpty else { continue }
-          // A class with one size: its size table would repeat the all-sizes one.
-          if size != nil && subset.count == rows.filter(test).count { continue }
-          let s = summary(subset)
-          let t = s["transformer"]!
-          let fit = s[Self.hindsightRow]!
-          let bandNote = meanCoverage(subset).map { String(format: "; 80%% band holds %.0f%% of the true b_n", 100 * $0) } ?? ""
-          print("**\(name)\(size.map { ", N = \($0)" } ?? ", all sizes")**: \(subset.count) systems\(bandNote)\n")
-          if let md = simulatedSummary(subset) {
-            let noise = geometricMean(subset.compactMap(\.simulationStandardError))
-            let simulated = subset.compactMap(\.simulation)
-            let sites = Set(simulated.map(\.sites)).sorted().map(String.init).joined(separator: ", ")
-            let end = simulated.map(\.end).min() ?? mdTmax
-            print(
-              String(
-                format:
-                  "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on %@ sites (a ring for the infinite chain); largest standard error %.2g (geometric mean).\n",
-                mdSamples, end, sites, noise))
-            print("| method | b_n rel. RMS | max abs ΔC(t) | max abs ΔC(t) vs MD |")
-            print("|---|---|---|---|")
-            for m in methodNames + [Self.hindsightRow] {
-              let v = s[m]!
-              print(String(format: "| %@ | %.4g | %.4g | %.4g |", Self.label(m, toldSystem: toldSystem), v.0, v.1, md[m]!))
-            }
-            print(String(format: "| %@ | | | %.4g |", Self.exactRow, md[Self.exactRow]!))
-            print(
-              String(
-                format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1,
-                md[Self.hindsightRow]! / md["transformer"]!))
-            printContinuation(subset)
-          } else {
-            print("| method | b_n rel. RMS | max abs ΔC(t) |")
-            print("|---|---|---|")
-            for m in methodNames + [Self.hindsightRow] {
-              let v = s[m]!
-              print(String(format: "| %@ | %.4g | %.4g |", Self.label(m, toldSystem: toldSystem), v.0, v.1))
-            }
-            print(String(format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
+      // Whether the transformer rows were told each system (a size-blind model is not).
+      printMarkdown(summary, skipped: skipped, toldSystem: forecasters.values.contains { $0.readsSystem })
+    }
+  }
+
+  private func printCSV(_ summary: EvaluationSummary) {
+    let methodNames = summary.methodNames
+    let simulatedColumns = methodNames + ["exact"]
+    print(
+      "system,spins,model,size," + methodNames.map { "\($0)_b_rel_rms,\($0)_c_max_abs" }.joined(separator: ",")
+        + ",c_window_end," + simulatedColumns.map { "\($0)_c_max_abs_vs_md" }.joined(separator: ",") + ",md_largest_stderr"
+        + ",band_coverage")
+    for r in summary.rows {
+      let cells = methodNames.map {
+        String(format: "%.6g,%.6g", r.errors.coefficients[$0] ?? .nan, r.errors.autocorrelation[$0] ?? .nan)
+      }
+      let md = simulatedColumns.map { name in
+        (r.simulated?[name == "exact" ? EvaluationRowName.exact : name]).map { String(format: "%.6g", $0) } ?? ""
+      }
+      let stderr = r.simulationStandardError.map { String(format: "%.4g", $0) } ?? ""
+      let coverage = r.coverage.map { String(format: "%.4g", $0) } ?? ""
+      let head = "\"\(r.label)\",\(r.spins.rawValue),\(r.model),\(r.size),"
+      let tail = String(format: ",%.4g,", r.errors.windowEnd) + md.joined(separator: ",") + "," + stderr + "," + coverage
+      print(head + cells.joined(separator: ",") + tail)
+    }
+  }
+
+  private func writeJSON(_ summary: EvaluationSummary, skipped: [String]) throws {
+    let systems = summary.rows.map { r in
+      EvaluationDocument.System(
+        system: r.label, spins: r.spins.rawValue, model: r.model, size: r.size, errors: ErrorsRecord(r.errors),
+        bandCoverage: r.coverage.flatMap(finiteOrNil),
+        cMaxAbsVsMD: r.simulated?.mapValues(finiteOrNil),
+        mdLargestStderr: r.simulated == nil ? nil : finiteOrNil(r.simulationStandardError ?? .nan),
+        mdSites: r.simulated == nil ? nil : r.simulation?.sites,
+        mdEnd: r.simulated == nil ? nil : r.simulation.map { finiteOrNil($0.end) },
+        continued: r.continued.flatMap { continued in
+          r.continuedSimulation.map { md in
+            EvaluationDocument.Continued(
+              to: continueTo ?? 0, mdSites: md.sites, mdEnd: finiteOrNil(md.end),
+              methods: continued.mapValues {
+                .init(cMaxAbsVsMD: finiteOrNil($0.maxError), agreesUntil: finiteOrNil($0.agreement))
+              })
           }
+        })
+    }
+    var groups: [String: EvaluationDocument.Aggregate] = [:]
+    for systemClass in EvaluationSummary.classes {
+      let subset = summary.rows.filter(systemClass.contains)
+      guard !subset.isEmpty else { continue }
+      groups[systemClass.name] = EvaluationDocument.Aggregate(
+        methods: summary.errors(subset).mapValues {
+          .init(bRelativeRMS: finiteOrNil($0.coefficients), cMaxAbs: finiteOrNil($0.autocorrelation))
+        },
+        cMaxAbsVsMD: summary.simulated(subset)?.mapValues(finiteOrNil))
+    }
+    let sink = try DataSink.openOrExit(nil)
+    try sink.writeJSON(
+      EvaluationDocument(
+        prefix: prefix, horizon: horizon, systems: systems, aggregates: groups, skipped: skipped,
+        md: .init(samples: mdSamples, tmax: mdTmax, seed: mdSeed)))
+    try sink.finish()
+  }
+
+  private func printMarkdown(_ summary: EvaluationSummary, skipped: [String], toldSystem: Bool) {
+    let methods = summary.methodNames + [EvaluationRowName.hindsight]
+    print(
+      "Prefix k = \(prefix), horizon M = \(horizon); errors are geometric means over systems: relative RMS on "
+        + "b_{k+1..M}, max |ΔC(t)| over each system's converged window.\n")
+    for systemClass in EvaluationSummary.classes {
+      let all = summary.rows.filter(systemClass.contains)
+      for size in [nil] + summary.sizes.map(Optional.some) {
+        let subset = all.filter { size == nil || $0.size == size }
+        guard !subset.isEmpty else { continue }
+        // A class with one size: its size table would repeat the all-sizes one.
+        if size != nil && subset.count == all.count { continue }
+        let s = summary.errors(subset)
+        let none = (coefficients: Double.nan, autocorrelation: Double.nan)
+        let t = s[EvaluationRowName.transformer] ?? none
+        let fit = s[EvaluationRowName.hindsight] ?? none
+        let bandNote =
+          summary.meanCoverage(subset).map { String(format: "; 80%% band holds %.0f%% of the true b_n", 100 * $0) } ?? ""
+        print("**\(systemClass.name)\(size.map { ", N = \($0)" } ?? ", all sizes")**: \(subset.count) systems\(bandNote)\n")
+        guard let md = summary.simulated(subset) else {
+          print("| method | b_n rel. RMS | max abs ΔC(t) |")
+          print("|---|---|---|")
+          for m in methods {
+            let v = s[m] ?? none
+            print(String(format: "| %@ | %.4g | %.4g |", Self.label(m, toldSystem: toldSystem), v.0, v.1))
+          }
+          print(
+            String(
+              format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× |\n", fit.0 / t.0, fit.1 / t.1))
+          continue
         }
+        let noise = EvaluationSummary.geometricMean(subset.compactMap(\.simulationStandardError))
+        let simulated = subset.compactMap(\.simulation)
+        let sites = Set(simulated.map(\.sites)).sorted().map(String.init).joined(separator: ", ")
+        let end = simulated.map(\.end).min() ?? mdTmax
+        print(
+          String(
+            format: "C(t) also against molecular dynamics: %d samples per system, t ≤ %g, on %@ sites (a ring for the "
+              + "infinite chain); largest standard error %.2g (geometric mean).\n",
+            mdSamples, end, sites, noise))
+        print("| method | b_n rel. RMS | max abs ΔC(t) | max abs ΔC(t) vs MD |")
+        print("|---|---|---|---|")
+        for m in methods {
+          let v = s[m] ?? none
+          print(
+            String(
+              format: "| %@ | %.4g | %.4g | %.4g |", Self.label(m, toldSystem: toldSystem), v.0, v.1, md[m] ?? .nan))
+        }
+        print(String(format: "| %@ | | | %.4g |", EvaluationRowName.exact, md[EvaluationRowName.exact] ?? .nan))
+        let mdRatio = (md[EvaluationRowName.hindsight] ?? .nan) / (md[EvaluationRowName.transformer] ?? .nan)
+        print(
+          String(
+            format: "| ratio better fit in hindsight / transformer | %.3g× | %.3g× | %.3g× |\n", fit.0 / t.0,
+            fit.1 / t.1, mdRatio))
+        printContinuation(summary, subset)
       }
-      if !skipped.isEmpty { print("Skipped (fewer than M trusted coefficients): " + skipped.joined(separator: "; ") + "\n") }
     }
-  }
-}
-
-/// What `krylov evaluate --format json` writes (docs/formats.md).
-struct EvaluationDocument: Encodable {
-  var prefix: Int
-  var horizon: Int
-  var systems: [System]
-  var aggregates: [String: Aggregate]
-  var skipped: [String]
-  var md: MolecularDynamics
-
-  struct System: Encodable {
-    var system: String
-    var spins: String
-    var model: String
-    var size: String
-    var errors: ErrorsRecord
-    var bandCoverage: Double?
-    var cMaxAbsVsMD: [String: Double?]?
-    var mdLargestStderr: Double??
-    var mdSites: Int?
-    var mdEnd: Double??
-    var continued: Continued?
-
-    enum CodingKeys: String, CodingKey {
-      case system, spins, model, size, errors
-      case bandCoverage = "band_coverage"
-      case cMaxAbsVsMD = "c_max_abs_vs_md"
-      case mdLargestStderr = "md_largest_stderr"
-      case mdSites = "md_sites"
-      case mdEnd = "md_end"
-      case continued
-    }
-
-    // Present only for simulated systems; within those, a value that cannot be computed is null.
-    func encode(to encoder: Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(system, forKey: .system)
-      try c.encode(spins, forKey: .spins)
-      try c.encode(model, forKey: .model)
-      try c.encode(size, forKey: .size)
-      try c.encode(errors, forKey: .errors)
-      try c.encodeIfPresent(bandCoverage, forKey: .bandCoverage)
-      try c.encodeIfPresent(cMaxAbsVsMD, forKey: .cMaxAbsVsMD)
-      if let mdLargestStderr { try c.encode(mdLargestStderr, forKey: .mdLargestStderr) }
-      try c.encodeIfPresent(mdSites, forKey: .mdSites)
-      if let mdEnd { try c.encode(mdEnd, forKey: .mdEnd) }
-      try c.encodeIfPresent(continued, forKey: .continued)
-    }
+    if !skipped.isEmpty { print("Skipped (fewer than M trusted coefficients): " + skipped.joined(separator: "; ") + "\n") }
   }
 
-  struct Continued: Encodable {
-    var to: Int
-    var mdSites: Int
-    var mdEnd: Double?
-    var methods: [String: Method]
-
-    struct Method: Encodable {
-      var cMaxAbsVsMD: Double?
-      var agreesUntil: Double?
-      enum CodingKeys: String, CodingKey {
-        case cMaxAbsVsMD = "c_max_abs_vs_md"
-        case agreesUntil = "agrees_until"
-      }
-      func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(cMaxAbsVsMD, forKey: .cMaxAbsVsMD)
-        try c.encode(agreesUntil, forKey: .agreesUntil)
-      }
-    }
-
-    enum CodingKeys: String, CodingKey {
-      case to
-      case mdSites = "md_sites"
-      case mdEnd = "md_end"
-      case methods
-    }
-  }
-
-  /// Geometric means over a class of systems, per method.
-  struct Aggregate: Encodable {
-    var methods: [String: Errors]
-    var cMaxAbsVsMD: [String: Double?]?
-
-    struct Errors: Encodable {
-      var bRelativeRMS: Double?
-      var cMaxAbs: Double?
-      enum CodingKeys: String, CodingKey {
-        case bRelativeRMS = "b_relative_rms"
-        case cMaxAbs = "c_max_abs"
-      }
-      func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(bRelativeRMS, forKey: .bRelativeRMS)
-        try c.encode(cMaxAbs, forKey: .cMaxAbs)
-      }
-    }
-
-    // The methods sit at the top level of the aggregate, beside "c_max_abs_vs_md".
-    func encode(to encoder: Encoder) throws {
-      var c = encoder.container(keyedBy: StringCodingKey.self)
-      for (name, errors) in methods { try c.encode(errors, forKey: StringCodingKey(name)) }
-      if let cMaxAbsVsMD { try c.encode(cMaxAbsVsMD, forKey: StringCodingKey("c_max_abs_vs_md")) }
-    }
-  }
-
-  struct MolecularDynamics: Encodable {
-    var samples: Int
-    var tmax: Double
-    var seed: UInt64
+  /// The --continue-to table: C(t) past the computed coefficients against the longer simulation.
+  private func printContinuation(_ summary: EvaluationSummary, _ subset: [EvaluationRow]) {
+    guard let to = continueTo, let scores = summary.continuation(subset) else { return }
+    let simulated = subset.compactMap(\.continuedSimulation)
+    let sites = Set(simulated.map(\.sites)).sorted().map(String.init).joined(separator: ", ")
+    let end = simulated.map(\.end).min() ?? continueTmax
+    print(
+      "Past the computed coefficients: b_1..b_\(horizon) continued to n = \(to) by each method, C(t) against molecular "
+        + String(
+          format: "dynamics for t ≤ %g on %@ sites; \"agrees until\" is the last time before |ΔC(t)| first exceeds "
+            + "four standard errors (mean over systems).\n",
+          end, sites))
+    print("| continuation | max abs ΔC(t) vs MD | agrees until t |")
+    print("|---|---|---|")
+    for (m, score) in scores { print(String(format: "| %@ | %.4g | %.3g |", m, score.maxError, score.agreement)) }
+    print("")
   }
 }
