@@ -184,11 +184,15 @@ public struct DatasetBuilder {
   }
 
   private func write(system: DatasetSystem, chain: SpinChain, result: LanczosResult) throws -> DatasetEntry {
+    // The system's fields come from the one system codec, as `chain()` reads them back.
+    let record = SystemRecord(chain)
     let entry = DatasetEntry(
-      file: "sequences/\(system.fileName)", key: system.key, spins: system.spins.rawValue, group: system.group,
-      label: chain.label,
-      model: system.model.rawValue, parameters: system.fullParameters, size: system.size.description,
-      boundary: system.boundary.rawValue, operatorName: system.operatorName.rawValue, steps: system.steps,
+      file: "sequences/\(system.fileName)", key: system.key, spins: record.spins, group: system.group,
+      label: chain.label, model: record.model ?? system.model.rawValue, parameters: record.params ?? [:],
+      size: record.n ?? system.size.description,
+      // The infinite chain has no boundary; the field keeps the spec's, which readers ignore.
+      boundary: record.bc ?? system.boundary.rawValue,
+      operatorName: record.operatorName ?? system.operatorName.rawValue, steps: system.steps,
       computed: result.coefficients.count, trusted: result.trustedCount, exhausted: result.exhausted,
       stop: result.stopReason.rawValue, seconds: result.totalSeconds)
     var document = CoefficientDocument(
