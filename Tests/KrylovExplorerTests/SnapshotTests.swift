@@ -42,7 +42,7 @@ struct SnapshotTests {
   func finishedRun() {
     var buffer = CellBuffer(width: 100, height: 30)
     ExplorerFrame.render(fixedState(), theme: .builtIn, into: &buffer)
-    expectSnapshot(buffer.lines.joined(separator: "\n") + "\n", named: "finished-run")
+    expectSnapshot(buffer.styledSnapshot, named: "finished-run")
   }
 
   @Test("The help overlay over it, with a head switched off and log y")
@@ -54,7 +54,7 @@ struct SnapshotTests {
     _ = s.apply(.toggleHelp)
     var buffer = CellBuffer(width: 100, height: 30)
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
-    expectSnapshot(buffer.lines.joined(separator: "\n") + "\n", named: "help-overlay")
+    expectSnapshot(buffer.styledSnapshot, named: "help-overlay")
   }
 }
 

@@ -201,3 +201,27 @@ struct ThemeTests {
     for g in Theme.gradientNames { #expect(theme.gradient(g).count == 101) }
   }
 }
+
+@Suite("Styled snapshots")
+struct StyledSnapshotTests {
+  @Test("the snapshot lists each row's style runs after the text, plain runs left out")
+  func styleRuns() {
+    var buffer = CellBuffer(width: 8, height: 2)
+    buffer.setString(x: 1, y: 0, "ab", style: Style(foreground: .rgb(255, 0, 16), bold: true))
+    buffer.setString(x: 3, y: 0, "c", style: Style(background: .rgb(0, 0, 1), reverse: true))
+    buffer.setString(x: 0, y: 1, "plain")
+    #expect(
+      buffer.styledSnapshot == """
+         abc    
+        plain   
+        -- styles (row: columns style) --
+        0: 1-3 fg=#ff0010 bold, 3-4 bg=#000001 reverse
+
+        """)
+    // A change of colour alone changes the snapshot.
+    var recoloured = buffer
+    recoloured.setString(x: 1, y: 0, "a", style: Style(foreground: .rgb(255, 0, 17), bold: true))
+    #expect(recoloured.lines == buffer.lines)
+    #expect(recoloured.styledSnapshot != buffer.styledSnapshot)
+  }
+}

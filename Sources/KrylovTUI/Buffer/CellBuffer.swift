@@ -1,3 +1,5 @@
+import Foundation
+
 /// One terminal cell: a grapheme and its style.
 public struct Cell: Hashable, Sendable {
   public var symbol: Character
@@ -80,4 +82,45 @@ public struct CellBuffer: Equatable, Sendable, CustomStringConvertible {
   }
 
   public var description: String { lines.map { "\"\($0)\"" }.joined(separator: "\n") }
+
+  /// The text, then each row's style runs: what a snapshot compares, so a change of colour or
+  /// attribute shows as plainly as a change of text.
+  ///
+  /// A run is `start-end style` (columns, end exclusive); runs of the plain style are left out,
+  /// and rows with none are not listed.
+  public var styledSnapshot: String {
+    var out = lines.joined(separator: "\n") + "\n-- styles (row: columns style) --\n"
+    for row in 0..<area.height {
+      var runs: [String] = []
+      var start = 0
+      while start < area.width {
+        let style = cells[row * area.width + start].style
+        var end = start + 1
+        while end < area.width && cells[row * area.width + end].style == style { end += 1 }
+        if style != .plain { runs.append("\(start)-\(end) \(style.snapshotDescription)") }
+        start = end
+      }
+      if !runs.isEmpty { out += "\(row): " + runs.joined(separator: ", ") + "\n" }
+    }
+    return out
+  }
+}
+
+extension Style {
+  /// A short form for snapshots: `fg=#rrggbb bg=#rrggbb bold dim reverse underline`, each
+  /// part only when set.
+  var snapshotDescription: String {
+    func hex(_ c: Color) -> String? {
+      guard case .rgb(let r, let g, let b) = c else { return nil }
+      return "#" + [r, g, b].map { String(format: "%02x", $0) }.joined()
+    }
+    var parts: [String] = []
+    if let fg = hex(foreground) { parts.append("fg=\(fg)") }
+    if let bg = hex(background) { parts.append("bg=\(bg)") }
+    if bold { parts.append("bold") }
+    if dim { parts.append("dim") }
+    if reverse { parts.append("reverse") }
+    if underline { parts.append("underline") }
+    return parts.isEmpty ? "plain" : parts.joined(separator: " ")
+  }
 }
