@@ -146,12 +146,16 @@ struct HistoryStudyTests {
     #expect(HistoryStudy.span(count: 10, prefix: 30, horizon: 200, minimumPrefix: 10) == nil)
     // N = 8: b_12..b_18, positions 11..<18.
     #expect(HistoryStudy.bendPositions(sites: 8) == 11..<18)
-    let mfim = try SpinChain(model: .builtIn(.mfim, parameters: [:]), operator: .builtIn(.szTotal), geometry: .finite(sites: 8, boundary: .pbc))
-    let tfim = try SpinChain(model: .builtIn(.tfim, parameters: [:]), operator: .builtIn(.szTotal), geometry: .finite(sites: 8, boundary: .pbc))
+    let mfim = try SpinChain(
+      model: .builtIn(.mfim, parameters: [:]), operator: .builtIn(.szTotal), geometry: .finite(sites: 8, boundary: .pbc))
+    let tfim = try SpinChain(
+      model: .builtIn(.tfim, parameters: [:]), operator: .builtIn(.szTotal), geometry: .finite(sites: 8, boundary: .pbc))
     let infinite = try SpinChain(model: .builtIn(.tfim, parameters: [:]), operator: .builtIn(.szTotal), geometry: .infinite)
     let classical = try SpinChain(
       spins: .classical, model: .builtIn(.mfim, parameters: [:]), operator: .builtIn(.szTotal), geometry: .infinite)
-    let custom = try SpinChain(model: .custom(unitCell: "1.0*Z0Z1 + -1.05*X0"), operator: .builtIn(.szTotal), geometry: .finite(sites: 6, boundary: .pbc))
+    let custom = try SpinChain(
+      model: .custom(unitCell: "1.0*Z0Z1 + -1.05*X0"), operator: .builtIn(.szTotal),
+      geometry: .finite(sites: 6, boundary: .pbc))
     #expect(StudyRegime(mfim) == .finiteChaotic)
     #expect(StudyRegime(tfim) == .finiteIntegrable)
     #expect(StudyRegime(infinite) == .infinite)

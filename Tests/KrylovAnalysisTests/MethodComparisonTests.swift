@@ -21,7 +21,9 @@ struct MethodComparisonTests {
     // A straight line continues b_n = n exactly: the linear fit is the better one in hindsight.
     #expect(errors.coefficients["linear_fit"] ?? 1 < 1e-9)
     #expect(errors.betterFitInHindsightCoefficients <= (errors.coefficients["log_corrected_fit"] ?? .infinity))
-    #expect(errors.betterFitInHindsightCoefficients == min(errors.coefficients["linear_fit"]!, errors.coefficients["log_corrected_fit"]!))
+    #expect(
+      errors.betterFitInHindsightCoefficients
+        == min(errors.coefficients["linear_fit"]!, errors.coefficients["log_corrected_fit"]!))
   }
 
   @Test("the fits' parameters are the law's: b_n = 0.5 n + 2 gives a = 0.5, c = 2, and says so")

@@ -1,8 +1,9 @@
 import KrylovEngine
 import Testing
 
-/// A toy Liouvillian on the positive integers: k is joined to k ± 1 and to 2k (and k/2), with
-/// antisymmetric values, so the reach is symmetric as it is for a true Liouvillian. Some
+/// A toy Liouvillian on the positive integers: k is joined to k ± 1 and to 2k (and k/2).
+///
+/// Its values are antisymmetric, so the reach is symmetric as it is for a true Liouvillian. Some
 /// contributions come twice, and one pair cancels exactly.
 struct ToyExpander: LevelExpander {
   let limit: UInt128

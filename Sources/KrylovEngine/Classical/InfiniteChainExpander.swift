@@ -51,7 +51,7 @@ struct InfiniteChainExpander: ClassicalLiouvillianExpander {
     HarmonicKey.decode(key) { _ in sites += 1 }
     let window = sites + 2 * pad
     withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * window + 2) { buffer in
-      let k = buffer.baseAddress!
+      guard let k = buffer.baseAddress else { preconditionFailure("a non-empty allocation has a base address") }
       let length = k + window
       let offset = length + window  // window + 1 entries
       let reverseOffset = offset + window + 1
@@ -123,7 +123,7 @@ struct InfiniteChainExpander: ClassicalLiouvillianExpander {
       }
 
       withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { scratch in
-        let termSites = scratch.baseAddress!
+        guard let termSites = scratch.baseAddress else { preconditionFailure("a non-empty allocation has a base address") }
         let harmonics = termSites + 8
         for p in 0..<(pad + sites) {
           for term in cell {

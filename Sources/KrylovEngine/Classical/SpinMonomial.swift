@@ -1,6 +1,7 @@
-/// A product of spin components on distinct sites, read off a Pauli string: X, Y, Z on site j
-/// become S^x_j, S^y_j, S^z_j (physics.md §6). The classical chain's Hamiltonian and operator
-/// are sums of these.
+/// A product of spin components on distinct sites, read off a Pauli string.
+///
+/// X, Y, Z on site j become S^x_j, S^y_j, S^z_j (physics.md §6). The classical chain's
+/// Hamiltonian and operator are sums of these.
 public struct SpinMonomial: Sendable, Hashable {
   /// Sites in increasing order.
   public var sites: [Int]

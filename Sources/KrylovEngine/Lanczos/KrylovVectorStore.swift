@@ -114,8 +114,10 @@ final class KrylovVectorStore: @unchecked Sendable {
     let kk = Int32(k)
     overlaps.withUnsafeMutableBufferPointer { c1b in
       overlaps2.withUnsafeMutableBufferPointer { c2b in
-        let c1 = c1b.baseAddress!
-        let c2 = c2b.baseAddress!
+        // `orthogonalize` sized both to at least count > 0 entries.
+        guard let c1 = c1b.baseAddress, let c2 = c2b.baseAddress else {
+          preconditionFailure("the overlap buffers hold at least one entry per stored vector")
+        }
         cblas_dgemv(CblasColMajor, CblasTrans, lda, kk, 1, m, lda, a, 1, 0, c1, 1)
         for j in 0..<k { c2[j] = 0 }
         // About 256 KiB of V per slab, so it is still in cache for the second overlaps.
@@ -140,8 +142,10 @@ final class KrylovVectorStore: @unchecked Sendable {
     let h = min(head, k)
     overlaps.withUnsafeMutableBufferPointer { c1b in
       overlaps2.withUnsafeMutableBufferPointer { c2b in
-        let c1 = c1b.baseAddress!
-        let c2 = c2b.baseAddress!
+        // `orthogonalize` sized both to at least count > 0 entries.
+        guard let c1 = c1b.baseAddress, let c2 = c2b.baseAddress else {
+          preconditionFailure("the overlap buffers hold at least one entry per stored vector")
+        }
         for j in 0..<k {
           let hi = min(lengths[j], length)
           c1[j] = j < h ? widenedDot(doubles + offsets[j], a, 0, hi) : widenedDot(floats + offsets[j], a, 0, hi)

@@ -4,7 +4,7 @@ import Foundation
 
 /// Settings of one Lanczos run.
 public struct LanczosOptions: Sendable, Codable, Equatable {
-  /// Number of coefficients b_1 ... b_steps to compute (fewer if the space is exhausted).
+  /// Number of coefficients b_1 to b_steps to compute (fewer if the space is exhausted).
   public var steps: Int
   /// The Krylov space is exhausted when b_n < exhaustionTolerance * max(b) (physics.md §2).
   public var exhaustionTolerance: Double = 1e-10
@@ -63,7 +63,7 @@ public enum LanczosStopReason: String, Sendable, Codable {
 
 /// Everything a finished (or cancelled) run produced.
 public struct LanczosResult: Sendable, Equatable {
-  /// b_1, b_2, ... as computed.
+  /// b_1, b_2, … as computed.
   public var coefficients: [Double]
   /// How many leading coefficients are trusted to 1e-10 relative (see docs/physics.md).
   public var trustedCount: Int
@@ -233,7 +233,8 @@ public final class LanczosDriver: @unchecked Sendable {
     let total = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     let dimension: Int? = (reason == .exhausted || reason == .conserved) ? coefficients.count + 1 : nil
     return LanczosResult(
-      coefficients: coefficients, trustedCount: trusted, stopReason: reason, krylovDimension: dimension,
+      coefficients: coefficients, trustedCount: min(trusted, coefficients.count), stopReason: reason,
+      krylovDimension: dimension,
       exhaustionTrusted: exhaustionTrusted, probeDeviations: deviations, stepSeconds: seconds,
       totalSeconds: total, reorthogonalizedAt: main.reorthogonalizedAt,
       probeReorthogonalizedAt: probe.reorthogonalizedAt)

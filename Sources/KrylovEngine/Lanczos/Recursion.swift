@@ -17,13 +17,13 @@ final class Recursion: @unchecked Sendable {
   /// O_{n-1} and O_{n-2}: the recursion's inputs.
   var latest: UnsafeMutablePointer<Double>
   var older: UnsafeMutablePointer<Double>
-  /// Vectors accepted so far (O_0 ... O_{accepted-1}).
+  /// Vectors accepted so far (O_0 to O_{accepted-1}).
   var accepted = 1
   var previousB = 0.0
   var lastNorm = 0.0
   private(set) var reorthogonalizedAt: [Int] = []
   var rng: SplitMix64
-  /// b_1 ... b_{accepted-1}, with b_0 = 0 in front.
+  /// b_1 to b_{accepted-1}, with b_0 = 0 in front.
   private var b: [Double] = [0]
   /// ω_{n-1, j} and ω_{n-2, j}: estimated overlaps of the two latest vectors with each earlier one.
   private var omega: [Double] = [1]
@@ -59,7 +59,7 @@ final class Recursion: @unchecked Sendable {
     stores[firstBlock].append(latest, length: length, scale: 1)
   }
 
-  /// The lengths of the vectors each block will store, O_0 ... O_steps.
+  /// The lengths of the vectors each block will store, O_0 to O_steps.
   static func plannedLengths(space: any KrylovOperatorSpace, steps: Int) -> [[Int]] {
     let blocks = space.blockDimensions.count
     var lengths = [[Int]](repeating: [], count: blocks)
@@ -140,9 +140,11 @@ final class Recursion: @unchecked Sendable {
     max(Double.ulpOfOne, perturbation) * 0.5 * Double(max(length, 1)).squareRoot()
   }
 
-  /// What is left of each overlap after reorthogonalizing. Against Float copies, each
-  /// projection also adds the copy's rounding (about 6e-8 per entry, weighed by the new
-  /// vector): about 6e-8 / √length, far above Double rounding, so the estimate restarts there.
+  /// What is left of each overlap after reorthogonalizing.
+  ///
+  /// Against Float copies, each projection also adds the copy's rounding (about 6e-8 per entry,
+  /// weighed by the new vector): about 6e-8 / √length, far above Double rounding, so the
+  /// estimate restarts there.
   private func reorthogonalizedFloor(_ length: Int) -> Double {
     let unit = noiseUnit(length)
     guard precision == .single else { return unit }

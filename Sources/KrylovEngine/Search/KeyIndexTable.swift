@@ -113,8 +113,9 @@ final class ShardedKeyIndex: @unchecked Sendable {
   @inlinable
   func find(_ key: UInt128, hash: UInt64) -> UInt32? { shards[shard(ofHash: hash)].find(key, hash: hash) }
 
-  /// Looks up a batch: `results[i]` = index of `queries[i]`, or `UInt32.max` if absent. With
-  /// `onlyMissing`, entries already found (not `.max`) are left alone.
+  /// Looks up a batch: `results[i]` = index of `queries[i]`, or `UInt32.max` if absent.
+  ///
+  /// With `onlyMissing`, entries already found (not `.max`) are left alone.
   ///
   /// The first probe of every key is loaded in one pass before any is examined: the loads are
   /// independent, so the processor overlaps their cache misses (the tables are far larger than

@@ -32,8 +32,9 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
   /// A merged matrix element with |value| ≤ `cancellation` · Σ|parts| is dropped (0: exact
   /// zeros only).
   public var cancellation = 1e-13
-  /// Whether the last level expanded may start a new level. When not, its entries to new
-  /// elements are dropped: they would only ever multiply zeros.
+  /// Whether the last level expanded may start a new level.
+  ///
+  /// When not, its entries to new elements are dropped: they would only ever multiply zeros.
   public var numbersLastLevel = true
   /// Elements expanded at once: bounds the transient lists of a large level.
   public var sliceSize = Int.max
@@ -86,7 +87,7 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     deinit { pendingLocal.deallocate() }
   }
 
-  /// Enumerates levels 0 ... `levels` (fewer if a level is empty or `afterLevel` says stop)
+  /// Enumerates levels 0 to `levels` (fewer if a level is empty or `afterLevel` says stop)
   /// and hands the images of levels 0 ..< `levels` to `store`, slice by slice in basis order.
   ///
   /// - Parameters:

@@ -144,7 +144,7 @@ extension ChunkResults {
     var keys: [[UInt64]] = Array(repeating: [], count: blocks)
     var sizes: [[Size]] = Array(repeating: [], count: blocks)
     for c in 0..<count {
-      let (k, m) = get(c)!
+      guard let (k, m) = get(c) else { preconditionFailure("chunk \(c) has no result: every worker stores its chunk's") }
       for b in 0..<blocks {
         keys[b] += k[b]
         sizes[b] += m[b]

@@ -23,8 +23,10 @@ public struct SparseRows: Sendable {
     self.table = []
   }
 
-  /// Builds `rows` rows on all cores. `contributions(row, add)` calls `add(column, value)` once
-  /// per contribution; repeated columns are summed, exact zeros dropped, columns sorted.
+  /// Builds `rows` rows on all cores.
+  ///
+  /// `contributions(row, add)` calls `add(column, value)` once per contribution; repeated
+  /// columns are summed, exact zeros dropped, columns sorted.
   static func build(
     rows: Int, contributions: @Sendable @escaping (Int, (Int32, Double) -> Void) -> Void
   ) -> SparseRows {
@@ -41,7 +43,10 @@ public struct SparseRows: Sendable {
       results.set(c, part)
     }
     var merged = SparseRowsAppender()
-    for c in 0..<chunks { merged.append(contentsOf: results.get(c)!) }
+    for c in 0..<chunks {
+      guard let part = results.get(c) else { preconditionFailure("chunk \(c) has no rows: every worker stores its chunk's") }
+      merged.append(contentsOf: part)
+    }
     return merged.finish()
   }
 
@@ -86,16 +91,18 @@ public struct SparseRows: Sendable {
     }
   }
 
-  /// Both runs at once over `rows`: the first input through the exact matrix, the second
-  /// through the perturbed one (`multiply` with and without `perturbation`, in one pass).
-  /// `interleaved` holds the two inputs entry by entry: the random reads of the product, which
-  /// bound its speed once the vectors leave the cache, fetch both runs' entries at once.
+  /// Both runs at once over `rows`: the first input through the exact matrix, the second through the perturbed one.
+  ///
+  /// This is `multiply` with and without `perturbation`, in one pass. `interleaved` holds the two
+  /// inputs entry by entry: the random reads of the product, which bound its speed once the
+  /// vectors leave the cache, fetch both runs' entries at once.
   func multiplyPair(
     rows: Range<Int>, interleaved: UnsafeBufferPointer<Double>,
     outputs: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>), perturbation: Double
   ) {
     let scale = perturbation * 0x1p-52
-    let x = interleaved.baseAddress!
+    // Buffer subscripts are unchecked in release builds, as pointer ones are.
+    let x = interleaved
     let limit = Int32(clamping: interleaved.count / 2)
     withElements { start, cols, value in
       for r in rows {

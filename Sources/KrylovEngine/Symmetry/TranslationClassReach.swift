@@ -147,7 +147,7 @@ struct TranslationClassReach: Sendable {
     var maxWidth: Int
   }
 
-  /// Enumerates levels 0 ... steps and every row over them; stops with `BuildError.memory`
+  /// Enumerates levels 0 to steps and every row over them; stops with `BuildError.memory`
   /// as soon as the run, projected from the levels so far, would exceed `memoryLimit`.
   func build(steps: Int, memoryLimit: Int, precision: VectorPrecision = .single) throws -> Built {
     let initial = initialClasses()

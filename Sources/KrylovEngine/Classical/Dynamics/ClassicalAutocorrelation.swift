@@ -149,12 +149,15 @@ public struct ClassicalAutocorrelation: Sendable {
       observable.withKernel { o in
         state.withUnsafeMutableBufferPointer { buffer in
           scratch.withUnsafeMutableBufferPointer { one in
-            let s = buffer.baseAddress!
+            // Both hold 3 · siteCount ≥ 3 entries (a sum has at least one site).
+            guard let s = buffer.baseAddress, let sample = one.baseAddress else {
+              preconditionFailure("state buffers of a chain with sites have base addresses")
+            }
             for group in stride(from: 0, to: count, by: 4) {
               let lanes = min(4, count - group)
               // Sample by sample from the chunk's stream, then into lanes; unused lanes repeat the last sample.
               for lane in 0..<4 {
-                if lane < lanes { SphereSampler.fill(one.baseAddress!, count: n, generator: &generator) }
+                if lane < lanes { SphereSampler.fill(sample, count: n, generator: &generator) }
                 for slot in 0..<(3 * n) { s[slot][lane] = one[slot] }
               }
               let start = o.value(s)

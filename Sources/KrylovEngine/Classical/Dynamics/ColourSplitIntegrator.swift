@@ -40,7 +40,11 @@ public struct ColourSplitIntegrator: Sendable {
     self.colours = colours
     colourSites = colours.flatMap { $0.map(Int32.init) }
     var starts = [0]
-    for c in colours { starts.append(starts.last! + c.count) }
+    var end = 0
+    for c in colours {
+      end += c.count
+      starts.append(end)
+    }
     colourStarts = starts
 
     let m = colours.count
@@ -76,7 +80,11 @@ public struct ColourSplitIntegrator: Sendable {
   public func advance(_ state: inout [Double], by dt: Double) {
     precondition(state.count == 3 * hamiltonian.siteCount)
     hamiltonian.withKernel { kernel in
-      state.withUnsafeMutableBufferPointer { advance($0.baseAddress!, by: dt, kernel: kernel) }
+      state.withUnsafeMutableBufferPointer { buffer in
+        // 3 · siteCount ≥ 3 entries (a sum has at least one site).
+        guard let base = buffer.baseAddress else { preconditionFailure("the state of a chain with sites has a base address") }
+        advance(base, by: dt, kernel: kernel)
+      }
     }
   }
 
@@ -124,7 +132,9 @@ public struct ColourSplitIntegrator: Sendable {
     return p
   }
 
-  /// The exact partial flow of one spin: a turn about its frozen field F by the angle θ = |F| τ,
+  /// The exact partial flow of one spin: a turn about its frozen field F by the angle θ = |F| τ.
+  ///
+  /// The turn is
   ///
   ///   S' = cos θ · S + τ (sin θ / θ) · F × S + τ² ((1 − cos θ) / θ²) · F (F · S),
   ///

@@ -35,7 +35,11 @@ public enum SphereSampler {
   /// `count` uniform unit vectors as a flat array.
   public static func sample(count: Int, generator: inout SplitMix64) -> [Double] {
     var state = [Double](repeating: 0, count: 3 * count)
-    state.withUnsafeMutableBufferPointer { fill($0.baseAddress!, count: count, generator: &generator) }
+    state.withUnsafeMutableBufferPointer { buffer in
+      // No vectors, nothing to draw.
+      guard let base = buffer.baseAddress else { return }
+      fill(base, count: count, generator: &generator)
+    }
     return state
   }
 }

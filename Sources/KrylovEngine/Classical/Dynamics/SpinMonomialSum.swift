@@ -169,13 +169,25 @@ public struct SpinMonomialSum: Sendable {
   /// The value at a phase-space point given as an array.
   public func value(_ state: [Double]) -> Double {
     precondition(state.count == 3 * siteCount)
-    return withKernel { k in state.withUnsafeBufferPointer { k.value($0.baseAddress!) } }
+    return withKernel { k in
+      state.withUnsafeBufferPointer { buffer in
+        // 3 · siteCount ≥ 3 entries.
+        guard let base = buffer.baseAddress else { preconditionFailure("the state of a chain with sites has a base address") }
+        return k.value(base)
+      }
+    }
   }
 
   /// The local field F_j = ∇_j of the sum at `site` (independent of S_j itself).
   public func field(of site: Int, in state: [Double]) -> (Double, Double, Double) {
     precondition(state.count == 3 * siteCount)
-    return withKernel { k in state.withUnsafeBufferPointer { k.field(of: site, in: $0.baseAddress!) } }
+    return withKernel { k in
+      state.withUnsafeBufferPointer { buffer in
+        // 3 · siteCount ≥ 3 entries.
+        guard let base = buffer.baseAddress else { preconditionFailure("the state of a chain with sites has a base address") }
+        return k.field(of: site, in: base)
+      }
+    }
   }
 
   /// A colouring of the sites such that no term holds two sites of one colour: the flow of one
