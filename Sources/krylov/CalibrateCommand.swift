@@ -66,7 +66,7 @@ struct CalibrateCommand: ParsableCommand {
         .trimmingCharacters(in: .newlines)
       try Checkpoint.write(forecaster.model, extra: metadata, to: out)
     } catch {
-      printError("error: cannot write \(out): \(error)")
+      printError("error: cannot write \(out): \(InputFile.reason(error))")
       throw ExitCode(1)
     }
     let regimes = calibration.regimes.keys.sorted().joined(separator: ", ")

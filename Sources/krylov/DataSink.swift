@@ -21,6 +21,7 @@ final class DataSink {
       finalPath = nil
       return
     }
+    guard !path.isEmpty else { throw DataSinkError("the output file name is empty") }
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
@@ -90,7 +91,7 @@ final class DataSink {
   func finish() throws {
     if let failure {
       try? handle.close()
-      let reason = (failure as NSError).localizedFailureReason ?? "\(failure)"
+      let reason = InputFile.reason(failure)
       let target = finalPath ?? "standard output"
       if let temporaryPath {
         throw DataSinkError("cannot write \(target): \(reason); what was written is kept in \(temporaryPath)")

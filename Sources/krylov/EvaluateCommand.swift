@@ -92,7 +92,9 @@ struct EvaluateCommand: ParsableCommand {
         throw ValidationError("--continue-tmax must be between 0.05 and 100 (got \(continueTmax))")
       }
     }
-    guard mdSamples == 0 || mdSamples >= 2 else { throw ValidationError("--md-samples must be 0 or at least 2") }
+    guard mdSamples == 0 || (2...1_000_000_000).contains(mdSamples) else {
+      throw ValidationError("--md-samples must be 0 or from 2 to 10^9 (got \(mdSamples))")
+    }
     guard mdTmax >= 0.05, mdTmax <= 100 else {
       throw ValidationError("--md-tmax must be between 0.05 (one step) and 100 (got \(mdTmax))")
     }

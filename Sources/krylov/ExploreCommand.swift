@@ -33,7 +33,9 @@ struct ExplorerOptions: ParsableArguments {
 
   func validate() throws {
     if let steps, !(1...100_000).contains(steps) { throw ValidationError("--steps must be between 1 and 100000 (got \(steps))") }
-    if let prefix, prefix < 10 { throw ValidationError("--prefix must be at least 10 (got \(prefix))") }
+    if let prefix, !(10...100_000).contains(prefix) {
+      throw ValidationError("--prefix must be between 10 and 100000 (got \(prefix))")
+    }
   }
 
   /// Whether the command line chooses a system (anything but the defaults), so that a saved

@@ -36,6 +36,7 @@ struct Krylov: AsyncParsableCommand {
   /// Runs the chosen command; usage errors exit with status 2 (the argument parser's own
   /// default is 64), everything else as the command decides.
   static func main() async {
+    checkStandardOutputAtExit()
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import KrylovEngine
 
 /// Writes to standard error (progress, warnings, errors): never mixed into the data.
 ///
@@ -42,5 +43,20 @@ func writeStandardError(_ text: String) {
     } else {
       return
     }
+  }
+}
+
+/// Makes a failed write to standard output an error exit, for every command that prints.
+///
+/// `print` is buffered and its failures are silent: with standard output on a full disk,
+/// `krylov models > /dev/full` would exit 0 having written nothing. At exit the buffer is
+/// flushed and checked; a failure is reported and the status becomes 1.
+func checkStandardOutputAtExit() {
+  atexit {
+    // Every stream is flushed (stdout among them); a write that fails there fails again.
+    guard fflush(nil) != 0 else { return }
+    let reason = errno != 0 ? InputFile.reason(errno: errno) : "the write failed"
+    writeStandardError("error: cannot write standard output: \(reason)\n")
+    _exit(1)
   }
 }

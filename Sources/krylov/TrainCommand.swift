@@ -107,7 +107,8 @@ struct TrainCommand: ParsableCommand {
         s = try JSONDecoder().decode(Settings.self, from: bytes)
         options = try JSONDecoder().decode(TrainingOptions.self, from: bytes)
       } catch {
-        printError("error: \(config): not a valid configuration (\(error))")
+        let detail = (error as? DecodingError).map(describe) ?? "\(error)"
+        printError("error: \(config): not a valid configuration: \(detail)")
         throw ExitCode(1)
       }
       shape = s

@@ -4,6 +4,35 @@ import Testing
 
 @Suite("Baselines: asymptotic fits and the linear autoregressive model")
 struct FitTests {
+  @Test("fits, the AR baseline and the relative error are the same at any scale of b, 2^±1000 included")
+  func scaleEquivariance() throws {
+    let b: [Double] = (1...40).map { (n: Int) -> Double in
+      let x = Double(n)
+      return 0.7 * x / Foundation.log(x + 2) + 2 + 0.3 * sin(x)
+    }
+    let window = AsymptoticFit.trailingWindow(prefixLength: 30)
+    let linear = try #require(AsymptoticFit.fit(b, form: .linear, window: window))
+    let logFit = try #require(AsymptoticFit.fit(b, form: .logCorrected, window: window))
+    let ar = try #require(LinearAutoregression.fit(Array(b[0..<30])))
+    let error = relativeRMSError(linear.extrapolate(from: 31, through: 40), Array(b[30..<40]))
+    #expect(error.isFinite && error > 0)
+    for s in [0x1p-1000, 0x1p1000] {
+      // Multiplying by a power of two is exact, so everything must agree exactly, scaled.
+      let scaled = b.map { $0 * s }
+      let linearS = try #require(AsymptoticFit.fit(scaled, form: .linear, window: window))
+      #expect(linearS.parameters == linear.parameters.map { $0 * s })
+      let logS = try #require(AsymptoticFit.fit(scaled, form: .logCorrected, window: window))
+      #expect(logS.parameters == [logFit.parameters[0] * s, logFit.parameters[1], logFit.parameters[2] * s])
+      // The AR model rescales only far from 1, to a power of two of its own, and its ridge term
+      // weighs the intercept by that scale: close (1e-5 here), not equal.
+      let arS = try #require(LinearAutoregression.fit(Array(scaled[0..<30])))
+      for (x, y) in zip(arS.coefficients, ar.coefficients) { #expect(abs(x - y) <= 1e-4 * max(1, abs(y))) }
+      #expect(abs(arS.intercept / s - ar.intercept) <= 1e-4 * max(1, abs(ar.intercept)))
+      #expect(
+        relativeRMSError(linearS.extrapolate(from: 31, through: 40), Array(scaled[30..<40])) == error)
+    }
+  }
+
   @Test("The linear fit recovers an exact line and extrapolates it")
   func linearExact() throws {
     let b = (1...30).map { 0.7 * Double($0) + 1.1 }

@@ -131,8 +131,9 @@ public struct DatasetBuilder {
   /// Builds the dataset; returns the manifest (incomplete if cancelled).
   public func build(isCancelled: () -> Bool = { false }, onEvent: (Event) -> Void = { _ in }) throws -> DatasetManifest {
     let plans = try plan()
-    let fm = FileManager.default
-    try fm.createDirectory(atPath: (directory as NSString).appendingPathComponent("sequences"), withIntermediateDirectories: true)
+    do { try InputFile.makeDirectory((directory as NSString).appendingPathComponent("sequences")) } catch {
+      throw DatasetError("cannot write the dataset: \(error)")
+    }
     let cachedEntries = cachedIndex()
     onEvent(.planned(total: plans.count, cached: plans.filter { cachedEntries[$0.0.key] != nil }.count))
     var manifest = DatasetManifest(

@@ -54,10 +54,9 @@ public enum DatasetMerge {
         found[key] = (entry, directory)
       }
     }
-    do {
-      try fm.createDirectory(
-        atPath: (output as NSString).appendingPathComponent("sequences"), withIntermediateDirectories: true)
-    } catch { throw DatasetError("\(output): cannot create it (\(InputFile.reason(error)))") }
+    do { try InputFile.makeDirectory((output as NSString).appendingPathComponent("sequences")) } catch {
+      throw DatasetError("cannot write the merged dataset: \(error)")
+    }
     var manifest = DatasetManifest(name: spec.name, seed: spec.seed, spec: spec, entries: [], complete: false)
     var missing: [Missing] = []
     for system in try spec.systems() {

@@ -228,17 +228,33 @@ public struct DatasetError: Error, Sendable, CustomStringConvertible {
   }
 }
 
-func describe(_ error: DecodingError) -> String {
+/// A JSON decoding error in words: the key at fault and what was expected there.
+public func describe(_ error: DecodingError) -> String {
   func path(_ c: [CodingKey]) -> String {
-    c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+    let p = c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+    return p.isEmpty ? "top level" : "'\(p)'"
+  }
+  func expected(_ type: Any.Type) -> String {
+    switch type {
+    case is Int.Type, is Int32.Type, is Int64.Type, is UInt64.Type, is UInt32.Type, is Int?.Type, is UInt64?.Type:
+      "a whole number"
+    case is Double.Type, is Float.Type, is Double?.Type: "a number"
+    case is Bool.Type, is Bool?.Type: "true or false"
+    case is String.Type, is String?.Type: "text"
+    default: "\(type)"
+    }
   }
   switch error {
   case .keyNotFound(let key, let ctx):
-    return "missing key '\(key.stringValue)' at \(path(ctx.codingPath).isEmpty ? "top level" : path(ctx.codingPath))"
-  case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
-    return "wrong type at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+    return "missing key '\(key.stringValue)' at \(path(ctx.codingPath))"
+  case .typeMismatch(let type, let ctx), .valueNotFound(let type, let ctx):
+    return "wrong type at \(path(ctx.codingPath)): expected \(expected(type))"
   case .dataCorrupted(let ctx):
-    return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+    if ctx.codingPath.isEmpty { return "not valid JSON" }
+    // Foundation's own text for a number out of range or not whole ("Parsed JSON number <1.5>
+    // does not fit in Int") is clear; its generic sentences are not.
+    let detail = ctx.debugDescription.hasPrefix("Parsed JSON number") ? ctx.debugDescription : "not a valid value"
+    return "bad value at \(path(ctx.codingPath)): \(detail)"
   @unknown default: return "\(error)"
   }
 }

@@ -57,11 +57,15 @@ public struct AsymptoticFit: Sendable, Equatable {
   public static func fit(_ b: [Double], form: Form, window: ClosedRange<Int>) -> AsymptoticFit? {
     guard window.lowerBound >= 1, window.upperBound <= b.count, window.count >= 3 else { return nil }
     let ns = window.map(Double.init)
-    let ys = window.map { b[$0 - 1] }
+    // Fitted on b / s, s a power of two near the largest b: exact, and the squares of the least
+    // squares stay in range for coefficients anywhere from 1e-300 to 1e300. A, a and c scale
+    // with b; B (inside the logarithm) does not.
+    let s = powerOfTwoScale(window.map { b[$0 - 1] })
+    let ys = window.map { b[$0 - 1] / s }
     switch form {
     case .linear:
       guard let (a, c, _) = lineFit(x: ns, y: ys) else { return nil }
-      return AsymptoticFit(form: .linear, parameters: [a, c], window: window)
+      return AsymptoticFit(form: .linear, parameters: [a * s, c * s], window: window)
     case .logCorrected:
       let nMin = ns[0]
       func residual(_ logB: Double) -> (Double, Double, Double) {
@@ -101,7 +105,8 @@ public struct AsymptoticFit: Sendable, Equatable {
           return (v.1, bestLogB, v.2)
         }()
       guard final.0.isFinite, final.2.isFinite else { return nil }
-      return AsymptoticFit(form: .logCorrected, parameters: [final.0, Foundation.exp(final.1), final.2], window: window)
+      return AsymptoticFit(
+        form: .logCorrected, parameters: [final.0 * s, Foundation.exp(final.1), final.2 * s], window: window)
     }
   }
 
@@ -149,12 +154,25 @@ func lineFit(x: [Double], y: [Double]) -> (Double, Double, Double)? {
 }
 
 /// sqrt(Σ (p − t)² / Σ t²) over the common length: the relative RMS error of physics.md §5.
+///
+/// Both are divided by a power of two near the truth's largest value first, so the squares
+/// neither overflow nor underflow at any scale of b.
 public func relativeRMSError(_ predicted: [Double], _ truth: [Double]) -> Double {
+  let s = powerOfTwoScale(Array(truth.prefix(predicted.count)))
   var num = 0.0
   var den = 0.0
   for (p, t) in zip(predicted, truth) {
+    let (p, t) = (p / s, t / s)
     num += (p - t) * (p - t)
     den += t * t
   }
   return den > 0 ? (num / den).squareRoot() : .nan
+}
+
+/// The power of two nearest below the largest |value| (1 for none, zeros or non-finite
+/// values): dividing by it is exact and brings the values near 1.
+func powerOfTwoScale(_ values: [Double]) -> Double {
+  let largest = values.reduce(0.0) { max($0, abs($1)) }
+  guard largest.isFinite, largest > 0 else { return 1 }
+  return Double(sign: .plus, exponent: largest.exponent, significand: 1)
 }

@@ -14,6 +14,12 @@ public struct LinearAutoregression: Sendable, Equatable {
   /// A tiny ridge term (1e-10 of the Gram matrix's trace) keeps nearly collinear histories
   /// (a straight line, say) solvable without changing well-posed fits.
   public static func fit(_ b: [Double], order: Int? = nil) -> LinearAutoregression? {
+    // Far from 1 (beyond 2^±20), fitted on b / s (s a power of two near the largest b: exact),
+    // so the Gram matrix stays in range at any scale; the a_i do not depend on the scale, the
+    // intercept scales with b. Ordinary coefficients are fitted as they are.
+    let largest = powerOfTwoScale(b)
+    let s = largest > 0x1p20 || largest < 0x1p-20 ? largest : 1
+    let b = b.map { $0 / s }
     let p = order ?? Self.order(prefixLength: b.count)
     let rows = b.count - p
     guard p >= 1, rows >= p + 1 else { return nil }
@@ -31,7 +37,7 @@ public struct LinearAutoregression: Sendable, Equatable {
     let trace = (0..<m).reduce(0.0) { $0 + gram[$1 * m + $1] }
     for i in 0..<m { gram[i * m + i] += 1e-10 * trace / Double(m) }
     guard let x = solve(gram, rhs, m) else { return nil }
-    return LinearAutoregression(coefficients: Array(x[1...]), intercept: x[0])
+    return LinearAutoregression(coefficients: Array(x[1...]), intercept: x[0] * s)
   }
 
   /// Continues `history` to `count` more values, each fed back; values are kept non-negative.

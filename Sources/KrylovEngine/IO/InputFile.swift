@@ -44,6 +44,26 @@ public enum InputFile {
     return data
   }
 
+  /// Creates `path` and any missing parents as directories, or says plainly why not (a file
+  /// of that name, permission, a read-only file system), naming the part at fault.
+  public static func makeDirectory(_ path: String) throws(InputFileError) {
+    guard !path.isEmpty else { throw InputFileError(path: path, reason: "the directory name is empty") }
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+      prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+      var status = stat()
+      if stat(prefix, &status) == 0 {
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+          throw InputFileError(path: prefix, reason: "it exists and is not a directory")
+        }
+        continue
+      }
+      if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
+        throw InputFileError(path: prefix, reason: "cannot create it: " + reason(errno: errno))
+      }
+    }
+  }
+
   /// A system error number in words: "no such file", "permission denied".
   public static func reason(errno code: Int32) -> String {
     switch code {
@@ -62,6 +82,8 @@ public enum InputFile {
   /// words, instead of its generic sentence ("The operation could not be completed").
   public static func reason(_ error: Error) -> String {
     let ns = error as NSError
+    // krylov's own errors say what they mean already.
+    guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return "\(error)" }
     if ns.domain == NSPOSIXErrorDomain { return reason(errno: Int32(ns.code)) }
     if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
       return reason(errno: Int32(underlying.code))
@@ -71,6 +93,7 @@ public enum InputFile {
     case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return "permission denied"
     case NSFileWriteOutOfSpaceError: return "no space left on the device"
     case NSFileWriteVolumeReadOnlyError: return "the file system is read-only"
+    case NSFileWriteUnknownError: return "it cannot be written there (a directory or a device of that name?)"
     default: return ns.localizedDescription
     }
   }

@@ -165,7 +165,7 @@ extension SystemSettings {
     case .boundary: boundary = boundary == .pbc ? .obc : .pbc
     case .operatorName: operatorName = cycle(operatorName)
     case .steps: steps = max(10, steps + 50 * direction)
-    case .prefix: prefix = max(10, prefix + 5 * direction)
+    case .prefix: prefix = min(100_000, max(10, prefix + 5 * direction))
     case .hamiltonianText: hamiltonianText = nil  // ←/→ clear a custom text
     case .operatorText: operatorText = nil
     }
@@ -188,7 +188,9 @@ extension SystemSettings {
       guard let n = Int(t), n >= 1, n <= 100_000 else { return "steps must be a whole number from 1 to 100000 (got '\(t)')" }
       steps = n
     case .prefix:
-      guard let n = Int(t), n >= 10, n <= 100_000 else { return "prefix k must be a whole number of at least 10 (got '\(t)')" }
+      guard let n = Int(t), n >= 10, n <= 100_000 else {
+        return "prefix k must be a whole number from 10 to 100000 (got '\(t)')"
+      }
       prefix = n
     case .hamiltonianText, .operatorText:
       let old = self

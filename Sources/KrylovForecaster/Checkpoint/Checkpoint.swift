@@ -56,6 +56,10 @@ public enum Checkpoint {
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
       attributes[.type] as? FileAttributeType == .typeRegular
     else { throw CheckpointError(message: "\(path): cannot read the model file: it is not a regular file") }
+    // The largest model krylov trains is a few megabytes; a file beyond 2 GiB is not a checkpoint.
+    if let size = attributes[.size] as? Int, size > 2 << 30 {
+      throw CheckpointError(message: "\(path): cannot read the model file: it holds \(size >> 20) MiB, more than 2 GiB")
+    }
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw CheckpointError(message: "\(path): cannot read the model file: permission denied or unreadable")

@@ -68,6 +68,9 @@ public enum ForecastError: Error, Sendable, Equatable, CustomStringConvertible {
   case badValue(n: Int, value: Double)
   case badHead(HeadID, layers: Int, heads: Int)
   case attentionTooLarge(bytes: Int, limit: Int)
+  /// The model's output overflowed (weights beyond what a trained model holds, or input beyond
+  /// its range): nothing is reported rather than nan.
+  case nonFinite(n: Int)
 
   public var description: String {
     switch self {
@@ -84,6 +87,8 @@ public enum ForecastError: Error, Sendable, Equatable, CustomStringConvertible {
     case .attentionTooLarge(let bytes, let limit):
       "capturing the attention of this rollout would take \(bytes >> 20) MiB (L·NH·M² weights), above the "
         + "limit of \(limit >> 20) MiB: use a shorter horizon"
+    case .nonFinite(let n):
+      "the model's forecast of b_\(n) is not a finite number: its weights or the prefix are beyond the range it works in"
     }
   }
 }
@@ -171,7 +176,10 @@ public final class Forecaster: @unchecked Sendable {
       SequenceEncoding.write(x: x[t], previous: t > 0 ? x[t - 1] : nil, n: t + 1, context: told, config: config, into: &input)
       let step = Double(decoder.step(features: input, switches: switches))
       if t + 1 >= k {
+        // max(0, nan) is 0: the step is checked before it can vanish into a plausible value.
+        guard step.isFinite else { throw ForecastError.nonFinite(n: t + 2) }
         let next = max(0, x[t] + step / gain)
+        guard (next * scale).isFinite else { throw ForecastError.nonFinite(n: t + 2) }
         x.append(next)
         out.append(next * scale)
       }

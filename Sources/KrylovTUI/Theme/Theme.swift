@@ -64,10 +64,26 @@ public struct ThemeIssue: Sendable, Equatable, CustomStringConvertible {
   public var description: String { "line \(line): \(message)" }
 }
 
+/// A theme file that cannot be read at all.
+public struct ThemeFileError: Error, Sendable, CustomStringConvertible {
+  public var description: String
+}
+
 /// Reads btop's theme syntax: `theme[key]="value"` per line, `#` comments.
 public enum ThemeLoader {
   /// Loads a theme file; its name is the file's stem.
+  ///
+  /// Only a regular file of at most 1 MiB is read (a theme is a few hundred bytes): a device or
+  /// a huge file is refused instead of read without end.
   public static func load(path: String) throws -> (theme: Theme, issues: [ThemeIssue]) {
+    var status = stat()
+    guard stat(path, &status) == 0 else { throw ThemeFileError(description: "\(path): cannot read it") }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+      throw ThemeFileError(description: "\(path): not a regular file")
+    }
+    guard status.st_size <= 1 << 20 else {
+      throw ThemeFileError(description: "\(path): larger than the 1 MiB a theme file may be")
+    }
     let text = try String(contentsOfFile: path, encoding: .utf8)
     let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     return try parse(text, name: stem)
