@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile-input sweep of the krylov command-line tool (issue 15).
+"""Hostile-input sweep of the krylov command-line tool.
 
 Runs a few hundred hostile cases against a krylov binary: every subcommand's numeric options
 with 0, -1, huge, nan, inf, empty and non-numbers; every kind of input file (coefficient CSV and
@@ -21,8 +21,9 @@ first with the binary under test. Each outcome is classified, the first that app
   nan      exit 0 with nan or inf where numbers belong (standard output or output files,
            checkpoint tensors included)
   lost     exit 0 with nothing written, an expected output file missing, empty or not valid
-           JSON, success reported while writing to a full device, or the partial output of an
-           interrupted run deleted or not marked as stopped
+           JSON, success reported while writing to a full device (or a device node replaced by
+           a file), C(t) printed from 0 coefficients, or the partial output of an interrupted
+           run deleted or not marked as stopped
   litter   hidden '.NAME.partial*' files left behind
   refused  a valid input (CRLF line endings, a byte-order mark) rejected
   unclear  non-zero exit with an empty message, Foundation boilerplate ("The operation could
@@ -168,6 +169,8 @@ BASES = {
     "evaluate": ["evaluate", "--data", FX + "/ds", "--horizon", "60", "--prefix", "20", "--md-samples", "0"],
     "evaluate-md": ["evaluate", "--data", FX + "/cds", "--horizon", "16", "--prefix", "10", "--md-samples", "256",
                     "--md-tmax", "1"],
+    "evaluate-cont": ["evaluate", "--data", FX + "/cds", "--horizon", "16", "--prefix", "10", "--md-samples", "256",
+                      "--md-tmax", "1", "--continue-to", "20", "--continue-tmax", "1"],
     "train": ["train", "--data", FX + "/ds", "--out", "{d}/m.safetensors", "--config", FX + "/cfg.json", "-q"],
     "build": ["dataset", "build", "--spec", FX + "/spec.json", "--out", "{d}/out", "-q"],
     "plan": ["dataset", "plan", "--spec", FX + "/spec.json"],
@@ -194,7 +197,7 @@ NUMERIC = [
     ("interpret", "--prefix", "int"), ("interpret", "--horizon", "int"), ("interpret-fig", "--figure-lags", "int"),
     ("evaluate", "--prefix", "int"), ("evaluate", "--horizon", "int"),
     ("evaluate-md", "--md-samples", "int"), ("evaluate-md", "--md-tmax", "real"), ("evaluate-md", "--md-seed", "int"),
-    ("evaluate-md", "--continue-to", "int"), ("evaluate-md", "--continue-tmax", "real"),
+    ("evaluate-md", "--continue-to", "int"), ("evaluate-cont", "--continue-tmax", "real"),
     ("train", "--seed", "int"), ("train", "--steps", "int"), ("train", "--batch-size", "int"),
     ("train", "--learning-rate", "real"), ("train", "--eval-every", "int"),
     ("build", "--memory-limit", "size"),
@@ -206,7 +209,8 @@ NUMERIC = [
     ("render", "--n", "n"), ("render", "--steps", "int"), ("render", "--prefix", "int"),
     ("render", "--width", "int"), ("render", "--height", "int"), ("render", "--timeout", "real"),
 ]
-NO_STDOUT = {"train", "build"}  # baselines that write files, not standard output
+NO_STDOUT = {"train", "build"}
+LONG_WORK = {("simulate", "--samples"), ("evaluate-md", "--md-samples")}  # baselines that write files, not standard output
 
 
 def base_outputs(base):
@@ -223,12 +227,18 @@ def numeric_cases():
         values = {"int": INT_VALUES, "real": REAL_VALUES, "size": SIZE_VALUES,
                   "n": ["0", "-1", "9223372036854775807", "infinity", "abc"]}[kind]
         for v in values:
+            extra = {}
+            if (base, opt) in LONG_WORK and v in ("1000000000000", "9223372036854775807"):
+                # accepted as long work by design: it must stop cleanly on Ctrl-C instead
+                extra = {"signals": [(5.0, signal.SIGINT)], "honour": 10.0}
             cases.append(Case(f"num.{base}.{opt[2:]}={v or 'EMPTY'}", with_opt(BASES[base], opt, v),
-                              expect_stdout=base not in NO_STDOUT, outputs=base_outputs(base)))
+                              expect_stdout=base not in NO_STDOUT, outputs=base_outputs(base),
+                              must_fail=v in ("nan", "", "abc"), **extra))
     # --param values and names, on each command that takes them
     for base in ["lanczos", "simulate", "render"]:
         for v in ["nan", "inf", "1e308", "", "abc"]:
-            cases.append(Case(f"num.{base}.param-g={v or 'EMPTY'}", BASES[base] + ["--param", f"g={v}"]))
+            cases.append(Case(f"num.{base}.param-g={v or 'EMPTY'}", BASES[base] + ["--param", f"g={v}"],
+                              must_fail=v in ("nan", "", "abc")))
     return cases
 
 
@@ -281,10 +291,6 @@ def mutation_cases(prefix, valid, rng, ext, make_argv, text=True, **kw):
             files["in" + ext] = spec
         cases.append(Case(f"{prefix}.{tag}", make_argv(path), files=files, reason=reason, **flags, **kw))
     return cases
-
-
-def csv_lines(text):
-    return text.split("\n")
 
 
 def csv_variant(valid, *, replace=None, rows=None, extra_meta=None):
@@ -425,7 +431,7 @@ def coefficient_cases(fx, rng):
         "b-30000": jv(b=[0.5 * i + 1 for i in range(30000)], trusted=30000),
         "trusted-negative": jv(trusted=-1), "trusted-huge": jv(trusted=9223372036854775807),
         "trusted-1e30": jv(trusted=1e30), "trusted-string": jv(trusted="x"), "trusted-beyond": jv(trusted=61),
-        "trusted-real": jv(trusted=3.5),
+        "trusted-real": jv(trusted=3.5), "trusted-0": jv(trusted=0),
         "system-number": jv(system=5), "system-empty": jv(system={}),
         "system-n-negative": jv(system={**sysd, "n": -3}), "system-n-1e30": jv(system={**sysd, "n": 1e30}),
         "system-n-inf-obc": jv(system={**sysd, "n": "inf", "bc": "obc"}),
@@ -838,6 +844,8 @@ def dataset_dir_cases(fx, rng):
         for c in names:
             make, out, outs = consumers[c]
             flags = {"must_succeed": True} if tag == "manifest-crlf" else {}
+            if tag in ("empty-dir", "manifest-entries-empty") and c in ("train", "evaluate", "interpret", "calibrate"):
+                flags = {"must_fail": True}  # nothing to train or score on
             cases.append(Case(f"data.{tag}.{c}", make("{d}/ds"), files=dict(files), setup=setup, expect_stdout=out,
                               outputs=outs, **flags))
     for c, (make, out, outs) in consumers.items():
@@ -1027,7 +1035,9 @@ def scale_cases():
         Case("size.ablate-horizon-100000", ["ablate", "--input", "{fx}/f.csv", "--horizon", "100000", "--rank",
                                             "heads"]),
         Case("size.bench-steps-1e12", ["bench", "--sizes", "6", "--steps", "1000000000000"]),
-        Case("size.simulate-samples-1e12", ["simulate", "--n", "8", "--samples", "1000000000000", "--tmax", "1"]),
+        Case("size.simulate-samples-1e12", ["simulate", "--n", "8", "--samples", "1000000000000", "--tmax", "1",
+                                            "-o", "{d}/out.csv"], signals=[(5.0, signal.SIGINT)], honour=10.0,
+             interrupted="{d}/out.csv", expect_stdout=False),
         Case("size.simulate-dt-1e-300", ["simulate", "--n", "8", "--samples", "512", "--tmax", "1", "--dt", "1e-300"]),
         Case("size.observe-dt-1e-9", ["observe", "--input", "{fx}/f.csv", "--dt", "1e-9"]),
         Case("size.bench-explorer-frames-1e12", with_opt(BASES["bench-explorer"], "--frames", "1000000000000")),
@@ -1035,7 +1045,7 @@ def scale_cases():
                                                            "--height", "100000")),
         Case("size.render-100000x100000", ["render", "--n", "8", "--steps", "40", "--width", "100000", "--height",
                                            "100000"]),
-        Case("size.render-steps-100000", ["render", "--n", "8", "--steps", "100000"]),
+        Case("size.render-steps-100000", ["render", "--n", "8", "--steps", "100000", "--timeout", "20"]),
         Case("size.interpret-horizon-1e12", ["interpret", "--data", "{fx}/ds", "--horizon", "1000000000000", "-q"]),
         Case("size.evaluate-continue-to-1e6", BASES["evaluate-md"] + ["--continue-to", "1000000"]),
         Case("size.lanczos-classical-steps-40", ["lanczos", "--spins", "classical", "--steps", "40", "-q"]),
@@ -1401,6 +1411,9 @@ def classify(case, rc, timed_out, sent, elapsed, exit_after_signal, stdout_path,
                 if r:
                     flags.append(r[0])
                     notes.append(r[1])
+        if re.search(r"^# coefficients: 0$", stdout_text, re.M):
+            flags.append("lost")
+            notes.append("C(t) printed from 0 coefficients")
         if case.stdout_to == "/dev/full" or "/dev/full" in case.argv or any(
                 isinstance(f, Node) for f in case.files.values()):
             flags.append("lost")

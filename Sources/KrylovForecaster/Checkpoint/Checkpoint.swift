@@ -41,7 +41,14 @@ public enum Checkpoint {
   }
 
   /// Writes atomically: a file beside the target, renamed when complete.
+  /// Writes `model` atomically; a model with a weight that is not finite (training diverged)
+  /// is refused, so no file that cannot forecast is ever written.
   public static func write(_ model: Transformer<Float>, extra: [String: String] = [:], to path: String) throws {
+    if let bad = model.params.firstIndex(where: { !$0.isFinite }) {
+      throw CheckpointError(
+        message: "weight \(bad) is \(model.params[bad]): training diverged (lower the learning rate or the step gain); "
+          + "nothing written")
+    }
     let data = try encode(model, extra: extra)
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
   }

@@ -53,7 +53,8 @@ public struct ForecasterConfig: Codable, Sendable, Equatable {
     if channels < 1 || channels > 4096 { return "channels must be between 1 and 4096 (got \(channels))" }
     if channels % heads != 0 { return "channels (\(channels)) must be a multiple of heads (\(heads))" }
     if scaleWindow < 1 || scaleWindow > 1000 { return "scaleWindow must be between 1 and 1000 (got \(scaleWindow))" }
-    if !(stepGain > 0) || !stepGain.isFinite { return "stepGain must be positive (got \(stepGain))" }
+    // The model learns gain × the step; beyond 10^6 those targets overflow training in Float.
+    if !(stepGain > 0) || stepGain > 1e6 { return "stepGain must be between 0 and 10^6 (got \(stepGain))" }
     return nil
   }
 }
