@@ -40,9 +40,10 @@ public enum Checkpoint {
     return try Safetensors.encode(tensors: tensors, metadata: metadata(config: model.config, extra: extra))
   }
 
-  /// Writes atomically: a file beside the target, renamed when complete.
-  /// Writes `model` atomically; a model with a weight that is not finite (training diverged)
-  /// is refused, so no file that cannot forecast is ever written.
+  /// Writes `model` atomically: a file beside the target, renamed when complete.
+  ///
+  /// A model with a weight that is not finite (training diverged) is refused, so no file that
+  /// cannot forecast is ever written.
   public static func write(_ model: Transformer<Float>, extra: [String: String] = [:], to path: String) throws {
     if let bad = model.params.firstIndex(where: { !$0.isFinite }) {
       throw CheckpointError(
