@@ -209,6 +209,27 @@ struct CommandLineTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["b.csv"])
   }
 
+  @Test("a signal during a long set-up (a classical basis of 20 levels) stops it at once, and the output is written")
+  func interruptDuringSetUp() throws {
+    let dir = try temporaryDirectory()
+    let path = dir.appendingPathComponent("c.csv").path
+    let process = Process()
+    process.executableURL = try binaryURL()
+    process.arguments = ["lanczos", "--spins", "classical", "--steps", "20", "-q", "--output", path]
+    process.standardError = Pipe()
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    let signalled = Date()
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    // The set-up alone takes tens of seconds; stopping waits for the current slice only.
+    #expect(Date().timeIntervalSince(signalled) < 5)
+    #expect(process.terminationStatus == 130)
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(text.contains("# stop: cancelled"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["c.csv"])
+  }
+
   @Test("--n inf runs the infinite chain and refuses local operators")
   func infiniteChain() throws {
     let r = try krylov(["lanczos", "--n", "inf", "--steps", "6", "--format", "json", "-q"])

@@ -98,7 +98,8 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
   ///   - levelCap: stop enumerating once a level exceeds this many elements (a pilot run).
   public init(
     hamiltonian h: PauliSum, operator o: PauliSum, geometry: ClassicalGeometry, levels: Int,
-    levelCap: Int = .max, cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    levelCap: Int = .max, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+    isCancelled: @escaping @Sendable () -> Bool = { false }
   ) throws {
     let hTerms = SpinMonomial.terms(of: h)
     let oTerms = SpinMonomial.terms(of: o)
@@ -116,20 +117,20 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
       let expander = InfiniteChainExpander(tables: tables, cell: hTerms, reflection: reflection)
       basis = try Self.enumerate(
         expander: expander, tables: tables, operator: oTerms, levels: levels,
-        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores)
+        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores, isCancelled: isCancelled)
     case .finite(let size, _, let group):
       reflection = group.hasReflections
       let expander = FiniteChainExpander(tables: tables, terms: hTerms, size: size, group: group)
       basis = try Self.enumerate(
         expander: expander, tables: tables, operator: oTerms, levels: levels,
-        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores)
+        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores, isCancelled: isCancelled)
     }
   }
 
   /// The operator's coefficients on canonical keys, then the breadth-first build.
   private static func enumerate<E: ClassicalLiouvillianExpander>(
     expander: E, tables: SphericalHarmonicTables, operator oTerms: [SpinMonomial], levels: Int, parityBlocks: Bool,
-    levelCap: Int, cores: Int
+    levelCap: Int, cores: Int, isCancelled: @escaping @Sendable () -> Bool
   ) throws -> ClassicalBasis {
     var initial: [UInt128: Double] = [:]
     var order: [UInt128] = []
@@ -151,6 +152,7 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
     let start = DispatchTime.now()
     var search = LevelSearch(expander: expander, parityBlocks: parityBlocks)
     search.cores = cores
+    search.isCancelled = isCancelled
     var columns = [SegmentedColumns](repeating: SegmentedColumns(), count: parityBlocks ? 2 : 1)
     let found = try search.run(
       initial: pairs, levels: levels,

@@ -38,8 +38,17 @@ public final class LanczosJob: Sendable {
     let thread = Thread { [cancelled] in
       let setupStart = Date()
       let space: any KrylovOperatorSpace
-      do { space = try plan.buildSpace() } catch {
-        if case InfiniteChainSpace.BuildError.memory = error {
+      do { space = try plan.buildSpace(isCancelled: { cancelled.isSet }) } catch {
+        if case LevelSearchError.cancelled = error {
+          // Stopped before the first step: a run with nothing computed, as a cancel between
+          // steps would end (what callers write out, they write).
+          emit(
+            .finished(
+              LanczosResult(
+                coefficients: [], trustedCount: 0, stopReason: .cancelled, krylovDimension: nil,
+                exhaustionTrusted: false, probeDeviations: [], stepSeconds: [],
+                totalSeconds: Date().timeIntervalSince(setupStart))))
+        } else if case InfiniteChainSpace.BuildError.memory = error {
           emit(.refused("\(error)"))
         } else {
           emit(.failed("\(error)"))

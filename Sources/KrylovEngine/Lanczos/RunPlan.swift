@@ -231,14 +231,20 @@ public struct RunPlan: Sendable {
   ///
   /// The infinite chain's classes are only known as they are reached: its build stops as soon
   /// as the run, projected from the levels so far, would exceed `memoryLimit`.
-  public func buildSpace(memoryLimit: Int = RunPlan.defaultMemoryLimit) throws -> any KrylovOperatorSpace {
+  ///
+  /// `isCancelled` stops the breadth-first searches of the infinite chain and of classical
+  /// spins (`LevelSearchError.cancelled`), which can take minutes.
+  public func buildSpace(
+    memoryLimit: Int = RunPlan.defaultMemoryLimit, isCancelled: @escaping @Sendable () -> Bool = { false }
+  ) throws -> any KrylovOperatorSpace {
     if let geometry = classicalGeometry {
-      return try ClassicalChainSpace(hamiltonian: hamiltonian, operator: initialOperator, geometry: geometry, levels: steps)
+      return try ClassicalChainSpace(
+        hamiltonian: hamiltonian, operator: initialOperator, geometry: geometry, levels: steps, isCancelled: isCancelled)
     }
     if chain.isInfinite {
       return try InfiniteChainSpace(
         hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps, memoryLimit: memoryLimit,
-        precision: precision)
+        precision: precision, isCancelled: isCancelled)
     }
     return try buildSectorSpace()
   }

@@ -1,6 +1,18 @@
 import Dispatch
 import Foundation
 
+/// Why a breadth-first search stopped short.
+public enum LevelSearchError: Error, CustomStringConvertible {
+  case tooManyElements
+  case cancelled
+  public var description: String {
+    switch self {
+    case .tooManyElements: "the breadth-first search reached more basis elements than 32-bit indices hold"
+    case .cancelled: "the set-up was cancelled"
+    }
+  }
+}
+
 /// What the breadth-first search needs from a space: the image of one basis element under the
 /// Liouvillian.
 public protocol LevelExpander: Sendable {
@@ -39,6 +51,9 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
   /// Elements expanded at once: bounds the transient lists of a large level.
   public var sliceSize = Int.max
   public var cores = ProcessInfo.processInfo.activeProcessorCount
+  /// Polled between slices and every few thousand elements: true stops the search with
+  /// `LevelSearchError.cancelled` (a set-up can take minutes; Ctrl-C must not wait for it).
+  public var isCancelled: @Sendable () -> Bool = { false }
 
   public init(expander: Expander, parityBlocks: Bool) {
     self.expander = expander
@@ -70,10 +85,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     public var initialVector: [Double]
   }
 
-  public enum SearchError: Error, CustomStringConvertible {
-    case tooManyElements
-    public var description: String { "the breadth-first search reached more basis elements than 32-bit indices hold" }
-  }
 
   /// One chunk's share of a slice: its images, and the entries whose rows are new elements.
   private final class Chunk: @unchecked Sendable {
@@ -143,6 +154,7 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
       let expectedPerColumn = n == 0 ? 8.0 : 1.15 * Double(found.nonzeros[n - 1]) / Double(max(1, found.sizes[n - 1]))
       var from = 0
       repeat {
+        if isCancelled() { throw LevelSearchError.cancelled }
         let to = levelKeys.count - from > sliceSize ? from + sliceSize : levelKeys.count
         // Elements of this level numbered in earlier slices are found in `next`.
         let lookIn = previous + (next.map { $0.count > 0 ? [$0] : [] } ?? [])
@@ -179,7 +191,7 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
           bases[s] = running
           running += keysOfShard[s].count
         }
-        guard running < Int(Int32.max) else { throw SearchError.tooManyElements }
+        guard running < Int(Int32.max) else { throw LevelSearchError.tooManyElements }
         let shardBase = bases
 
         // Global indices in the table and in the pending entries.
@@ -255,6 +267,7 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
       var batchFirst: [UInt128] = []
       do {
         for i in lo..<hi {
+          if (i - lo) & 4095 == 4095 && isCancelled() { throw LevelSearchError.cancelled }
           try expander.expand(slice[i]) { key, value in merger.add(key, value) }
           // The element's distinct keys, looked up as a batch (see ShardedKeyIndex.find(batch:)).
           batchKeys.removeAll(keepingCapacity: true)

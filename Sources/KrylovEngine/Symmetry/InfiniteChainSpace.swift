@@ -66,13 +66,13 @@ public struct InfiniteChainSpace: SparseOperatorSpace {
   ///   - memoryLimit: the build stops, before it exceeds this, when the projected run would.
   public init(
     hamiltonianCell h: PauliSum, operatorCell o: PauliSum, steps: Int, memoryLimit: Int = Int.max,
-    precision: VectorPrecision = .single
+    precision: VectorPrecision = .single, isCancelled: @escaping @Sendable () -> Bool = { false }
   ) throws {
     let reach = TranslationClassReach(hamiltonianCell: h, operatorCell: o)
     reflection = reach.reflect
     blockCount = reach.blocks
     liouvillianScale = 2 * h.terms.values.reduce(0) { $0 + abs($1) }
-    let built = try reach.build(steps: steps, memoryLimit: memoryLimit, precision: precision)
+    let built = try reach.build(steps: steps, memoryLimit: memoryLimit, precision: precision, isCancelled: isCancelled)
     blockDimensions = built.blockDimensions
     levelEnds = built.levelEnds
     matrices = built.matrices

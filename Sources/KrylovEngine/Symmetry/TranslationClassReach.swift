@@ -149,12 +149,17 @@ struct TranslationClassReach: Sendable {
 
   /// Enumerates levels 0 to steps and every row over them; stops with `BuildError.memory`
   /// as soon as the run, projected from the levels so far, would exceed `memoryLimit`.
-  func build(steps: Int, memoryLimit: Int, precision: VectorPrecision = .single) throws -> Built {
+  func build(
+    steps: Int, memoryLimit: Int, precision: VectorPrecision = .single,
+    isCancelled: @escaping @Sendable () -> Bool = { false }
+  ) throws -> Built {
     let initial = initialClasses()
     // The search numbers level 0's block 0; the classes' own block is their Y-parity.
     let initialBlock = initial.first.map { block(of: Self.string($0.key)) } ?? 0
     var rows = (0..<blocks).map { _ in SparseRowsAppender() }
     var maxWidth = 1
+    var search = self.search
+    search.isCancelled = isCancelled
     let found = try search.run(
       initial: initial, levels: steps + 1,
       store: { _, searchBlock, images in
