@@ -15,11 +15,52 @@ struct HostileInputTests {
       ["bench-explorer", "--width", "3"],
       ["bench", "--steps", "1000000000000"],
       ["forecast", "--input", "x.csv", "--horizon", "6000"],
+      ["evaluate", "--data", "x", "--md-samples", "9223372036854775807"],
+      ["simulate", "--spins", "classical", "--samples", "1000000000000"],
+      ["bench-explorer", "--prefix", "9223372036854775807"],
     ])
   func countsOutOfRange(arguments: [String]) throws {
     let r = try krylov(arguments)
     #expect(r.status == 2, "\(arguments): \(r.err)")
     #expect(r.err.contains("must be"), "\(r.err)")
+  }
+
+  @Test("extreme scales in simulate and the explorer: no nan written, a clear refusal where no number can be right")
+  func extremeScalesSimulated() throws {
+    // C(t) is normalized by ⟨O²⟩: an operator of 1e-200 gives C(0) = 1, not 0/0.
+    let tiny = try krylov(
+      ["simulate", "--operator", "1e-200*Z0", "--translate-operator", "--samples", "200", "--tmax", "0.1"])
+    #expect(tiny.status == 0 && !tiny.out.lowercased().contains("nan") && tiny.out.contains("\n0,1.0,"), "\(tiny.err)")
+    // A coupling of 1e308 turns a spin by 5e306 radians a step: refused with the reason.
+    let huge = try krylov(["simulate", "--param", "g=1e308", "--samples", "100", "--tmax", "0.1"])
+    #expect(huge.status != 0 && huge.err.contains("radians"), "\(huge.err)")
+    #expect(!huge.err.contains("Fatal") && !huge.err.contains("crashed"))
+    // b_1 beyond double range: the explorer's frame shows the failure instead of trapping.
+    let render = try krylov(["render", "--param", "g=1e308", "--width", "80", "--height", "24"])
+    #expect(!render.err.contains("crashed") && render.status <= 1, "\(render.err)")
+  }
+
+  @Test("a forecast from coefficients of 1e306 or 1e-306 equals the unscaled one, scaled: no nan, no zeros")
+  func forecastAtExtremeScales() throws {
+    let dir = try temporaryDirectory()
+    let b: [Double] = (1...60).map { (n: Int) -> Double in
+      let x = Double(n)
+      return 0.5 * x / Foundation.log(x + 2) + 1 + 0.1 * sin(x)
+    }
+    var outputs: [[String]] = []
+    for (name, scale) in [("one", 1.0), ("big", 0x1p1016), ("small", 0x1p-1016)] {
+      let file = dir.appendingPathComponent("\(name).csv")
+      let rows = b.enumerated().map { "\($0.offset + 1),\($0.element * scale)" }
+      try ("n,b_n\n" + rows.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+      let r = try krylov(["forecast", "--input", file.path, "--prefix", "30", "--horizon", "50"])
+      #expect(r.status == 0, "\(name): \(r.err)")
+      #expect(!r.out.lowercased().contains("nan"), "\(name): \(r.out)")
+      // The relative errors do not depend on the scale.
+      let errorLines = r.out.split(separator: "\n").filter { $0.hasPrefix("# error") }
+      outputs.append(errorLines.map { String($0.split(separator: ",")[0]) })
+    }
+    #expect(outputs[0].count >= 4)
+    #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0])
   }
 
   @Test("escape sequences in files and arguments never reach the terminal: messages show them escaped")

@@ -57,8 +57,17 @@ public struct ClassicalAutocorrelation: Sendable {
     guard !chain.isInfinite else {
       throw .classicalChain("the infinite chain has no trajectories: simulate a ring that stands in for it")
     }
+    let h = try SpinMonomialSum.hamiltonian(of: chain)
+    // A step turns a spin by about its field × dt: beyond a few radians the integrator's
+    // steps mean nothing (and at 1e308 they overflow). Refused, with what to change.
+    let largest = h.coefficients.reduce(0.0) { max($0, abs($1)) }
+    guard largest.isFinite, largest * dt <= 10 else {
+      throw .classicalChain(
+        "the Hamiltonian's largest coupling, \(largest), turns a spin by about \(largest * dt) radians in one "
+          + "step of dt = \(dt): use a smaller time step or smaller couplings (at most 10 radians a step)")
+    }
     self.init(
-      hamiltonian: try SpinMonomialSum.hamiltonian(of: chain), observable: try SpinMonomialSum.observable(of: chain),
+      hamiltonian: h, observable: try SpinMonomialSum.observable(of: chain),
       samples: samples, dt: dt, steps: steps, seed: seed, order: order, substeps: substeps)
   }
 

@@ -105,9 +105,12 @@ public struct SpinMonomialSum: Sendable {
     SpinMonomialSum(try chain.hamiltonian(), siteCount: chain.pauliSiteCount)
   }
 
-  /// The operator of `chain`, read classically.
+  /// The operator of `chain`, read classically, divided by a power of two that brings its
+  /// largest coefficient near 1: exact, and C(t) (normalized by ⟨O²⟩) is unchanged, while
+  /// ⟨O²⟩ of 1e−200·Z neither underflows nor 1e200·Z overflows.
   public static func observable(of chain: SpinChain) throws(SystemError) -> SpinMonomialSum {
-    SpinMonomialSum(try chain.initialOperator(), siteCount: chain.pauliSiteCount)
+    let o = try chain.initialOperator()
+    return SpinMonomialSum(o.scaled(by: 1 / o.powerOfTwoScale), siteCount: chain.pauliSiteCount)
   }
 
   public var termCount: Int { coefficients.count }
