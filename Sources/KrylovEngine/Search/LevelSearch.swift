@@ -85,7 +85,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     public var initialVector: [Double]
   }
 
-
   /// One chunk's share of a slice: its images, and the entries whose rows are new elements.
   private final class Chunk: @unchecked Sendable {
     var images = SparseColumns()
