@@ -13,6 +13,8 @@ final class DataSink {
   private let handle: FileHandle
   private let temporaryPath: String?
   private let finalPath: String?
+  /// What the sink writes to, for messages: the path, or standard output.
+  private var name = "standard output"
 
   init(path: String?) throws {
     guard let path else {
@@ -39,6 +41,7 @@ final class DataSink {
       handle = h
       temporaryPath = nil
       finalPath = nil
+      name = path
       return
     }
     let temporary = directory + "/." + url.lastPathComponent + ".partial-\(getpid())"
@@ -50,6 +53,7 @@ final class DataSink {
     handle = h
     temporaryPath = temporary
     finalPath = path
+    name = path
   }
 
   /// Opens `path` (or standard output when nil), or reports why not and exits with status 1.
@@ -92,7 +96,7 @@ final class DataSink {
     if let failure {
       try? handle.close()
       let reason = InputFile.reason(failure)
-      let target = finalPath ?? "standard output"
+      let target = name
       if let temporaryPath {
         throw DataSinkError("cannot write \(target): \(reason); what was written is kept in \(temporaryPath)")
       }

@@ -170,6 +170,8 @@ struct EvaluateCommand: ParsableCommand {
       // Whether the transformer rows were told each system (a size-blind model is not).
       printMarkdown(summary, skipped: skipped, toldSystem: forecasters.values.contains { $0.readsSystem })
     }
+    // Interrupted: the tables of what was done are out; the status says it was stopped.
+    if watcher.signalNumber != nil { throw ExitCode(130) }
   }
 
   private func printCSV(_ summary: EvaluationSummary) {

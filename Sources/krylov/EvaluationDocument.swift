@@ -1,3 +1,4 @@
+import KrylovAnalysis
 import KrylovEngine
 import KrylovForecaster
 

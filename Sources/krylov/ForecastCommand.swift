@@ -64,12 +64,8 @@ struct ForecastCommand: ParsableCommand {
     case .json:
       try sink.writeJSON(
         ForecastDocument(
-          prefix: k, horizon: M, n: Array((k + 1)...M), forecast: methods.transformer,
-          band: methods.band.map(BandRecord.init), system: SystemToldRecord(methods.context, model: forecaster),
-          baselines: Dictionary(uniqueKeysWithValues: methods.baselines.map { ($0.name, $0.values) }),
-          model: modelOptions.name(for: input.domain), bestFitForm: methods.bestFitForm,
-          fits: methods.fits.map { FitRecord($0, best: $0 == methods.bestFit) },
-          errors: errors.map(ErrorsRecord.init)))
+          methods: methods, errors: errors, model: modelOptions.name(for: input.domain),
+          told: SystemToldRecord(methods.context, model: forecaster)))
     case .csv:
       let names = methods.all.map(\.name)
       sink.write("# krylov forecast: prefix k = \(k), horizon M = \(M), model: \(modelOptions.name(for: input.domain))\n")
@@ -104,70 +100,5 @@ struct ForecastCommand: ParsableCommand {
       printError("error: \(error)")
       throw ExitCode(1)
     }
-  }
-}
-
-/// What `krylov forecast --format json` writes (docs/formats.md).
-struct ForecastDocument: Encodable {
-  var prefix: Int
-  var horizon: Int
-  var n: [Int]
-  var forecast: [Double]
-  var band: BandRecord?
-  var system: SystemToldRecord
-  var baselines: [String: [Double]]
-  var model: String
-  var bestFitForm: String?
-  var fits: [FitRecord]
-  var errors: ErrorsRecord?
-
-  enum CodingKeys: String, CodingKey {
-    case prefix, horizon, n, forecast, band, system, baselines, model
-    case bestFitForm = "best_fit_form"
-    case fits, errors
-  }
-}
-
-/// One asymptotic fit of the prefix: its form, parameters by name, the n range it was fitted
-/// on, and whether it is the one chosen on the prefix (`best_fit`).
-struct FitRecord: Encodable {
-  var form: String
-  var parameters: [String: Double]
-  var window: [Int]
-  var best: Bool
-
-  init(_ fit: AsymptoticFit, best: Bool) {
-    form = fit.form.rawValue
-    parameters = Dictionary(uniqueKeysWithValues: fit.namedParameters.map { ($0.name, $0.value) })
-    window = [fit.window.lowerBound, fit.window.upperBound]
-    self.best = best
-  }
-}
-
-/// Each method's errors against the truth; an error that cannot be computed is null.
-struct ErrorsRecord: Encodable {
-  var bRelativeRMS: [String: Double?]
-  var cMaxAbs: [String: Double?]
-  var cWindow: Window
-
-  struct Window: Encodable {
-    var tMin: Double
-    var tMax: Double
-    enum CodingKeys: String, CodingKey {
-      case tMin = "t_min"
-      case tMax = "t_max"
-    }
-  }
-
-  init(_ e: MethodErrors) {
-    bRelativeRMS = e.coefficients.mapValues(finiteOrNil)
-    cMaxAbs = e.autocorrelation.mapValues(finiteOrNil)
-    cWindow = Window(tMin: 0, tMax: e.windowEnd)
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case bRelativeRMS = "b_relative_rms"
-    case cMaxAbs = "c_max_abs"
-    case cWindow = "c_window"
   }
 }

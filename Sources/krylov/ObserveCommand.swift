@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KrylovAnalysis
 import KrylovEngine
 
 struct ObserveCommand: AsyncParsableCommand {
@@ -52,6 +53,10 @@ struct ObserveCommand: AsyncParsableCommand {
         "krylov: using the \(trusted) trusted coefficients of \(b.count) (--include-untrusted to use all)")
       b = Array(b.prefix(trusted))
     }
+    guard !b.isEmpty else {
+      printError("error: \(input): no coefficients to observe (none, or none trusted: --include-untrusted uses all)")
+      throw ExitCode(1)
+    }
     let count = Int((tmax / dt).rounded(.down)) + 1
     let times = (0..<count).map { Double($0) * dt }
     let dynamics: KrylovChainDynamics
@@ -61,6 +66,14 @@ struct ObserveCommand: AsyncParsableCommand {
     }
     let c = times.map { dynamics.autocorrelation(at: $0) }
     let k = times.map { dynamics.complexity(at: $0) }
+    // Coefficients near the top of double range turn the phases λt into infinities within a
+    // short time: that C(t) cannot be computed, and nan is never written.
+    if let bad = c.indices.first(where: { !c[$0].isFinite || !k[$0].isFinite }) {
+      printError(
+        "error: \(input): C(t) is not a finite number from t = \(times[bad]) on: the coefficients (up to "
+          + "\(b.max() ?? 0)) put the phases λt beyond double range; ask for a --tmax below \(times[bad])")
+      throw ExitCode(1)
+    }
     let exhausted = sequence.exhausted && b.count == sequence.coefficients.count
     let converged: Double? =
       exhausted ? nil : try? KrylovChainDynamics.convergenceTime(coefficients: b, times: times, tolerance: 1e-6)
@@ -80,46 +93,5 @@ struct ObserveCommand: AsyncParsableCommand {
           convergedUntil: converged.map { .time($0) } ?? (exhausted ? .all : .unknown)))
     }
     try sink.finish()
-  }
-}
-
-/// What `krylov observe --format json` writes (docs/formats.md).
-struct ObservablesDocument: Encodable {
-  var t: [Double]
-  var C: [Double]
-  var K: [Double]
-  var coefficients: Int
-  var exhausted: Bool
-  var convergedUntil: ConvergedUntil
-
-  /// Where C(t) and K(t) stop depending on the coefficients beyond the last: a time, every
-  /// time (an exhausted space), or unknown (null).
-  enum ConvergedUntil: Encodable {
-    case time(Double)
-    case all
-    case unknown
-    func encode(to encoder: Encoder) throws {
-      var c = encoder.singleValueContainer()
-      switch self {
-      case .time(let t): try c.encode(t)
-      case .all: try c.encode("all")
-      case .unknown: try c.encodeNil()
-      }
-    }
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case t, C, K, coefficients, exhausted
-    case convergedUntil = "converged_until"
-  }
-
-  func encode(to encoder: Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(t, forKey: .t)
-    try c.encode(C, forKey: .C)
-    try c.encode(K, forKey: .K)
-    try c.encode(coefficients, forKey: .coefficients)
-    try c.encode(exhausted, forKey: .exhausted)
-    try c.encode(convergedUntil, forKey: .convergedUntil)
   }
 }

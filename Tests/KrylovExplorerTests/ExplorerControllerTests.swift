@@ -98,6 +98,50 @@ struct ExplorerControllerTests {
     #expect(text == "╭─ system ─╮\n│ N  8     │\n")
   }
 
+  @Test("e exports the run, the forecast and C(t) as the CLI's files, which the CLI's readers read back")
+  func export() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("krylov-export-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    var state = ExplorerState()
+    state.settings.size = .finite(6)
+    state.settings.steps = 60
+    state.settings.prefix = 20
+    let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+    controller.screenDirectory = directory.path
+    controller.handle(.export)
+    #expect(controller.state.message?.hasPrefix("nothing to export") == true)
+    controller.startRun()
+    controller.waitUntilIdle(timeout: 60)
+    #expect(controller.state.forecast != nil && controller.state.observables != nil)
+    controller.handle(.export)
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    #expect(files.count == 3, "\(files)")
+    let message = controller.state.message ?? ""
+    for file in files { #expect(message.contains(file), "\(message)") }
+    // The coefficients read back as a coefficient file: values, trust and the system.
+    let b = try #require(files.first { $0.hasSuffix("-b.json") })
+    let sequence = try CoefficientFile.read(path: directory.path + "/" + b)
+    #expect(sequence.coefficients == controller.state.run.coefficients)
+    #expect(sequence.trustedCount == controller.state.run.trustedCount)
+    #expect(sequence.system == (try state.settings.chain()))
+    // The forecast and the observables are the JSON of `krylov forecast` and `krylov observe`.
+    let forecastFile = try #require(files.first { $0.hasSuffix("-forecast.json") })
+    let forecast = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(forecastFile)))
+        as? [String: Any])
+    // Foundation's JSON reader may round the last bit: compared to 1e-14.
+    let read = try #require(forecast["forecast"] as? [Double])
+    let shown = try #require(controller.state.forecast?.methods.transformer)
+    #expect(read.count == shown.count && zip(read, shown).allSatisfy { abs($0 - $1) <= 1e-14 * abs($1) })
+    #expect(forecast["prefix"] as? Int == 20 && forecast["model"] as? String == "test")
+    let observablesFile = try #require(files.first { $0.hasSuffix("-observables.json") })
+    let observables = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(observablesFile)))
+        as? [String: Any])
+    #expect(abs(((observables["C"] as? [Double])?.first ?? 0) - 1) < 1e-12)
+    #expect((observables["t"] as? [Double])?.count == (observables["K"] as? [Double])?.count)
+  }
+
   @Test("Stopping a run cancels it")
   func stop() {
     var state = ExplorerState()

@@ -77,6 +77,12 @@ public struct DatasetManifest: Codable, Sendable {
   /// The sequence of an entry: its trusted coefficients only (and all of them if exhausted
   /// with a trusted exhaustion, which is the same thing).
   public func trustedCoefficients(of entry: DatasetEntry, directory: String) throws -> [Double] {
+    // A manifest names files inside its dataset: an absolute path or a ".." would let a
+    // manifest read (and echo in errors) any file of the machine.
+    let parts = entry.file.split(separator: "/")
+    guard !entry.file.hasPrefix("/"), !parts.contains(".."), !parts.isEmpty else {
+      throw DatasetError("\(entry.label): the manifest names \(entry.file), outside the dataset directory")
+    }
     let path = (directory as NSString).appendingPathComponent(entry.file)
     let sequence = try CoefficientFile.read(path: path)
     return Array(sequence.coefficients.prefix(sequence.trustedCount ?? sequence.coefficients.count))

@@ -60,7 +60,7 @@ public struct AsymptoticFit: Sendable, Equatable {
     // Fitted on b / s, s a power of two near the largest b: exact, and the squares of the least
     // squares stay in range for coefficients anywhere from 1e-300 to 1e300. A, a and c scale
     // with b; B (inside the logarithm) does not.
-    let s = powerOfTwoScale(window.map { b[$0 - 1] })
+    let s = PauliSum.powerOfTwoScale(of: window.map { b[$0 - 1] })
     let ys = window.map { b[$0 - 1] / s }
     switch form {
     case .linear:
@@ -158,7 +158,7 @@ func lineFit(x: [Double], y: [Double]) -> (Double, Double, Double)? {
 /// Both are divided by a power of two near the truth's largest value first, so the squares
 /// neither overflow nor underflow at any scale of b.
 public func relativeRMSError(_ predicted: [Double], _ truth: [Double]) -> Double {
-  let s = powerOfTwoScale(Array(truth.prefix(predicted.count)))
+  let s = PauliSum.powerOfTwoScale(of: truth.prefix(predicted.count))
   var num = 0.0
   var den = 0.0
   for (p, t) in zip(predicted, truth) {
@@ -167,12 +167,4 @@ public func relativeRMSError(_ predicted: [Double], _ truth: [Double]) -> Double
     den += t * t
   }
   return den > 0 ? (num / den).squareRoot() : .nan
-}
-
-/// The power of two nearest below the largest |value| (1 for none, zeros or non-finite
-/// values): dividing by it is exact and brings the values near 1.
-func powerOfTwoScale(_ values: [Double]) -> Double {
-  let largest = values.reduce(0.0) { max($0, abs($1)) }
-  guard largest.isFinite, largest > 0 else { return 1 }
-  return Double(sign: .plus, exponent: largest.exponent, significand: 1)
 }

@@ -138,7 +138,24 @@ public final class ExplorerController {
       state.themeName = themes[(i + 1) % themes.count]
       onThemeChange(state.themeName)
     case .saveScreen: saveScreen()
+    case .export: export()
     }
+  }
+
+  /// `<prefix>-<date>-<time>`, with a number added if a file of that stem with any of
+  /// `suffixes` exists: files are never overwritten.
+  private func freshStem(_ prefix: String, suffixes: [String]) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    let base = prefix + "-" + formatter.string(from: Date())
+    var stem = base
+    var n = 1
+    while suffixes.contains(where: { FileManager.default.fileExists(atPath: screenDirectory + "/" + stem + $0) }) {
+      n += 1
+      stem = "\(base)-\(n)"
+    }
+    return stem
   }
 
   /// Writes the frame on screen as text to `krylov-screen-<date>-<time>.txt` (a number is
@@ -149,22 +166,58 @@ public final class ExplorerController {
       state.message = "no screen to save"
       return
     }
-    let formatter = DateFormatter()
-    formatter.dateFormat = "yyyyMMdd-HHmmss"
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    let stem = "krylov-screen-" + formatter.string(from: Date())
-    var name = stem + ".txt"
-    var n = 1
-    while FileManager.default.fileExists(atPath: screenDirectory + "/" + name) {
-      n += 1
-      name = "\(stem)-\(n).txt"
-    }
+    let name = freshStem("krylov-screen", suffixes: [".txt"]) + ".txt"
     do {
       try (lines.joined(separator: "\n") + "\n").write(toFile: screenDirectory + "/" + name, atomically: true, encoding: .utf8)
       state.message = "screen saved to \(name)"
     } catch {
       state.message = "the screen was not saved: \(InputFile.reason(error))"
     }
+  }
+
+  /// Writes what is on screen as the files the CLI writes and reads: the run's coefficients
+  /// (`krylov lanczos` JSON, with its system and trusted count), the forecast (`krylov
+  /// forecast` JSON) and C(t), K(t) of the computed coefficients (`krylov observe` JSON), as
+  /// `krylov-export-<date>-<time>-{b,forecast,observables}.json`; the status names them.
+  private func export() {
+    let run = state.run
+    guard !run.coefficients.isEmpty else {
+      state.message = "nothing to export yet: no coefficients"
+      return
+    }
+    let suffixes = ["-b.json", "-forecast.json", "-observables.json"]
+    let stem = freshStem("krylov-export", suffixes: suffixes)
+    var written: [String] = []
+    do {
+      let chain = try? (run.settings ?? state.settings).chain()
+      let exhausted: Bool? =
+        if case .finished(let reason) = run.status { reason == "exhausted" || reason == "conserved" } else { nil }
+      let b = CoefficientDocument(system: chain, b: run.coefficients, trusted: run.trustedCount, exhausted: exhausted)
+      try write(CoefficientFile.json(b), to: stem + suffixes[0], into: &written)
+      if let forecast = state.forecast {
+        let told = SystemToldRecord(
+          forecast.methods.context, modelReadsSystem: forecaster?.readsSystem ?? false,
+          outsideTraining: forecast.outsideTraining)
+        let name = forecasters[(run.settings ?? state.settings).spins]?.name ?? missingModelName
+        let document = ForecastDocument(methods: forecast.methods, errors: forecast.errors, model: name, told: told)
+        try write(CoefficientFile.json(document), to: stem + suffixes[1], into: &written)
+      }
+      if let curves = state.observables, let computed = curves.curves.first(where: { $0.source == .computed }) {
+        let document = ObservablesDocument(
+          t: curves.times, C: computed.c, K: computed.k, coefficients: run.trustedCount, exhausted: exhausted ?? false,
+          convergedUntil: .unknown)
+        try write(CoefficientFile.json(document), to: stem + suffixes[2], into: &written)
+      }
+      state.message = "exported " + written.joined(separator: ", ")
+    } catch {
+      let done = written.isEmpty ? "" : " (written: \(written.joined(separator: ", ")))"
+      state.message = "export failed: \(InputFile.reason(error))\(done)"
+    }
+  }
+
+  private func write(_ text: String, to name: String, into written: inout [String]) throws {
+    try text.write(toFile: screenDirectory + "/" + name, atomically: true, encoding: .utf8)
+    written.append(name)
   }
 
   // MARK: - Runs

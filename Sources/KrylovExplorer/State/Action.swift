@@ -11,6 +11,7 @@ public enum Action: Equatable, Sendable {
   case toggleHelp
   case cycleTheme
   case saveScreen
+  case export
   case toggleSelectedHead
   case enableAllHeads
   case rankHeads
@@ -47,6 +48,7 @@ public enum Keymap {
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
     ("w", "write the screen as text to krylov-screen-<date>-<time>.txt"),
+    ("e", "export b_n, the forecast and C(t), K(t) as the CLI's JSON: krylov-export-<date>-<time>-*.json"),
     ("?", "this help"),
     ("mouse", "click a pane to focus it, a head to switch it; wheel zooms b_n"),
     ("q / Ctrl-C", "quit"),
@@ -83,6 +85,7 @@ public enum Keymap {
       case "?": .toggleHelp
       case "t": .cycleTheme
       case "w": .saveScreen
+      case "e": .export
       case " ": .toggleSelectedHead
       case "a": .enableAllHeads
       case "r": .rankHeads

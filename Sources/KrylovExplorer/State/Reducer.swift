@@ -8,6 +8,7 @@ public enum Effect: Equatable, Sendable {
   case rankHeads
   case cycleTheme
   case saveScreen
+  case export
 }
 
 /// History windows the [ and ] keys step through (nil: the whole history).
@@ -66,6 +67,7 @@ extension ExplorerState {
       selectedField = index
     case .cycleTheme: return [.cycleTheme]
     case .saveScreen: return [.saveScreen]
+    case .export: return [.export]
     case .enableAllHeads:
       disabledHeads = []
       historyWindow = nil

@@ -50,6 +50,15 @@ public enum Checkpoint {
         message: "weight \(bad) is \(model.params[bad]): training diverged (lower the learning rate or the step gain); "
           + "nothing written")
     }
+    // The atomic write renames a new file over the target: over a device (/dev/null, even
+    // /dev/full) that would replace the device itself. Only regular files are written.
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+        || (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType != .typeRegular
+    {
+      throw CheckpointError(message: "\(path) exists and is not a regular file: a model is written to a file")
+    }
     let data = try encode(model, extra: extra)
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
   }

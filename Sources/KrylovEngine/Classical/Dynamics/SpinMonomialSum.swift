@@ -105,12 +105,14 @@ public struct SpinMonomialSum: Sendable {
     SpinMonomialSum(try chain.hamiltonian(), siteCount: chain.pauliSiteCount)
   }
 
-  /// The operator of `chain`, read classically, divided by a power of two that brings its
-  /// largest coefficient near 1: exact, and C(t) (normalized by ⟨O²⟩) is unchanged, while
-  /// ⟨O²⟩ of 1e−200·Z neither underflows nor 1e200·Z overflows.
+  /// The operator of `chain`, read classically; beyond 2^±20, divided by a power of two that
+  /// brings its largest coefficient near 1: exact, and C(t) (normalized by ⟨O²⟩) is unchanged,
+  /// while ⟨O²⟩ of 1e−200·Z neither underflows nor 1e200·Z overflows.
   public static func observable(of chain: SpinChain) throws(SystemError) -> SpinMonomialSum {
     let o = try chain.initialOperator()
-    return SpinMonomialSum(o.scaled(by: 1 / o.powerOfTwoScale), siteCount: chain.pauliSiteCount)
+    let s = o.powerOfTwoScale
+    let extreme = s > 0x1p20 || s < 0x1p-20
+    return SpinMonomialSum(extreme ? o.scaled(by: 1 / s) : o, siteCount: chain.pauliSiteCount)
   }
 
   public var termCount: Int { coefficients.count }
