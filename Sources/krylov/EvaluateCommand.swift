@@ -162,6 +162,12 @@ struct EvaluateCommand: ParsableCommand {
     if watcher.signalNumber != nil {
       printError("krylov: interrupted; the tables cover the \(rows.count) systems done")
     }
+    if rows.isEmpty && watcher.signalNumber == nil {
+      let why =
+        skipped.isEmpty ? "the datasets hold no systems" : "every system has fewer than M = \(horizon) trusted coefficients"
+      printError("error: nothing to evaluate: \(why)")
+      throw ExitCode(1)
+    }
     let summary = EvaluationSummary(rows: rows)
     switch format {
     case .csv: printCSV(summary)

@@ -36,6 +36,9 @@ struct RenderCommand: ParsableCommand {
     guard width >= 1 && height >= 1 && width <= 1000 && height <= 1000 else {
       throw ValidationError("--width and --height must be between 1 and 1000")
     }
+    guard timeout.isFinite, timeout >= 0, timeout <= 86_400 else {
+      throw ValidationError("--timeout must be a number of seconds from 0 to 86400 (got \(timeout))")
+    }
     let (controller, theme, _) = try options.prepare()
     controller.startRun()
     controller.waitUntilIdle(timeout: timeout)

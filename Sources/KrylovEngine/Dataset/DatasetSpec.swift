@@ -241,7 +241,9 @@ public func describe(_ error: DecodingError) -> String {
     case is Double.Type, is Float.Type, is Double?.Type: "a number"
     case is Bool.Type, is Bool?.Type: "true or false"
     case is String.Type, is String?.Type: "text"
-    default: "\(type)"
+    default:
+      String(describing: type).hasPrefix("Array")
+        ? "a list" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "\(type)"
     }
   }
   switch error {

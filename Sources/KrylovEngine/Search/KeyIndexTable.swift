@@ -69,6 +69,13 @@ final class KeyIndexTable: @unchecked Sendable {
     }
   }
 
+  /// Adds `offset` to every stored value: one pass over the slots, when every key in the
+  /// table was numbered in the same round.
+  func shiftAllValues(by offset: UInt32) {
+    guard offset != 0 else { return }
+    for i in 0..<keys.count where keys[i] != 0 { values[i] &+= offset }
+  }
+
   /// Adds `offset` to the values of `inserted`, keys already present (indices assigned per
   /// shard, then made global; keys inserted earlier keep theirs).
   func shiftValues(of inserted: [UInt128], by offset: UInt32) {

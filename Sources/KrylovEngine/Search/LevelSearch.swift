@@ -192,10 +192,19 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
         }
         guard running < Int(Int32.max) else { throw LevelSearchError.tooManyElements }
         let shardBase = bases
+        let firstSlice = newKeys.isEmpty
 
         // Global indices in the table and in the pending entries.
         DispatchQueue.concurrentPerform(iterations: max(numberingShards, chunks.count)) { i in
-          if i < numberingShards { table.shards[i].shiftValues(of: keysOfShard[i], by: UInt32(shardBase[i])) }
+          if i < numberingShards {
+            // The level's first slice: every key in the table is new, and a pass over the slots
+            // beats probing for each key again.
+            if firstSlice {
+              table.shards[i].shiftAllValues(by: UInt32(shardBase[i]))
+            } else {
+              table.shards[i].shiftValues(of: keysOfShard[i], by: UInt32(shardBase[i]))
+            }
+          }
           if i < chunks.count {
             let chunk = chunks[i]
             chunk.images.rows.withUnsafeMutableBufferPointer { rows in

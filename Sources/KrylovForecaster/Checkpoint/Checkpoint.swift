@@ -57,7 +57,10 @@ public enum Checkpoint {
       isDirectory.boolValue
         || (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType != .typeRegular
     {
-      throw CheckpointError(message: "\(path) exists and is not a regular file: a model is written to a file")
+      throw CheckpointError(
+        message: isDirectory.boolValue
+          ? "\(path) is a directory: name the model file, such as \(path)/model.safetensors"
+          : "\(path) exists and is not a regular file (a device?): a model is written to a file")
     }
     let data = try encode(model, extra: extra)
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -81,7 +81,9 @@ public enum ForecastError: Error, Sendable, Equatable, CustomStringConvertible {
         ? "the horizon M = \(m) must be larger than the prefix length k = \(k)"
         : "the horizon M = \(m) is beyond the longest rollout, \(Forecaster.maximumHorizon) (its cost grows as M²)"
     case .badValue(let n, let v):
-      "b_\(n) = \(v) in the prefix is not a positive finite number"
+      v > 0 && v.isFinite
+        ? "b_\(n) = \(v) in the prefix is below double precision's normal range (2.2e-308): rescale the sequence"
+        : "b_\(n) = \(v) in the prefix is not a positive finite number"
     case .badHead(let id, let layers, let heads):
       "head \(id) does not exist: the model has layers 0..<\(layers) and heads 0..<\(heads)"
     case .attentionTooLarge(let bytes, let limit):
@@ -155,7 +157,8 @@ public final class Forecaster: @unchecked Sendable {
     let k = prefix.count
     guard k >= config.scaleWindow else { throw .prefixTooShort(got: k, needed: config.scaleWindow) }
     guard M > k, M <= Self.maximumHorizon else { throw .badHorizon(prefix: k, horizon: M) }
-    for (i, b) in prefix.enumerated() where !(b > 0 && b.isFinite) { throw .badValue(n: i + 1, value: b) }
+    // Subnormal values (below 2.2e-308) have lost their precision: nothing sound follows from them.
+    for (i, b) in prefix.enumerated() where !(b > 0 && b.isNormal) { throw .badValue(n: i + 1, value: b) }
     if captureAttention, case let bytes = attentionBytes(horizon: M), bytes > Self.maximumAttentionBytes {
       throw .attentionTooLarge(bytes: bytes, limit: Self.maximumAttentionBytes)
     }
