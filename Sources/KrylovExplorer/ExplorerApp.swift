@@ -26,6 +26,7 @@ public enum ExplorerApp {
     for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, sig) }
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
     terminal.open()
+    controller.setMonochrome(terminal.depth == .none)
     defer {
       terminal.close()
       for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig, SIG_DFL) }

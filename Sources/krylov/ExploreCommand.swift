@@ -64,6 +64,9 @@ struct ExplorerOptions: ParsableArguments {
       if let problem = saved.problem { problems.append(problem) }
     }
     state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
+    // `render` prints text: with NO_COLOR the attention map is drawn in shades (the explorer
+    // asks its terminal instead, once open).
+    state.monochrome = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
     // A named checkpoint forecasts every system; otherwise each kind of spins gets its embedded model.
     var forecasters: [SpinKind: (model: Forecaster, name: String)] = [:]
     if let checkpoint {

@@ -198,6 +198,23 @@ struct ExplorerStateTests {
     #expect(text.contains(String(format: "lag: mean %.1f, 90%% ≤ %d", shares.meanLag, shares.lag90)), "\(text)")
     _ = s.apply(.toggleLagProfile)
     #expect(!frame().contains("by lag"))
+    // Without colours the map is drawn in shades (with colours, in half blocks), masked cells blank.
+    let attention = try #require(ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 45))[.attention])
+    func mapGlyphs() -> Set<Character> {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      var glyphs: Set<Character> = []
+      for y in (attention.y + 1)..<(attention.bottom - 2) {
+        for x in (attention.x + 1)..<(attention.right - 1) { glyphs.insert(buffer[x, y].symbol) }
+      }
+      return glyphs
+    }
+    #expect(mapGlyphs().isSuperset(of: ["▀"]) && mapGlyphs().isDisjoint(with: ["░", "▒", "▓"]))
+    s.monochrome = true
+    let shades = mapGlyphs()
+    #expect(!shades.contains("▀") && !shades.contains("▄"), "\(shades)")
+    #expect(shades.intersection(Set(Heatmap.shadeGlyphs)).count >= 3, "\(shades)")
+    s.monochrome = false
     // One scale for the map, or each row its own (n); a switched-off head says it is off.
     #expect(frame().contains("(n: rows)"))
     _ = s.apply(.toggleAttentionScale)

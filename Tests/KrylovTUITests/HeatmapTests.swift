@@ -38,4 +38,20 @@ struct HeatmapTests {
     map.render(into: &empty, area: empty.area)
     #expect(empty.cells.isEmpty)
   }
+
+  @Test("without colours each cell is a shade of the larger of its two values; masked cells stay blank")
+  func shades() {
+    // Two text rows: values 0, 0.5, 1 and a masked (nan) column, over a second row pair.
+    let values: [Double] = [
+      0, 0.5, 1, .nan,
+      0, 0.2, 0.9, .nan,
+      0.26, .nan, 0, .nan,
+    ]
+    var map = Heatmap(values: values, rows: 3, columns: 4, gradient: [.rgb(0, 0, 0), .rgb(255, 255, 255)])
+    map.shades = true
+    var buffer = CellBuffer(width: 4, height: 2)
+    map.render(into: &buffer, area: Rect(x: 0, y: 0, width: 4, height: 2))
+    #expect(buffer.lines == ["·▒█ ", "░ · "])
+    #expect(buffer.cells.allSatisfy { $0.style == .plain })
+  }
 }

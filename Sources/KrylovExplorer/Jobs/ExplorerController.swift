@@ -12,6 +12,9 @@ import KrylovForecaster
 /// shows a stale result.
 public final class ExplorerController {
   public private(set) var state: ExplorerState
+
+  /// Tells the screen whether the terminal shows colours (the run loop knows once it opens it).
+  public func setMonochrome(_ monochrome: Bool) { state.monochrome = monochrome }
   /// The forecaster and its name for each kind of spins (the same model for both when a
   /// checkpoint was named).
   private let forecasters: [SpinKind: (model: Forecaster, name: String)]

@@ -61,11 +61,11 @@ enum AttentionPane {
         for c in 0..<columns where values[r * columns + c].isFinite { values[r * columns + c] /= top }
       }
     }
-    Heatmap(
+    var heatmap = Heatmap(
       values: values, rows: matrixRows, columns: columns, gradient: palette.attention,
-      scale: state.attentionRowScale ? 1 : max(peak, 1e-9)
-    )
-    .render(into: &buffer, area: map)
+      scale: state.attentionRowScale ? 1 : max(peak, 1e-9))
+    heatmap.shades = state.monochrome
+    heatmap.render(into: &buffer, area: map)
     // The colour scale: 0, a bar through the gradient, then the largest weight shown (or "row
     // max" when each row has its own scale).
     let label = String(format: "n=1..%d  0 ", P)
@@ -73,8 +73,12 @@ enum AttentionPane {
     let barWidth = max(0, min(16, rows[1].width - label.count - end.count))
     buffer.setString(x: rows[1].x, y: rows[1].y, label, style: palette.graphText, maxWidth: rows[1].width)
     for i in 0..<barWidth {
-      let color = palette.attention[barWidth > 1 ? i * 100 / (barWidth - 1) : 100]
-      buffer[rows[1].x + label.count + i, rows[1].y] = Cell("█", style: Style(foreground: color))
+      let fraction = barWidth > 1 ? Double(i) / Double(barWidth - 1) : 1
+      let cell =
+        state.monochrome
+        ? Cell(heatmap.shade(fraction * heatmap.scale))
+        : Cell("█", style: Style(foreground: palette.attention[Int(fraction * 100)]))
+      buffer[rows[1].x + label.count + i, rows[1].y] = cell
     }
     buffer.setString(
       x: rows[1].x + label.count + barWidth, y: rows[1].y, end, style: palette.graphText,

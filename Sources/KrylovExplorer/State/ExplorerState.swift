@@ -121,6 +121,9 @@ public struct ExplorerState: Sendable {
   public var themeName = "Default"
   /// Quadrant blocks instead of braille in the charts (`--blocks`, for fonts without braille).
   public var blockGlyphs = false
+  /// No colours on this terminal (NO_COLOR, or none to use): the attention map is drawn in
+  /// shade glyphs instead of colours.
+  public var monochrome = false
   public var quit = false
 
   public init() {}

@@ -12,6 +12,12 @@ public struct Heatmap: Sendable {
   public var gradient: [Color]
   /// The value shown with the gradient's last colour (values above it saturate).
   public var scale: Double
+  /// Without colours (NO_COLOR, a terminal without them) each cell is one shade glyph for the
+  /// larger of its two values, `·░▒▓█` from 0 to `scale`, so the map still reads.
+  public var shades = false
+
+  /// The shade glyphs, lightest (a zero weight, not the blank of a masked cell) to darkest.
+  public static let shadeGlyphs: [Character] = ["·", "░", "▒", "▓", "█"]
 
   public init(values: [Double], rows: Int, columns: Int, gradient: [Color], scale: Double = 1) {
     precondition(values.count == rows * columns, "heatmap values do not match rows × columns")
@@ -30,10 +36,22 @@ public struct Heatmap: Sendable {
     return gradient[index]
   }
 
+  /// The shade glyph of a value (see `shades`).
+  public func shade(_ v: Double) -> Character {
+    let level = Int((min(max(v / scale, 0), 1) * Double(Self.shadeGlyphs.count - 1)).rounded())
+    return Self.shadeGlyphs[level]
+  }
+
   public func render(into buffer: inout CellBuffer, area: Rect) {
     let area = area.intersection(buffer.area)
     for textRow in 0..<min(area.height, (rows + 1) / 2) {
       for column in 0..<min(area.width, columns) {
+        if shades {
+          let pair = [2 * textRow, 2 * textRow + 1].filter { $0 < rows }.map { values[$0 * columns + column] }
+          guard let v = pair.filter(\.isFinite).max() else { continue }
+          buffer[area.x + column, area.y + textRow] = Cell(shade(v))
+          continue
+        }
         let upper = color(row: 2 * textRow, column: column)
         let lower = color(row: 2 * textRow + 1, column: column)
         let cell: Cell
