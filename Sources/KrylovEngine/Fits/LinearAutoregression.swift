@@ -17,8 +17,7 @@ public struct LinearAutoregression: Sendable, Equatable {
     // Far from 1 (beyond 2^±20), fitted on b / s (s a power of two near the largest b: exact),
     // so the Gram matrix stays in range at any scale; the a_i do not depend on the scale, the
     // intercept scales with b. Ordinary coefficients are fitted as they are.
-    let largest = PauliSum.powerOfTwoScale(of: b)
-    let s = largest > 0x1p20 || largest < 0x1p-20 ? largest : 1
+    let s = PauliSum.rescaling(of: b)
     let b = b.map { $0 / s }
     let p = order ?? Self.order(prefixLength: b.count)
     let rows = b.count - p

@@ -95,10 +95,10 @@ public struct RunPlan: Sendable {
       h = InfiniteChainSpace.unitCell(of: h)
       o = InfiniteChainSpace.unitCell(of: o)
     }
-    let extreme = { (scale: Double) in scale > 0x1p20 || scale < 0x1p-20 }
-    energyScale = extreme(h.powerOfTwoScale) ? h.powerOfTwoScale : 1
+    energyScale = PauliSum.rescaling(of: h.terms.values)
     if energyScale != 1 { h = h.scaled(by: 1 / energyScale) }
-    if extreme(o.powerOfTwoScale) { o = o.scaled(by: 1 / o.powerOfTwoScale) }
+    let operatorScale = PauliSum.rescaling(of: o.terms.values)
+    if operatorScale != 1 { o = o.scaled(by: 1 / operatorScale) }
     self.hamiltonian = h
     self.initialOperator = o
     if chain.spins == .classical {

@@ -59,8 +59,7 @@ public struct KrylovChainDynamics: Sendable {
     guard b.count <= Self.maximumCount else {
       throw DynamicsError.tooLong(count: b.count, bytes: Self.estimatedBytes(count: b.count))
     }
-    let found = PauliSum.powerOfTwoScale(of: b)
-    let scale = found > 0x1p20 || found < 0x1p-20 ? found : 1
+    let scale = PauliSum.rescaling(of: b)
     energyScale = scale
     let m = b.count + 1
     var d = [Double](repeating: 0, count: m)

@@ -62,6 +62,14 @@ public struct PauliSum: Sendable, Equatable, CustomStringConvertible {
     return Double(sign: .plus, exponent: largest.exponent, significand: 1)
   }
 
+  /// What to divide `values` by so that the squares of a computation on them stay in range:
+  /// `powerOfTwoScale(of:)` when the values lie beyond 2^±20, and 1 otherwise, so ordinary
+  /// inputs are computed exactly as they are.
+  public static func rescaling<C: Collection<Double>>(of values: C) -> Double {
+    let s = powerOfTwoScale(of: values)
+    return s > 0x1p20 || s < 0x1p-20 ? s : 1
+  }
+
   /// `(self|other)`.
   public func dot(_ other: PauliSum) -> Double {
     let (small, large) = count <= other.count ? (self, other) : (other, self)

@@ -135,7 +135,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     found.blocks.append(0)
     blockTotals[0] = current.count
     found.ends.append(current.count)
-    var nonzeros = 0
     var expanded = 0
     var proceed = try afterLevel(Progress(levelSizes: found.sizes, nonzeros: 0, expanded: 0, newKeys: current))
 
@@ -223,7 +222,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
         from = to
       } while from < levelKeys.count
 
-      nonzeros += levelNonzeros
       found.nonzeros.append(levelNonzeros)
       tables[n - 1] = nil  // no later level reaches back this far
       n += 1
@@ -235,7 +233,8 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
       blockTotals[targetBlock] += newKeys.count
       found.ends.append(blockTotals[targetBlock])
       proceed = try afterLevel(
-        Progress(levelSizes: found.sizes, nonzeros: nonzeros, expanded: expanded, newKeys: newKeys))
+        Progress(
+          levelSizes: found.sizes, nonzeros: found.nonzeros.reduce(0, +), expanded: expanded, newKeys: newKeys))
       if newKeys.isEmpty { break }  // nothing new: the Krylov space closes
     }
     found.blockDimensions = blockTotals

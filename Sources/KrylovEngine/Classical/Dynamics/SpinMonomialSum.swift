@@ -110,9 +110,8 @@ public struct SpinMonomialSum: Sendable {
   /// while ⟨O²⟩ of 1e−200·Z neither underflows nor 1e200·Z overflows.
   public static func observable(of chain: SpinChain) throws(SystemError) -> SpinMonomialSum {
     let o = try chain.initialOperator()
-    let s = o.powerOfTwoScale
-    let extreme = s > 0x1p20 || s < 0x1p-20
-    return SpinMonomialSum(extreme ? o.scaled(by: 1 / s) : o, siteCount: chain.pauliSiteCount)
+    let s = PauliSum.rescaling(of: o.terms.values)
+    return SpinMonomialSum(s == 1 ? o : o.scaled(by: 1 / s), siteCount: chain.pauliSiteCount)
   }
 
   public var termCount: Int { coefficients.count }
