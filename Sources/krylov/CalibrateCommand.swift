@@ -34,6 +34,10 @@ struct CalibrateCommand: ParsableCommand {
   }
 
   func run() throws {
+    do { try Checkpoint.checkTarget(out) } catch {
+      printError("error: cannot write \(out): \(error)")
+      throw ExitCode(1)
+    }
     let forecaster: Forecaster
     do { forecaster = try Checkpoint.load(path: model) } catch {
       printError("error: \(error)")

@@ -91,6 +91,10 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
+    do { try Checkpoint.checkTarget(out) } catch {
+      printError("error: cannot write \(out): \(error)")
+      throw ExitCode(1)
+    }
     var modelConfig = ForecasterConfig()
     var options = TrainingOptions()
     var shape = Settings()

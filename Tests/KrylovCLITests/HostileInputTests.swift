@@ -63,6 +63,58 @@ struct HostileInputTests {
     #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0])
   }
 
+  @Test("lost output is an error: a full standard output, an empty output name, a checkpoint aimed at a device")
+  func lostOutput() throws {
+    // print() is buffered: a full standard output must still end in an error exit.
+    for arguments in [["models"], ["--help"], ["lanczos", "--n", "6", "--steps", "5", "-q"]] {
+      let process = Process()
+      process.executableURL = try binaryURL()
+      process.arguments = arguments
+      process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+      let err = Pipe()
+      process.standardError = err
+      try process.run()
+      let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 1, "\(arguments): \(message)")
+      #expect(message.contains("standard output") && message.contains("no space left"), "\(arguments): \(message)")
+    }
+    let dir = try temporaryDirectory()
+    let empty = try krylov(["lanczos", "--n", "6", "--steps", "5", "-o", ""])
+    // Refused before any work, so no hidden partial file is made (it used to land beside the
+    // working directory once the run was done).
+    #expect(empty.status == 1 && empty.err.contains("output file name is empty"), "\(empty.err)")
+    // The atomic rename would replace a device node with a file: refused before any training,
+    // the node kept.
+    let directory = dir.appendingPathComponent("adir")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let data = dir.appendingPathComponent("ds")
+    let spec = dir.appendingPathComponent("spec.json")
+    try #"{"name": "t", "seed": 1, "steps": 40, "groups": [{"model": "mfim", "sizes": [6, 7], "operators": ["sz_total"]}]}"#
+      .write(to: spec, atomically: true, encoding: .utf8)
+    #expect(try krylov(["dataset", "build", "--spec", spec.path, "--out", data.path]).status == 0)
+    for target in [directory.path, "/dev/null"] {
+      let r = try krylov(["train", "--data", data.path, "--steps", "2", "--out", target])
+      #expect(r.status == 1 && r.err.contains("cannot write \(target)") && !r.err.contains("step "), "\(target): \(r.err)")
+    }
+    var status = stat()
+    #expect(stat("/dev/null", &status) == 0 && status.st_mode & S_IFMT == S_IFCHR)
+  }
+
+  @Test("a manifest cannot name a file outside its dataset")
+  func manifestOutsideDataset() throws {
+    let dir = try temporaryDirectory()
+    let manifest =
+      #"{"name": "x", "seed": 1, "complete": true, "spec": {"name": "x", "seed": 1, "steps": 40, "groups": []}, "#
+      + #""entries": [{"file": "../../../../etc/passwd", "key": "k", "group": "g", "label": "L", "model": "mfim", "#
+      + #""parameters": {}, "size": "8", "boundary": "pbc", "operatorName": "sz_total", "steps": 40, "computed": 40, "#
+      + #""trusted": 40, "exhausted": false, "stop": "completed", "seconds": 0}]}"#
+    try manifest.write(to: dir.appendingPathComponent("manifest.json"), atomically: true, encoding: .utf8)
+    let r = try krylov(["evaluate", "--data", dir.path, "--md-samples", "0", "--horizon", "30", "--prefix", "10"])
+    #expect(r.status == 1 && r.err.contains("outside the dataset directory"), "\(r.err)")
+    #expect(!r.err.contains("root:"))
+  }
+
   @Test("escape sequences in files and arguments never reach the terminal: messages show them escaped")
   func escapeSequences() throws {
     let dir = try temporaryDirectory()

@@ -40,6 +40,23 @@ public enum Checkpoint {
     return try Safetensors.encode(tensors: tensors, metadata: metadata(config: model.config, extra: extra))
   }
 
+  /// Refuses a target that exists and is not a regular file.
+  ///
+  /// The atomic write renames a new file over the target, which over a device (/dev/null, even
+  /// /dev/full) would replace the device itself. Commands call it before they train or
+  /// calibrate, so nothing is computed for a file that cannot be written.
+  public static func checkTarget(_ path: String) throws(CheckpointError) {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return }
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFDIR:
+      throw CheckpointError(message: "\(path) is a directory: name the model file, such as \(path)/model.safetensors")
+    default:
+      throw CheckpointError(message: "\(path) exists and is not a regular file (a device?): a model is written to a file")
+    }
+  }
+
   /// Writes `model` atomically: a file beside the target, renamed when complete.
   ///
   /// A model with a weight that is not finite (training diverged) is refused, so no file that
@@ -50,18 +67,7 @@ public enum Checkpoint {
         message: "weight \(bad) is \(model.params[bad]): training diverged (lower the learning rate or the step gain); "
           + "nothing written")
     }
-    // The atomic write renames a new file over the target: over a device (/dev/null, even
-    // /dev/full) that would replace the device itself. Only regular files are written.
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-      isDirectory.boolValue
-        || (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType != .typeRegular
-    {
-      throw CheckpointError(
-        message: isDirectory.boolValue
-          ? "\(path) is a directory: name the model file, such as \(path)/model.safetensors"
-          : "\(path) exists and is not a regular file (a device?): a model is written to a file")
-    }
+    try checkTarget(path)
     let data = try encode(model, extra: extra)
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
   }
