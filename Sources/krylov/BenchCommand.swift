@@ -188,7 +188,7 @@ enum CopyBandwidth {
 /// Bytes the Lanczos kernels must move, counted from the algorithm (each operand read once per use).
 enum KernelTraffic {
   /// Bytes the kernels must move for `result`, counted from the algorithm for both runs.
-  static func bytes(space: PauliSectorSpace, result: LanczosResult, precision: VectorPrecision) -> Double {
+  static func bytes(space: any SparseOperatorSpace, result: LanczosResult, precision: VectorPrecision) -> Double {
     let dims = space.blockDimensions
     let blocks = dims.count
     var stored = [Int](repeating: 0, count: blocks)

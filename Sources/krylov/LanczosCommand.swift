@@ -38,7 +38,10 @@ struct LanczosCommand: AsyncParsableCommand {
 
   var steps: Int { requestedSteps ?? RunDefaults.of(system.spins).steps }
 
-  @Option(help: "Symmetry sector: auto (largest symmetry of H and O, spin flips included) or none (full basis, for comparison).")
+  @Option(
+    help:
+      "Symmetry sector: auto (largest symmetry of H and O: charge sectors when H conserves total S^z, spin flips otherwise), pauli (site symmetries and spin flips without charge sectors) or none (full basis); the last two are for comparison."
+  )
   var symmetry: SymmetryMode = .auto
 
   @Option(

@@ -56,6 +56,28 @@ struct ExactArithmeticTests {
     }
   }
 
+  static let chargeConserving: [(ModelName, OperatorName, Boundary, Int)] = [ModelName.xxz, .j1j2].flatMap { m in
+    OperatorName.allCases.flatMap { o in Boundary.allCases.flatMap { bc in [4, 5, 6].map { (m, o, bc, $0) } } }
+  }
+
+  // The exhaustion step of these chains is what floating point alone misses (rounding grows in
+  // their hidden conserved charges): the engine must report it exactly, and trusted.
+  @Test("U(1) chains, N = 4–6: the Krylov space ends at the exact step", arguments: chargeConserving)
+  func chargeConservingExhaustion(model: ModelName, op: OperatorName, bc: Boundary, n: Int) throws {
+    let chain = try SpinChain(model: model, size: n, boundary: bc, operator: op)
+    let steps = 70
+    let exact = ExactLanczos(hamiltonian: try chain.hamiltonian(), operator: try chain.initialOperator(), steps: steps)
+    let result = try engineRun(chain, steps: steps)
+    expectHonest(result, exact, chain.label)
+    #expect(result.exhausted == exact.exhausted, "\(chain.label): exact \(exact.exhausted)")
+    if exact.exhausted {
+      #expect(result.krylovDimension == exact.coefficients.count + 1, "\(chain.label)")
+      #expect(result.exhaustionTrusted, "\(chain.label)")
+    } else {
+      #expect(result.coefficients.count == steps, "\(chain.label)")
+    }
+  }
+
   @Test(
     "conserved operators stop at b_1 = 0",
     arguments: [

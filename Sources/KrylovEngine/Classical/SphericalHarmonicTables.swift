@@ -148,17 +148,3 @@ public struct SphericalHarmonicTables: Sendable {
     return Operator(start: start, targets: targets, values: values)
   }
 }
-
-/// A complex number, just enough for the change of basis.
-struct Complex: Sendable {
-  var re: Double
-  var im: Double
-  init(_ re: Double, _ im: Double) {
-    self.re = re
-    self.im = im
-  }
-  static let zero = Complex(0, 0)
-  var conjugate: Complex { Complex(re, -im) }
-  static func + (a: Complex, b: Complex) -> Complex { Complex(a.re + b.re, a.im + b.im) }
-  static func * (a: Complex, b: Complex) -> Complex { Complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re) }
-}

@@ -165,10 +165,22 @@ public final class LanczosDriver: @unchecked Sendable {
     var exhaustionTrusted = false
     let referenceScale = space.liouvillianScale
     var maxB = 0.0
+    // A small sector's Krylov dimension, known exactly, replaces the floating-point signs of
+    // exhaustion, which rounding in an integrable chain's hidden conserved charges blurs. It is
+    // computed once, when it can matter: at the first untrusted coefficient or the first sign
+    // of exhaustion (while every coefficient is trusted, the probe already decides).
+    var exact: ExactKrylovDimension.Finding?
+    var exactAsked = false
 
     for n in stride(from: 1, through: options.steps, by: 1) {
       if isCancelled() {
         reason = .cancelled
+        break
+      }
+      if exact == .exhausted(dimension: n) {
+        // b_n = 0 exactly: the space is exhausted here, whatever rounding would make of it.
+        reason = n == 1 ? .conserved : .exhausted
+        exhaustionTrusted = true  // exact arithmetic found it
         break
       }
       let stepStart = DispatchTime.now()
@@ -198,7 +210,19 @@ public final class LanczosDriver: @unchecked Sendable {
       }
       // b_1 has no earlier coefficient to compare with: measure it against the Liouvillian's size.
       let threshold = options.exhaustionTolerance * (n == 1 ? referenceScale : maxB)
-      if b < threshold {
+      let untrusted = trusted < n - 1 || abs(b - bProbe) > options.trustTolerance * b
+      if !exactAsked && (untrusted || b < options.suspectedExhaustion * maxB || b < threshold) {
+        exactAsked = true
+        if let exactSpace = space as? any ExactlyRepresentedSpace {
+          exact = ExactKrylovDimension.compute(space: exactSpace, steps: options.steps, isCancelled: isCancelled)
+        }
+        if exact == .exhausted(dimension: n) {
+          reason = n == 1 ? .conserved : .exhausted
+          exhaustionTrusted = true  // exact arithmetic found it
+          break
+        }
+      }
+      if exact == nil && b < threshold {
         reason = n == 1 ? .conserved : .exhausted
         // The probe carries perturbations ~100x the run's rounding errors (1e-14 against ~1e-16),
         // so its residual at a true exhaustion point is ~100x the run's: allow that factor.
@@ -211,7 +235,7 @@ public final class LanczosDriver: @unchecked Sendable {
       // A residual far below the coefficients, at the very step where trust ends, is an exhaustion
       // point blurred by amplified rounding (components the sector does not exclude, such as
       // those of conserved charges of integrable models): nothing after it can be trusted.
-      if trusted == n - 1 && n > 1 && b < options.suspectedExhaustion * maxB {
+      if exact == nil && trusted == n - 1 && n > 1 && b < options.suspectedExhaustion * maxB {
         reason = .exhausted
         exhaustionTrusted = false
         break

@@ -2,8 +2,12 @@ import Foundation
 
 /// How the Lanczos recursion is confined to a symmetry sector.
 public enum SymmetryMode: String, Sendable, Codable, CaseIterable {
-  /// The largest group of site permutations that fixes both H and O (the default).
+  /// The largest group of site permutations that fixes both H and O, with charge sectors when
+  /// H conserves total S^z and spin flips otherwise (the default).
   case auto
+  /// The same site permutations and spin flips in the Pauli basis, without charge sectors: kept
+  /// to show and test what the charge sector protects against.
+  case pauli
   /// The full Pauli basis, kept only to show and test what the sector protects against.
   case none
 }
@@ -47,8 +51,10 @@ public struct RunPlan: Sendable {
   public let hamiltonian: PauliSum
   public let initialOperator: PauliSum
   public let group: SymmetryGroup
-  /// Global spin flips restricting a finite quantum chain's sector (none elsewhere).
+  /// Global spin flips restricting a finite quantum chain's Pauli sector (none elsewhere).
   public let flips: SpinFlips
+  /// The charge sector of a finite quantum chain whose H conserves total S^z (nil elsewhere).
+  public let charges: ChargeStructure?
   public let parityBlocks: Bool
   public let blockDimensions: [Int]
   public let initialBlock: Int
@@ -121,6 +127,7 @@ public struct RunPlan: Sendable {
       }
       self.group = group
       self.flips = .none
+      self.charges = nil
       self.parityBlocks = h.isReal && o.yParity != nil
       self.blockDimensions = estimate.blockDimensions
       self.initialBlock = 0
@@ -144,6 +151,7 @@ public struct RunPlan: Sendable {
       }
       self.group = .trivial(size: chain.pauliSiteCount)
       self.flips = .none  // the reach keeps only what the operator reaches: the flips' constraint holds already
+      self.charges = nil
       self.parityBlocks = reach.blocks == 2
       var perBlock = [Double](repeating: 0, count: reach.blocks)
       for (k, count) in projection.levels.enumerated() { perBlock[k % reach.blocks] += count }
@@ -164,25 +172,39 @@ public struct RunPlan: Sendable {
     }
     let group: SymmetryGroup =
       switch symmetry {
-      case .auto: .detect(hamiltonian: h, operator: o, size: sites, boundary: boundary)
+      case .auto, .pauli: .detect(hamiltonian: h, operator: o, size: sites, boundary: boundary)
       case .none: .trivial(size: sites)
       }
     self.group = group
-    self.flips = symmetry == .auto ? SpinFlips.detect(hamiltonian: h, operator: o) : .none
-    let parity = o.yParity
-    self.parityBlocks = h.isReal && parity != nil
-    let counts = group.orbitCounts(flips: flips)
-    self.blockDimensions = parityBlocks ? [counts.even, counts.odd] : [counts.even + counts.odd]
-    self.initialBlock = parityBlocks ? (parity ?? 0) : 0
-    let orbits = Double(counts.even + counts.odd)
-    // Sector tables (10 bytes per orbit), the sparse matrices, and both runs' Krylov vectors.
-    // A string anticommutes with about half of H's terms: measured 0.497 × terms elements per
-    // row for mfim at N = 12, 6 bytes each plus 8 per row; the last block is built in chunks
-    // and merged, so half of it is counted again. In floating point: the estimate of an absurd
-    // request must not overflow.
-    let terms = Double(max(1, h.count))
-    let tables = orbits * 10 * 2
-    let matrices = 1.5 * (orbits * 8 + orbits * terms * 0.55 * 6)
+    let charges = symmetry == .auto ? ChargeStructure.detect(hamiltonian: h, operator: o, size: sites) : nil
+    self.charges = charges
+    // Rows of the stored matrices, and their expected elements: a string anticommutes with about
+    // half of H's Pauli terms (measured 0.497 × terms elements per row for mfim at N = 12); a
+    // charge sector's rows hold what its commutator tables give on average.
+    let rows: Double
+    let elementsPerRow: Double
+    if let charges {
+      self.flips = .none
+      self.parityBlocks = charges.parities != nil
+      self.blockDimensions = charges.blockDimensions(group: group)
+      self.initialBlock = 0
+      rows = Double(charges.orbitCounts(group: group).reduce(0, +))
+      elementsPerRow = charges.expectedElementsPerRow * 1.1
+    } else {
+      self.flips = symmetry == .none ? .none : SpinFlips.detect(hamiltonian: h, operator: o)
+      let parity = o.yParity
+      self.parityBlocks = h.isReal && parity != nil
+      let counts = group.orbitCounts(flips: flips)
+      self.blockDimensions = parityBlocks ? [counts.even, counts.odd] : [counts.even + counts.odd]
+      self.initialBlock = parityBlocks ? (parity ?? 0) : 0
+      rows = Double(counts.even + counts.odd)
+      elementsPerRow = Double(max(1, h.count)) * 0.55
+    }
+    // Sector tables (10 bytes per orbit), the sparse matrices (6 bytes an element, 8 a row; the
+    // last block is built in chunks and merged, so half of it is counted again), and both runs'
+    // Krylov vectors. In floating point: the estimate of an absurd request must not overflow.
+    let tables = rows * 10 * 2
+    let matrices = 1.5 * (rows * 8 + rows * elementsPerRow * 6)
     let large = (blockDimensions.max() ?? 0) > Self.partialReorthogonalizationAbove
     self.reorthogonalization = reorthogonalization ?? (large ? .partial : .full)
     self.precision = precision ?? (large ? .single : .double)
@@ -249,9 +271,10 @@ public struct RunPlan: Sendable {
     return try buildSectorSpace()
   }
 
-  /// The finite chain's sector space.
-  public func buildSectorSpace() throws -> PauliSectorSpace {
-    try PauliSectorSpace(
+  /// The finite chain's sector space: its charge sector when H conserves total S^z, else its Pauli sector.
+  public func buildSectorSpace() throws -> any SparseOperatorSpace {
+    if let charges { return try ChargeSectorSpace(hamiltonian: hamiltonian, structure: charges, group: group) }
+    return try PauliSectorSpace(
       hamiltonian: hamiltonian, operator: initialOperator, size: chain.pauliSiteCount, group: group, flips: flips)
   }
 }

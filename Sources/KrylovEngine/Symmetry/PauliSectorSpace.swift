@@ -13,6 +13,10 @@ public struct PauliSectorSpace: SparseOperatorSpace {
   public let initialBlock: Int
   public let initialVector: [Double]
   public let liouvillianScale: Double
+  /// H's terms, sorted.
+  public let hamiltonianTerms: [(string: PauliString, coefficient: Double)]
+  /// O's terms, for the exact Krylov dimension.
+  private let operatorTerms: PauliSum
 
   public enum BuildError: Error, CustomStringConvertible {
     case operatorNotInSector
@@ -32,6 +36,8 @@ public struct PauliSectorSpace: SparseOperatorSpace {
     self.initialVector = vector
     self.liouvillianScale = 2 * h.terms.values.reduce(0) { $0 + abs($1) }
     let terms = h.sortedTerms
+    self.hamiltonianTerms = terms
+    self.operatorTerms = o
     var matrices: [SparseRows] = []
     for source in 0..<sector.blockCount {
       let target = (source + 1) % sector.blockCount
@@ -46,13 +52,13 @@ public struct PauliSectorSpace: SparseOperatorSpace {
   ) -> SparseRows {
     let n = sector.size
     return SparseRows.build(rows: sector.keys[target].count) { row, add in
-      let s = sector.string(key: sector.keys[target][row])
+      let s = sector.orbits.string(key: sector.keys[target][row])
       let ms = Double(sector.orbitSizes[target][row])
       sector.keys[source].withUnsafeBufferPointer { sourceKeys in
         for (hs, hc) in terms {
           guard let (sign, q) = hs.liouvillian(acting: s) else { continue }
           let r = sector.group.canonical(q)
-          guard let col = PauliSector.search(sourceKeys, (r.z << UInt64(n)) | r.x) else {
+          guard let col = OrbitBasis.search(sourceKeys, (r.z << UInt64(n)) | r.x) else {
             preconditionFailure("Liouvillian left the sector: \(q) from \(s)")
           }
           add(Int32(col), -hc * sign * (ms / Double(sector.orbitSizes[source][col])).squareRoot())
@@ -102,5 +108,29 @@ extension SparseOperatorSpace {
     m.multiplyPair(
       rows: rows * part / parts..<rows * (part + 1) / parts, interleaved: interleaved, outputs: outputs,
       perturbation: perturbation)
+  }
+}
+
+extension PauliSectorSpace: ExactlyRepresentedSpace {
+  public func forEachExactImage(block: Int, index: Int, _ body: (Int, Double, Int) -> Void) {
+    let target = (block + 1) % sector.blockCount
+    let t = sector.orbits.string(key: sector.keys[block][index])
+    for (hs, hc) in hamiltonianTerms {
+      guard let (sign, q) = hs.liouvillian(acting: t) else { continue }
+      guard let column = sector.orbits.index(ofRepresentative: sector.group.canonical(q), block: target) else {
+        preconditionFailure("Liouvillian left the sector: \(q) from \(t)")
+      }
+      body(column, sign * hc, Int(sector.orbitSizes[target][column]))
+    }
+  }
+
+  public func orbitSize(block: Int, index: Int) -> Int { Int(sector.orbitSizes[block][index]) }
+
+  public var exactInitialVector: [Double] {
+    var v = [Double](repeating: 0, count: sector.keys[initialBlock].count)
+    for (s, c) in operatorTerms.terms {
+      if let i = sector.orbits.index(ofRepresentative: s, block: initialBlock) { v[i] = c }
+    }
+    return v
   }
 }

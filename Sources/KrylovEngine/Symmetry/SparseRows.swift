@@ -52,6 +52,13 @@ public struct SparseRows: Sendable {
 
   var isCompact: Bool { !table.isEmpty }
 
+  /// The same matrix with every element negated: rows, columns and indices are shared.
+  func negated() -> SparseRows {
+    var m = self
+    if isCompact { m.table = table.map { -$0 } } else { m.values = values.map { -$0 } }
+    return m
+  }
+
   /// Every element's value, whichever way it is stored.
   public var expandedValues: [Double] { isCompact ? index.map { table[Int($0)] } : values }
 
