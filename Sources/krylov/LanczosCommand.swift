@@ -8,8 +8,9 @@ struct LanczosCommand: AsyncParsableCommand {
     abstract: "Compute Lanczos coefficients b_n exactly, streaming each as it is computed.",
     discussion: """
       The recursion runs inside the operator's symmetry sector (translations and reflections \
-      that fix H and O, the time-reversal parity of Pauli strings, and the global spin flips \
-      X...X and Z...Z when H is even under them), with full \
+      that fix H and O; when H conserves total S^z, strings of sigma+, sigma-, Z in the \
+      operator's charges; otherwise the time-reversal parity of Pauli strings and the global \
+      spin flips X...X and Z...Z when H is even under them), with full \
       reorthogonalization for small sectors and partial reorthogonalization with Float \
       storage for large ones (--reorth, --precision). The infinite chain (--n inf) is exact \
       over the translation classes actually reached. A perturbed probe run goes alongside; a \
