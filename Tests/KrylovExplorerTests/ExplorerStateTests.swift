@@ -39,7 +39,7 @@ struct ExplorerStateTests {
     #expect(s.settings.size == .finite(11))
     s.focus = .coefficients
     _ = s.apply(.zoomIn)
-    #expect(s.settings.size == .finite(11) && s.zoom < 1)
+    #expect(s.settings.size == .finite(11) && s.coefficientZoom.isZoomed)
   }
 
   @Test("←/→ on a parameter move it by 0.05 and keep its value; N steps into and out of the infinite chain")
@@ -148,7 +148,7 @@ struct ExplorerStateTests {
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
       .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom, .saveScreen,
-      .export,
+      .export, .cycleCoefficientView,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -357,20 +357,65 @@ struct ExplorerFrameTests {
     _ = s.apply(.zoomIn)
     _ = s.apply(.zoomIn)
     _ = s.apply(.zoomIn)
-    #expect(s.zoom < 0.5)
+    #expect(s.coefficientZoom.width < 0.5)
     // The first third of a rising sequence: its own, lower, y range.
     #expect(yLabels() != whole, "\(whole)")
     var buffer = CellBuffer(width: 100, height: 30)
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
     #expect(buffer.lines[0].contains("zoomed (0: all)"))
     _ = s.apply(.resetZoom)
-    #expect(s.zoom == 1 && s.panOffset == 0 && yLabels() == whole)
+    #expect(s.coefficientZoom == ChartZoom() && yLabels() == whole)
     // A click on the third row of the system pane (inside its border) selects that setting.
     let screen = Rect(x: 0, y: 0, width: 100, height: 30)
     let actions = ExplorerFrame.actions(for: .click(x: 5, y: 3), screen: screen, state: s)
     #expect(actions.contains(.selectField(2)), "\(actions)")
     for action in actions { _ = s.apply(action) }
     #expect(s.focus == .system && s.selectedField == 2)
+  }
+
+  @Test("v cycles b_n, b_n/n and log-log: title and legend name the view, every series is drawn in it")
+  func coefficientViews() {
+    var s = fixedState()
+    // A forecast of the same size as b_n (about 12): drawn as b_n it would set y near 12.
+    let prefix = Array(s.run.coefficients.prefix(30))
+    s.forecast = ForecastData(
+      methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: Array(s.run.coefficients[30..<100])))
+    func frame() -> [String] {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines
+    }
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 45))
+    let chart = layout[.coefficients]!
+    // The y labels of the coefficient chart (left of "┤") and its x labels (under "└").
+    func yLabels(_ lines: [String]) -> [Double] {
+      lines[(chart.y + 1)..<(chart.bottom - 1)].compactMap { line in
+        let row = Array(line)[(chart.x + 1)..<(chart.right - 1)]
+        guard let tick = row.firstIndex(of: "┤") else { return nil }
+        return Double(String(row[row.startIndex..<tick]).trimmingCharacters(in: .whitespaces))
+      }
+    }
+    func xLabels(_ lines: [String]) -> [String] {
+      String(Array(lines[chart.bottom - 2])[(chart.x + 1)..<(chart.right - 1)]).split(separator: " ").map(String.init)
+    }
+    var lines = frame()
+    #expect(s.coefficientView == .plain && lines[chart.y].contains("coefficients b_n  mem"))
+    #expect((yLabels(lines).max() ?? 0) >= 10, "\(lines)")
+    #expect(s.apply(.cycleCoefficientView).isEmpty)
+    #expect(s.coefficientView == .overN)
+    lines = frame()
+    let text = lines.joined(separator: "\n")
+    #expect(lines[chart.y].contains("b_n/n") && text.contains("⠒⠒ b_n/n"), "\(text)")
+    // b_n/n of b_n ≤ 12.3 for n up to 120, the forecast included, is at most 0.5: y ends near 1.
+    #expect((yLabels(lines).max() ?? 99) <= 1, "\(text)")
+    _ = s.apply(.cycleCoefficientView)
+    #expect(s.coefficientView == .logLog)
+    lines = frame()
+    #expect(lines[chart.y].contains("log-log") && lines.joined().contains("⠒⠒ b_n log-log"))
+    // Log n: ticks at 1, 10, 100 (a linear axis to 120 would put them at 20, 40, ….).
+    #expect(xLabels(lines) == ["1", "10", "100"], "\(xLabels(lines))")
+    _ = s.apply(.cycleCoefficientView)
+    #expect(s.coefficientView == .plain)
   }
 
   @Test("help too long for the screen scrolls with ↑/↓ and says which lines it shows")

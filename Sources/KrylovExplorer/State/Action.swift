@@ -7,6 +7,7 @@ public enum Action: Equatable, Sendable {
   case type(Character)
   case startRun, stopRun
   case toggleLogY, zoomIn, zoomOut, resetZoom
+  case cycleCoefficientView
   case toggleSimulation
   case toggleHelp
   case cycleTheme
@@ -37,6 +38,7 @@ public enum Keymap {
     ("s", "start (or restart) the run with the system's settings"),
     ("x", "stop the run (and its molecular dynamics)"),
     ("g", "log / linear y axis"),
+    ("v", "coefficient chart: b_n, b_n/n, log-log"),
     ("m", "show / hide the molecular-dynamics C(t) of a classical run"),
     ("+ / -", "system pane: N up / down; elsewhere: zoom the coefficient chart in / out"),
     ("0", "the whole coefficient chart again (zoom and pan reset)"),
@@ -78,6 +80,7 @@ public enum Keymap {
       case "s": .startRun
       case "x": .stopRun
       case "g": .toggleLogY
+      case "v": .cycleCoefficientView
       case "m": .toggleSimulation
       case "+", "=": .zoomIn
       case "-": .zoomOut

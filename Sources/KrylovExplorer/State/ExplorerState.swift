@@ -108,9 +108,10 @@ public struct ExplorerState: Sendable {
   /// The first help line shown (↑/↓ scroll the help when the screen is too short for it).
   public var helpOffset = 0
   public var logY = false
-  /// Visible n range of the coefficient chart as a fraction window (zoom and pan).
-  public var zoom = 1.0
-  public var panOffset = 0.0
+  /// b_n, b_n/n or log-log (the `v` key).
+  public var coefficientView = CoefficientView.plain
+  /// The visible n range of the coefficient chart (zoom and pan).
+  public var coefficientZoom = ChartZoom()
 
   public var selectedLayer = 0
   public var selectedHead = 0

@@ -43,6 +43,7 @@ extension ExplorerState {
     case .startRun: return [.startRun]
     case .stopRun: return [.stopRun]
     case .toggleLogY: logY.toggle()
+    case .cycleCoefficientView: coefficientView = coefficientView.next
     case .toggleSimulation:
       showSimulation.toggle()
       if simulation == nil { message = "molecular dynamics follows a classical run (spins: classical, then s)" }
@@ -52,15 +53,8 @@ extension ExplorerState {
         settings.nudge(.size, by: action == .zoomIn ? 1 : -1)
         return settingChanged(.size)
       }
-      if action == .zoomIn {
-        zoom = max(0.05, zoom / 1.5)
-      } else {
-        zoom = min(1, zoom * 1.5)
-        panOffset = min(panOffset, 1 - zoom)
-      }
-    case .resetZoom:
-      zoom = 1
-      panOffset = 0
+      if action == .zoomIn { coefficientZoom.zoomIn() } else { coefficientZoom.zoomOut() }
+    case .resetZoom: coefficientZoom.reset()
     case .selectField(let index):
       guard index >= 0, index < settings.fields.count else { return [] }
       focus = .system
@@ -122,12 +116,10 @@ extension ExplorerState {
       }
     case .coefficients:
       switch action {
-      case .left: panOffset = max(0, panOffset - zoom / 4)
-      case .right: panOffset = min(1 - zoom, panOffset + zoom / 4)
-      case .up: zoom = max(0.05, zoom / 1.5)
-      case .down:
-        zoom = min(1, zoom * 1.5)
-        panOffset = min(panOffset, 1 - zoom)
+      case .left: coefficientZoom.pan(-1)
+      case .right: coefficientZoom.pan(1)
+      case .up: coefficientZoom.zoomIn()
+      case .down: coefficientZoom.zoomOut()
       default: break
       }
     case .observables:
