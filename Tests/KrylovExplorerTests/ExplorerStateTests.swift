@@ -418,6 +418,73 @@ struct ExplorerFrameTests {
     #expect(s.coefficientView == .plain)
   }
 
+  @Test("C(t) and K(t) are shaded where truncating at n = M shows, by the convergence test, and named in the legend")
+  func truncationShading() throws {
+    var s = fixedState()
+    let curves = try #require(s.observables)
+    // The one criterion: C(t), K(t) from all M and from the first 80% (engine), on the curves' grid.
+    let expected = try KrylovChainDynamics.convergence(
+      coefficients: s.run.trusted, times: curves.times, tolerance: ObservableCurves.convergenceTolerance)
+    #expect(curves.convergence == expected && curves.computedCount == 100)
+    let tmax = try #require(curves.times.last)
+    #expect(expected.complexity < tmax && expected.autocorrelation < tmax && expected.complexity <= expected.autocorrelation)
+    let pane = try #require(ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 60))[.observables])
+    func frame() -> (text: String, stipple: [Int]) {
+      var buffer = CellBuffer(width: 140, height: 60)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      var columns: [Int] = []
+      for y in pane.y..<pane.bottom {
+        for x in pane.x..<pane.right where buffer[x, y].symbol == "⡀" && buffer[x, y].style.dim { columns.append(x) }
+      }
+      return (buffer.lines.joined(separator: "\n"), columns)
+    }
+    let shaded = frame()
+    #expect(shaded.text.contains("⡀  truncated at M=100"), "\(shaded.text)")
+    #expect(shaded.stipple.count > 20, "\(shaded.text)")
+    // An exhausted chain truncates nothing: no shade, no legend.
+    s.observables = ObservableCurves(computed: s.run.trusted, others: [], exhausted: true)
+    #expect(s.observables?.convergence == nil)
+    let whole = frame()
+    #expect(!whole.text.contains("truncated at") && whole.stipple.isEmpty, "\(whole.text)")
+    // Zoomed in on the start, before either convergence time: nothing shaded either.
+    s.observables = curves
+    s.focus = .observables
+    for _ in 0..<4 { _ = s.apply(.zoomIn) }
+    #expect(s.observablesZoom.width * tmax < expected.complexity && !s.coefficientZoom.isZoomed)
+    let start = frame()
+    #expect(start.text.contains("zoomed (0: all)") && !start.text.contains("truncated at") && start.stipple.isEmpty)
+  }
+
+  @Test("with the observables pane focused, + − ← → and 0 zoom and pan C(t) and K(t), not b_n")
+  func observablesZoom() throws {
+    var s = fixedState()
+    s.focus = .observables
+    let pane = try #require(ExplorerFrame.layout(Rect(x: 0, y: 0, width: 100, height: 30))[.observables])
+    func xLabels() -> [String] {
+      var buffer = CellBuffer(width: 100, height: 30)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return String(Array(buffer.lines[pane.bottom - 3])[(pane.x + 1)..<(pane.right - 1)]).split(separator: " ").map(String.init)
+    }
+    let whole = xLabels()
+    #expect(whole.first == "0", "\(whole)")
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.zoomIn)
+    #expect(s.observablesZoom.isZoomed && !s.coefficientZoom.isZoomed)
+    let zoomed = xLabels()
+    #expect(zoomed != whole && zoomed.first == "0", "\(zoomed)")
+    _ = s.apply(.right)
+    #expect(s.observablesZoom.offset > 0)
+    #expect(xLabels().first != "0", "\(xLabels())")
+    _ = s.apply(.resetZoom)
+    #expect(s.observablesZoom == ChartZoom() && xLabels() == whole)
+    // Elsewhere 0 resets the coefficient chart and leaves C(t) alone.
+    _ = s.apply(.zoomIn)
+    s.focus = .coefficients
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.resetZoom)
+    #expect(!s.coefficientZoom.isZoomed && s.observablesZoom.isZoomed)
+  }
+
   @Test("help too long for the screen scrolls with ↑/↓ and says which lines it shows")
   func helpScrolls() {
     var s = fixedState()

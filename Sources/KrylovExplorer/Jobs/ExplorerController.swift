@@ -193,8 +193,7 @@ public final class ExplorerController {
     var written: [String] = []
     do {
       let chain = try? (run.settings ?? state.settings).chain()
-      let exhausted: Bool? =
-        if case .finished(let reason) = run.status { reason == "exhausted" || reason == "conserved" } else { nil }
+      let exhausted = run.exhausted
       let b = CoefficientDocument(system: chain, b: run.coefficients, trusted: run.trustedCount, exhausted: exhausted)
       try write(CoefficientFile.json(b), to: stem + suffixes[0], into: &written)
       if let forecast = state.forecast {
@@ -404,8 +403,11 @@ public final class ExplorerController {
     let mailbox = self.mailbox
     let sequences = others
     let bandEdges = edges
+    // An exhausted chain truncates nothing, unless untrusted coefficients were left out.
+    let exhausted = state.run.exhausted == true && computed.count == state.run.coefficients.count
     observablesQueue.async {
-      mailbox.post(.observables(generation: g, ObservableCurves(computed: computed, others: sequences, bandEdges: bandEdges)))
+      let curves = ObservableCurves(computed: computed, others: sequences, bandEdges: bandEdges, exhausted: exhausted)
+      mailbox.post(.observables(generation: g, curves))
     }
   }
 

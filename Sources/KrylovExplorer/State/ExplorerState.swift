@@ -57,6 +57,13 @@ public struct RunData: Equatable, Sendable {
 
   /// b_1..b_trusted.
   public var trusted: [Double] { Array(coefficients.prefix(trustedCount)) }
+
+  /// Whether the run ended because the chain closed (the coefficients are all there are); nil
+  /// while it has not finished.
+  public var exhausted: Bool? {
+    guard case .finished(let reason) = status else { return nil }
+    return reason == "exhausted" || reason == "conserved"
+  }
 }
 
 /// The forecast for the current prefix and ablation, with its baselines and errors.
@@ -112,6 +119,8 @@ public struct ExplorerState: Sendable {
   public var coefficientView = CoefficientView.plain
   /// The visible n range of the coefficient chart (zoom and pan).
   public var coefficientZoom = ChartZoom()
+  /// The visible t range of C(t) and K(t) (zoom and pan when the observables pane is focused).
+  public var observablesZoom = ChartZoom()
 
   public var selectedLayer = 0
   public var selectedHead = 0

@@ -53,8 +53,14 @@ extension ExplorerState {
         settings.nudge(.size, by: action == .zoomIn ? 1 : -1)
         return settingChanged(.size)
       }
-      if action == .zoomIn { coefficientZoom.zoomIn() } else { coefficientZoom.zoomOut() }
-    case .resetZoom: coefficientZoom.reset()
+      // The observables pane zooms its own charts; everywhere else + and − zoom b_n.
+      if focus == .observables {
+        if action == .zoomIn { observablesZoom.zoomIn() } else { observablesZoom.zoomOut() }
+      } else {
+        if action == .zoomIn { coefficientZoom.zoomIn() } else { coefficientZoom.zoomOut() }
+      }
+    case .resetZoom:
+      if focus == .observables { observablesZoom.reset() } else { coefficientZoom.reset() }
     case .selectField(let index):
       guard index >= 0, index < settings.fields.count else { return [] }
       focus = .system
@@ -123,7 +129,13 @@ extension ExplorerState {
       default: break
       }
     case .observables:
-      break
+      switch action {
+      case .left: observablesZoom.pan(-1)
+      case .right: observablesZoom.pan(1)
+      case .up: observablesZoom.zoomIn()
+      case .down: observablesZoom.zoomOut()
+      default: break
+      }
     case .attention, .ablation:
       switch action {
       case .up: moveHead(-1)

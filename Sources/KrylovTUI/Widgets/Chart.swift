@@ -35,6 +35,27 @@ public struct ChartBand: Sendable {
   }
 }
 
+/// A stretch of the x axis shaded as not to be trusted, with a boundary line and a legend entry.
+///
+/// Drawn under everything as a sparse stipple (one dot in every other cell, `⡀`), so it reads
+/// without colour and the series over it stay clear.
+public struct ChartRegion: Sendable {
+  public var from: Double
+  public var to: Double
+  public var name: String
+  public var style: Style
+
+  public init(from: Double, to: Double, name: String, style: Style = .plain) {
+    self.from = from
+    self.to = to
+    self.name = name
+    self.style = style
+  }
+
+  /// The legend's sample of the stipple.
+  public static let sample = "⡀ "
+}
+
 /// A braille line chart with axes, ticks and a legend, laid out before anything is drawn.
 ///
 /// Series are listed most important first: the legend follows that order and the first series
@@ -59,6 +80,8 @@ public struct Chart: Sendable {
   public var markers: [(x: Double, style: Style)]
   /// Filled bands, drawn after the markers and before every series, so the series stay on top.
   public var bands: [ChartBand] = []
+  /// Shaded stretches of x, drawn first of all, listed in the legend after the series.
+  public var regions: [ChartRegion] = []
   /// Quadrant blocks instead of braille (for fonts that lack braille).
   public var blockGlyphs = false
 
@@ -164,7 +187,24 @@ public struct Chart: Sendable {
       ? Rect(x: area.x + gutter, y: area.y, width: area.width - gutter, height: area.height - 2) : area
     var canvas = BrailleCanvas(width: plot.width, height: plot.height)
     canvas.blockGlyphs = blockGlyphs
-    for marker in markers {
+    let xScale = Double(max(canvas.dotWidth - 1, 1)) / max(xMapped.upperBound - xMapped.lowerBound, .leastNormalMagnitude)
+    var regionMarkers: [(x: Double, style: Style)] = []
+    var shownRegions: [ChartRegion] = []
+    for region in regions {
+      guard let from = mapX(max(region.from, xRange.lowerBound)), let to = mapX(min(region.to, xRange.upperBound)), from < to
+      else { continue }
+      // The lower-left dot of every other cell, in a checkerboard, over the region's columns.
+      var dots: [(x: Int, y: Int)] = []
+      for column in 0..<canvas.width {
+        let x = xMapped.lowerBound + Double(2 * column) / xScale
+        guard x >= from, x <= to else { continue }
+        for row in 0..<canvas.height where (column + row) % 2 == 0 { dots.append((2 * column, 4 * row)) }
+      }
+      canvas.addLayer(dots: dots, style: region.style)
+      shownRegions.append(region)
+      if region.from > xRange.lowerBound { regionMarkers.append((region.from, region.style)) }
+    }
+    for marker in markers + regionMarkers {
       guard let x = mapX(marker.x) else { continue }
       let points = stride(from: 0, to: canvas.dotHeight, by: 2).map { (x: x, y: Double($0)) }
       canvas.addLayer(
@@ -222,12 +262,15 @@ public struct Chart: Sendable {
       nextFree = start + label.count + 1
     }
     // Legend, top right inside the plot: the series' line as drawn (pattern and colour, so it
-    // reads without colour too) and the name; unnamed series have none.
-    for (i, s) in series.filter({ !$0.name.isEmpty }).enumerated() where i < plot.height {
-      let marker = blockGlyphs ? "██" : (s.connected ? s.pattern.sample : "⠁⠈")
-      let text = marker + " " + s.name
+    // reads without colour too) and the name; unnamed series have none. Shaded regions follow.
+    let entries =
+      series.filter { !$0.name.isEmpty }.map { s in
+        (marker: blockGlyphs ? "██" : (s.connected ? s.pattern.sample : "⠁⠈"), name: s.name, style: s.style)
+      } + shownRegions.filter { !$0.name.isEmpty }.map { (marker: ChartRegion.sample, name: $0.name, style: $0.style) }
+    for (i, entry) in entries.enumerated() where i < plot.height {
+      let text = entry.marker + " " + entry.name
       let x = max(plot.x, plot.right - text.count)
-      buffer.setString(x: x, y: plot.y + i, marker, style: s.style)
+      buffer.setString(x: x, y: plot.y + i, entry.marker, style: entry.style)
       buffer.setString(x: x + 2, y: plot.y + i, String(text.dropFirst(2)), style: labelStyle, maxWidth: plot.right - x - 2)
     }
   }
