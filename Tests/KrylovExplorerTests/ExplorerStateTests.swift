@@ -136,7 +136,10 @@ struct ExplorerStateTests {
 
   @Test("Every key-driven action has a key, and every mapped character is in the help")
   func keymapCoversEveryAction() {
-    let special: [Key] = [.tab, .backTab, .up, .down, .left, .right, .enter, .escape, .backspace, .controlC]
+    let special: [Key] = [
+      .tab, .backTab, .up, .down, .left, .right, .enter, .escape, .backspace, .controlC, .shiftUp, .shiftDown, .shiftLeft,
+      .shiftRight,
+    ]
     let characters = (32...126).compactMap { Unicode.Scalar($0).map { Character($0) } }
     var reached: [Action] = []
     for key in special + characters.map(Key.character) {
@@ -148,7 +151,8 @@ struct ExplorerStateTests {
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
       .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom, .saveScreen,
-      .export, .cycleCoefficientView,
+      .export, .cycleCoefficientView, .moveCursor(rows: -1, columns: 0), .moveCursor(rows: 1, columns: 0),
+      .moveCursor(rows: 0, columns: -1), .moveCursor(rows: 0, columns: 1),
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -221,6 +225,64 @@ struct ExplorerStateTests {
     #expect(frame().contains("row max (n)"))
     s.disabledHeads = [HeadID(layer: 0, head: 0)]
     #expect(frame().contains("off: this head contributes nothing"))
+  }
+
+  @Test("the attention map has position ticks, the prefix boundary k, and a cell cursor whose weight the last line reads")
+  func attentionAxesAndCursor() throws {
+    var s = fixedState()
+    let forecaster = try DefaultModel.load()
+    let prefix = Array(s.run.trusted[0..<30])
+    let rollout = try forecaster.forecast(prefix: prefix, horizon: 100, captureAttention: true)
+    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: rollout.values))
+    let maps = try #require(rollout.attention)
+    data.attention = maps
+    s.forecast = data
+    let P = maps.positions
+    let screen = Rect(x: 0, y: 0, width: 140, height: 45)
+    let pane = try #require(ExplorerFrame.layout(screen)[.attention])
+    func frame() -> CellBuffer {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer
+    }
+    func paneLines(_ buffer: CellBuffer) -> [String] {
+      buffer.lines[(pane.y + 1)..<(pane.bottom - 1)].map { String(Array($0)[(pane.x + 1)..<(pane.right - 1)]) }
+    }
+    var lines = paneLines(frame())
+    // Query positions down the left ("50┤"), "k" at the prefix's last position on both axes,
+    // key positions under the map, and the boundary dotted through the blank future.
+    #expect(P == 99 && lines.contains { $0.hasPrefix("50┤") } && lines.contains { $0.hasPrefix(" k┤") }, "\(lines)")
+    let keyAxis = lines[lines.count - 2].split(separator: " ").map(String.init)
+    #expect(keyAxis.contains("k") && keyAxis.contains("40") && keyAxis.contains("80"), "\(lines)")
+    #expect(lines.joined().contains("┊"), "\(lines)")
+    #expect(lines.last?.hasPrefix("n=1..\(P)") == true)
+
+    // The cursor: only in the focused attention pane, first where the prefix ends.
+    #expect(s.apply(.moveCursor(rows: 1, columns: 0)).isEmpty && s.attentionCursor == nil)
+    s.focus = .attention
+    _ = s.apply(.moveCursor(rows: 1, columns: 0))
+    #expect(s.attentionCursor == AttentionCursor(query: 29, key: 29))
+    _ = s.apply(.moveCursor(rows: 1, columns: 0))
+    _ = s.apply(.moveCursor(rows: 0, columns: -1))
+    #expect(s.attentionCursor == AttentionCursor(query: 30, key: 28))
+    // Kept in the causal triangle: the key never passes the query, the query stays on the map.
+    _ = s.apply(.moveCursor(rows: 0, columns: 5))
+    #expect(s.attentionCursor == AttentionCursor(query: 30, key: 30))
+    _ = s.apply(.moveCursor(rows: -3, columns: 0))
+    #expect(s.attentionCursor == AttentionCursor(query: 27, key: 27))
+    #expect(
+      AttentionCursor(query: P - 1, key: 0).moved(rows: 4, columns: -2, positions: P) == AttentionCursor(query: P - 1, key: 0))
+    let buffer = frame()
+    lines = paneLines(buffer)
+    let w = Double(maps.weight(layer: 0, head: 0, query: 27, key: 27))
+    #expect(lines.last?.hasPrefix(String(format: "q=28 k=28 w=%.3g", w)) == true, "\(lines)")
+    let reversed = (pane.y..<pane.bottom).flatMap { y in (pane.x..<pane.right).filter { buffer[$0, y].style.reverse } }
+    #expect(reversed.count == 1)
+    _ = s.apply(.escape)
+    #expect(s.attentionCursor == nil && paneLines(frame()).last?.hasPrefix("n=1..") == true)
+    // Shift-arrows and H J K L ask for it.
+    #expect(Keymap.action(for: .shiftLeft) == .moveCursor(rows: 0, columns: -1))
+    #expect(Keymap.action(for: .character("J")) == .moveCursor(rows: 1, columns: 0))
   }
 
   @Test("The keymap's help lists a key for every action it maps")

@@ -20,6 +20,8 @@ public enum Action: Equatable, Sendable {
   case toggleAttentionScale
   case narrowWindow, widenWindow
   case nextLayer, previousLayer
+  /// Moves the attention map's cell cursor by queries (rows) and keys (columns).
+  case moveCursor(rows: Int, columns: Int)
   case focus(Pane)
   case selectHead(layer: Int, head: Int)
   /// A row of the system pane (a click on it).
@@ -46,6 +48,7 @@ public enum Keymap {
     ("a", "all heads on, full history"),
     ("r", "rank heads: the error × with each one off, listed in the heads pane"),
     ("p", "attention pane: the selected head's attention by lag / its map"),
+    ("Shift-←↑↓→ / HJKL", "attention map: move the cell cursor, its weight below (Esc hides it)"),
     ("n", "attention map: each row scaled to its own largest weight / one scale"),
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
@@ -65,6 +68,10 @@ public enum Keymap {
     case .down: .down
     case .left: .left
     case .right: .right
+    case .shiftUp: .moveCursor(rows: -1, columns: 0)
+    case .shiftDown: .moveCursor(rows: 1, columns: 0)
+    case .shiftLeft: .moveCursor(rows: 0, columns: -1)
+    case .shiftRight: .moveCursor(rows: 0, columns: 1)
     case .enter: .enter
     case .escape: .escape
     case .backspace: .backspace
@@ -77,6 +84,10 @@ public enum Keymap {
       case "j": .down
       case "h": .left
       case "l": .right
+      case "K": .moveCursor(rows: -1, columns: 0)
+      case "J": .moveCursor(rows: 1, columns: 0)
+      case "H": .moveCursor(rows: 0, columns: -1)
+      case "L": .moveCursor(rows: 0, columns: 1)
       case "s": .startRun
       case "x": .stopRun
       case "g": .toggleLogY
@@ -106,6 +117,7 @@ public enum Keymap {
 public enum Key: Equatable, Sendable {
   case character(Character)
   case up, down, left, right
+  case shiftUp, shiftDown, shiftLeft, shiftRight
   case tab, backTab, enter, escape, backspace
   case controlC
   case resize

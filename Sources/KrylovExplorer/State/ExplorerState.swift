@@ -101,6 +101,9 @@ public struct ExplorerState: Sendable {
   /// Whether the attention map scales each row to its own largest weight (broad heads show
   /// their structure) instead of one scale for the whole map.
   public var attentionRowScale = false
+  /// The attention map's cell cursor (Shift-arrows or H J K L in the attention pane; Esc hides
+  /// it); the pane's last line reads its weight.
+  public var attentionCursor: AttentionCursor?
   /// Whether a head ranking is being computed.
   public var rankingPending = false
   public var modelName = "embedded default"

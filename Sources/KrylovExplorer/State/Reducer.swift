@@ -89,9 +89,19 @@ extension ExplorerState {
     case .nextLayer: moveLayer(1)
     case .previousLayer: moveLayer(-1)
     case .toggleSelectedHead: return toggleHead()
+    case .moveCursor(let rows, let columns):
+      guard focus == .attention, !showLagProfile, let positions = forecast?.attention?.positions, positions > 0 else {
+        return []
+      }
+      // The first press shows the cursor where the prefix ends, on the diagonal.
+      let k = min(max((forecast?.methods.prefix.count ?? 1) - 1, 0), positions - 1)
+      attentionCursor =
+        attentionCursor?.moved(rows: rows, columns: columns, positions: positions) ?? AttentionCursor(query: k, key: k)
     case .up, .down, .left, .right, .enter:
       return navigate(action)
-    case .escape, .backspace, .type: break
+    case .escape:
+      if focus == .attention { attentionCursor = nil }
+    case .backspace, .type: break
     }
     return []
   }
