@@ -152,7 +152,7 @@ struct ExplorerStateTests {
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
       .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom, .saveScreen,
       .export, .cycleCoefficientView, .moveCursor(rows: -1, columns: 0), .moveCursor(rows: 1, columns: 0),
-      .moveCursor(rows: 0, columns: -1), .moveCursor(rows: 0, columns: 1),
+      .moveCursor(rows: 0, columns: -1), .moveCursor(rows: 0, columns: 1), .togglePin,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -545,6 +545,54 @@ struct ExplorerFrameTests {
     _ = s.apply(.zoomIn)
     _ = s.apply(.resetZoom)
     #expect(!s.coefficientZoom.isZoomed && s.observablesZoom.isZoomed)
+  }
+
+  @Test("P pins the run's b_n, drawn beside later runs in its own line and named in the legend; P again unpins")
+  func pinnedOverlay() throws {
+    var s = fixedState()
+    #expect(s.apply(.togglePin).isEmpty && s.pinned == nil && s.message == "nothing to pin yet: no trusted b_n")
+    s.run.settings = s.settings
+    _ = s.apply(.togglePin)
+    let pinned = try #require(s.pinned)
+    #expect(pinned.label == "mfim N=8" && pinned.coefficients == s.run.trusted)
+    // Another system runs: twice the coefficients. Both are drawn, y covers both.
+    s.settings.size = .finite(10)
+    s.run.settings = s.settings
+    s.run.coefficients = s.run.coefficients.map { $0 / 2 }
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 45))
+    let chart = try #require(layout[.coefficients])
+    let theme = Theme.builtIn
+    func frame() -> CellBuffer {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: theme, into: &buffer)
+      return buffer
+    }
+    func pinnedCells(_ buffer: CellBuffer) -> Int {
+      var count = 0
+      for y in chart.y..<chart.bottom {
+        for x in chart.x..<chart.right
+        where buffer[x, y].style.foreground == theme.gradient("coeff")[100]
+          && (0x2801...0x28FF).contains(buffer[x, y].symbol.unicodeScalars.first!.value)
+        {
+          count += 1
+        }
+      }
+      return count
+    }
+    var buffer = frame()
+    var text = buffer.lines.joined(separator: "\n")
+    #expect(text.contains("⠒⠀ mfim N=8 pinned") && text.contains("⠒⠒ b_n"), "\(text)")
+    #expect(pinnedCells(buffer) > 20, "\(text)")
+    // The pinned b_n reach 12.3, the run's half that: y still reaches 10.
+    #expect(buffer.lines[chart.y..<chart.bottom].contains { $0.contains("10┤") }, "\(text)")
+    // In the b_n/n view it is drawn as b_n/n too.
+    _ = s.apply(.cycleCoefficientView)
+    text = frame().lines.joined(separator: "\n")
+    #expect(text.contains("⠒⠀ mfim N=8 pinned") && !text.contains("10┤"), "\(text)")
+    _ = s.apply(.togglePin)
+    buffer = frame()
+    #expect(s.pinned == nil && s.message == "unpinned mfim N=8")
+    #expect(!buffer.lines.joined().contains("N=8 pinned") && pinnedCells(buffer) == 0)
   }
 
   @Test("help too long for the screen scrolls with ↑/↓ and says which lines it shows")

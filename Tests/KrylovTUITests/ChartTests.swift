@@ -37,6 +37,7 @@ struct ChartTests {
     #expect(LinePattern.dashed.sample == "⠒⠂")
     #expect(LinePattern.dotted.sample == "⠂⠂")
     #expect(LinePattern.sparse.sample == "⠂⠀")
+    #expect(LinePattern.paired.sample == "⠒⠀")
     #expect(Set(LinePattern.allCases.map(\.sample)).count == LinePattern.allCases.count)
     // One flat line per pattern, alone on an otherwise empty row: the dots kept differ.
     func row(_ pattern: LinePattern) -> String {

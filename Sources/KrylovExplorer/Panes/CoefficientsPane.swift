@@ -3,8 +3,8 @@ import KrylovEngine
 import KrylovTUI
 
 /// b_n as it streams in, the transformer's forecast from the prefix k over its calibrated band,
-/// the best asymptotic fit and the linear AR baseline, with a marker at k; all in one view (b_n,
-/// b_n/n or log-log), named in the title and the legend.
+/// the best asymptotic fit and the linear AR baseline, with a marker at k, and a pinned run's b_n
+/// beside them; all in one view (b_n, b_n/n or log-log), named in the title and the legend.
 enum CoefficientsPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
@@ -99,6 +99,12 @@ enum CoefficientsPane {
       if let ar = f.methods.baselines.first(where: { $0.name == "linear_ar" }) {
         out.append(ChartSeries(name: "linear AR", points: ahead(ar.values), style: palette.ar, pattern: .sparse))
       }
+    }
+    // A pinned run, listed last: drawn under the rest, in its own line.
+    if let pinned = state.pinned {
+      out.append(
+        ChartSeries(
+          name: pinned.legend, points: points(pinned.coefficients, first: 1), style: palette.pinned, pattern: .paired))
     }
     return out
   }

@@ -8,6 +8,7 @@ public enum Action: Equatable, Sendable {
   case startRun, stopRun
   case toggleLogY, zoomIn, zoomOut, resetZoom
   case cycleCoefficientView
+  case togglePin
   case toggleSimulation
   case toggleHelp
   case cycleTheme
@@ -41,6 +42,7 @@ public enum Keymap {
     ("x", "stop the run (and its molecular dynamics)"),
     ("g", "log / linear y axis"),
     ("v", "coefficient chart: b_n, b_n/n, log-log"),
+    ("P", "pin this run's b_n on the chart to compare with the next runs / unpin"),
     ("m", "show / hide the molecular-dynamics C(t) of a classical run"),
     ("+ / -", "N up / down (system pane); zoom C(t), K(t) (observables) or b_n"),
     ("0", "the whole chart again: C(t), K(t) (observables pane) or b_n"),
@@ -92,6 +94,7 @@ public enum Keymap {
       case "x": .stopRun
       case "g": .toggleLogY
       case "v": .cycleCoefficientView
+      case "P": .togglePin
       case "m": .toggleSimulation
       case "+", "=": .zoomIn
       case "-": .zoomOut

@@ -92,6 +92,8 @@ public struct ExplorerState: Sendable {
   /// C(t) and K(t) of what is shown, refreshed in the background as data arrives.
   public var observables: ObservableCurves?
   public var forecastMessage: String?
+  /// A run's b_n pinned to the coefficients chart for comparison with later runs (`P`).
+  public var pinned: PinnedSequence?
   /// The molecular-dynamics C(t) of a classical run (nil for quantum runs and before it starts).
   public var simulation: SimulationData?
   /// Whether the observables pane overlays the simulated C(t) (the `m` key).

@@ -44,6 +44,16 @@ extension ExplorerState {
     case .stopRun: return [.stopRun]
     case .toggleLogY: logY.toggle()
     case .cycleCoefficientView: coefficientView = coefficientView.next
+    case .togglePin:
+      if let old = pinned {
+        pinned = nil
+        message = "unpinned \(old.label)"
+      } else if let sequence = PinnedSequence(run) {
+        pinned = sequence
+        message = "pinned \(sequence.label): change the system and run (s) to compare"
+      } else {
+        message = "nothing to pin yet: no trusted b_n"
+      }
     case .toggleSimulation:
       showSimulation.toggle()
       if simulation == nil { message = "molecular dynamics follows a classical run (spins: classical, then s)" }
