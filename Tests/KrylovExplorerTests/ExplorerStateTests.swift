@@ -779,6 +779,36 @@ struct SimulationPaneTests {
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
     #expect(buffer.lines.joined().contains("MD 40%"))
     #expect(!buffer.lines.joined().contains("±2σ"))
+    // With a rate: the time left, extrapolated (8000 of 20000 in 8 s: 12 s to go).
+    s.simulation?.secondsLeft = RemainingTime.seconds(done: 8000, total: 20_000, elapsed: 8)
+    buffer = CellBuffer(width: 120, height: 36)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("MD 40% ~12 s left"), "\(buffer.lines)")
+  }
+
+  @Test("remaining time from the rate so far, and durations in whole units")
+  func remainingTime() {
+    #expect(RemainingTime.seconds(done: 0, total: 100, elapsed: 3) == nil)
+    #expect(RemainingTime.seconds(done: 25, total: 100, elapsed: 5) == 15)
+    #expect(RemainingTime.seconds(done: 100, total: 100, elapsed: 5) == 0)
+    #expect(RemainingTime.seconds(done: 5, total: 100, elapsed: .nan) == nil)
+    #expect([0.3, 12.4, 200, 7200].map(RemainingTime.text) == ["<1 s", "12 s", "3 min", "2 h"])
+  }
+
+  @Test("a set-up that takes long says for how long in the status line")
+  func setupTime() {
+    var s = ExplorerState()
+    s.run.status = .preparing
+    func status() -> String {
+      var buffer = CellBuffer(width: 120, height: 36)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines[35]
+    }
+    #expect(status().hasPrefix(" building sector · "), "\(status())")
+    s.run.setupSeconds = 7
+    #expect(status().hasPrefix(" building sector 7 s · "), "\(status())")
+    s.run.status = .running
+    #expect(status().hasPrefix(" running · "), "\(status())")
   }
 
   @Test("The ring grows with the window past t = 3, and the legend says where a cut window ends")

@@ -24,6 +24,7 @@ enum ObservablesPane {
     if let simulation = state.simulation {
       if simulation.isRunning {
         title += "  MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
+        if let left = simulation.secondsLeft, left >= 1 { title += " ~" + RemainingTime.text(left) + " left" }
       } else if !state.showSimulation {
         title += "  MD hidden (m)"
       }

@@ -54,6 +54,8 @@ public struct RunData: Equatable, Sendable {
   /// Seconds per coefficient, averaged over the last few.
   public var secondsPerStep = 0.0
   public var status = RunStatus.idle
+  /// Whole seconds the set-up (sector, class search or classical basis) has taken so far.
+  public var setupSeconds = 0.0
 
   /// b_1..b_trusted.
   public var trusted: [Double] { Array(coefficients.prefix(trustedCount)) }
