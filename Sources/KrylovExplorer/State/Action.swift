@@ -37,7 +37,7 @@ public enum Keymap {
     ("↑ ↓ / k j", "move in a pane (system: field; attention & heads: head)"),
     ("← → / h l", "change the field; pan the chart; previous / next layer"),
     ("Enter", "type a value (numbers, custom H and O); heads pane: toggle the head"),
-    ("Esc", "cancel editing, close help"),
+    ("Esc", "cancel editing, close help, hide the attention cursor"),
     ("s", "start (or restart) the run with the system's settings"),
     ("x", "stop the run (and its molecular dynamics)"),
     ("g", "log / linear y axis"),
