@@ -115,11 +115,13 @@ struct ChartTests {
     #expect(buffer.cells.count == width * height)
   }
 
-  @Test("fitted ranges cover every point")
+  @Test("fitted ranges cover every point; a series within a window keeps the points inside it")
   func fitted() {
     let s = ChartSeries(name: "b", points: [(1, 2), (5, 9)])
     let (x, y) = Chart.fittedRanges([s], logY: false)
     #expect(x == 1...5 && y == 0...9)
+    let inside = s.within(0...3)
+    #expect(inside.points.map(\.x) == [1] && inside.name == "b")
   }
 }
 

@@ -38,11 +38,7 @@ enum CoefficientsPane {
     var (xRange, yRange) = Chart.fittedRanges(series, logY: logY, logX: view.logAxes)
     xRange = state.coefficientZoom.window(of: xRange, log: view.logAxes, minimumSpan: 1)
     // y follows what is visible: zoomed in, the window's own values fill the height.
-    let visible = (primary.isEmpty ? series : primary).map { s -> ChartSeries in
-      var v = s
-      v.points = s.points.filter { xRange.contains($0.x) }
-      return v
-    }
+    let visible = (primary.isEmpty ? series : primary).map { $0.within(xRange) }
     let (_, primaryY) = Chart.fittedRanges(
       visible.contains { !$0.points.isEmpty } ? visible : (primary.isEmpty ? series : primary), logY: logY)
     yRange = primaryY.lowerBound...(logY ? primaryY.upperBound * 2 : primaryY.upperBound * 1.15)

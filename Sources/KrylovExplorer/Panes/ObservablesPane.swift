@@ -89,12 +89,7 @@ enum ObservablesPane {
     cChart.render(into: &buffer, area: columns[0])
     if columns.count > 1 {
       // y follows the K(t) visible in the window.
-      let visible = kSeries.map { s -> ChartSeries in
-        var v = s
-        v.points = s.points.filter { xRange.contains($0.x) }
-        return v
-      }
-      let (_, y) = Chart.fittedRanges(visible, logY: false)
+      let (_, y) = Chart.fittedRanges(kSeries.map { $0.within(xRange) }, logY: false)
       var kChart = Chart(series: kSeries, xRange: xRange, yRange: y, axisStyle: palette.border, labelStyle: palette.graphText)
       kChart.regions = truncation(after: curves.convergence?.complexity)
       kChart.blockGlyphs = state.blockGlyphs

@@ -20,6 +20,13 @@ public struct ChartSeries: Sendable {
     self.connected = connected
     self.pattern = pattern
   }
+
+  /// The series with only its points inside `xRange`: what a zoomed chart fits its y range to.
+  public func within(_ xRange: ClosedRange<Double>) -> ChartSeries {
+    var visible = self
+    visible.points = points.filter { xRange.contains($0.x) }
+    return visible
+  }
 }
 
 /// A band between two curves, drawn under the series.
