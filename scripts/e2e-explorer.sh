@@ -129,8 +129,8 @@ quit_with_q "$out/status9" "after a broken settings file"
 
 # 8. Keys of a finished run: ←/→ nudge a parameter by a small step and back (its value kept);
 #    v cycles b_n, b_n/n and log-log; C(t) and K(t) are shaded past the truncation; P pins the
-#    run, which stays on the chart beside the next system's; J and K move the attention cursor,
-#    whose weight the pane reads; e exports the run as JSON files that parse.
+#    run, which stays on the chart beside the next system's; J, K and Shift-← move the attention
+#    cursor, whose weight the pane reads; e exports the run as JSON files that parse.
 mkdir -p "$out/export"
 binary="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"  # the session starts in the export directory
 tmux kill-session -t "$session"
@@ -159,6 +159,8 @@ tmux send-keys -t "$session" Tab Tab Tab J
 wait_for "q=30 k=30 w=" 30
 tmux send-keys -t "$session" K
 wait_for "q=29 k=29 w=" 10
+tmux send-keys -t "$session" S-Left
+wait_for "q=29 k=28 w=" 10
 tmux send-keys -t "$session" e
 wait_for "exported" 30
 for kind in b forecast observables; do
