@@ -595,6 +595,28 @@ struct ExplorerFrameTests {
     #expect(!buffer.lines.joined().contains("N=8 pinned") && pinnedCells(buffer) == 0)
   }
 
+  @Test("pane titles too long for their border leave out whole parts, never half a number")
+  func titlesFit() {
+    var s = fixedState()
+    s.run.secondsPerStep = 1 / 442.3
+    s.coefficientView = .logLog
+    s.coefficientZoom.zoomIn()
+    s.observablesZoom.zoomIn()
+    var buffer = CellBuffer(width: 80, height: 24)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 80, height: 24))
+    let top = buffer.lines[0]
+    #expect(top.contains("coefficients b_n  442.3 b_n/s") && top.contains("…"), "\(top)")
+    #expect(!top.contains("mem ≈") || top.contains("mem ≈ 64 MiB"), "\(top)")
+    let observables = buffer.lines[layout[.observables]!.y]
+    #expect(observables.contains("observables C(t)"), "\(observables)")
+    #expect(!observables.contains("zoomed") || observables.contains("zoomed (0: all)"), "\(observables)")
+    // With the room, every part.
+    buffer = CellBuffer(width: 200, height: 50)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines[0].contains("coefficients b_n  442.3 b_n/s  mem ≈ 64 MiB  log-log  zoomed (0: all)"))
+  }
+
   @Test("help too long for the screen scrolls with ↑/↓ and says which lines it shows")
   func helpScrolls() {
     var s = fixedState()

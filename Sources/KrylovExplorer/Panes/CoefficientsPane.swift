@@ -8,18 +8,17 @@ import KrylovTUI
 enum CoefficientsPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
-    var title = Pane.coefficients.title
-    if run.secondsPerStep > 0 {
-      title += String(format: "  %.1f b_n/s", 1 / run.secondsPerStep)
-    }
-    if run.estimatedBytes > 0 { title += "  mem ≈ " + formatBytes(run.estimatedBytes) }
+    var parts = [Pane.coefficients.title]
+    if run.secondsPerStep > 0 { parts.append(String(format: "%.1f b_n/s", 1 / run.secondsPerStep)) }
+    if run.estimatedBytes > 0 { parts.append("mem ≈ " + formatBytes(run.estimatedBytes)) }
     let view = state.coefficientView
-    if view != .plain { title += "  " + view.rawValue }
+    if view != .plain { parts.append(view.rawValue) }
     let logY = state.logY || view.logAxes
-    if state.logY && !view.logAxes { title += "  log y" }
-    if state.coefficientZoom.isZoomed { title += "  zoomed (0: all)" }
+    if state.logY && !view.logAxes { parts.append("log y") }
+    if state.coefficientZoom.isZoomed { parts.append("zoomed (0: all)") }
     let inner = paneFrame(
-      .coefficients, focused: state.focus == .coefficients, palette: palette, into: &buffer, area: area, title: title)
+      .coefficients, focused: state.focus == .coefficients, palette: palette, into: &buffer, area: area,
+      title: paneTitle(parts, width: area.width))
     guard inner.width > 4, inner.height > 2 else { return }
     let series = self.series(state, palette: palette)
     guard !series.isEmpty else {

@@ -20,18 +20,20 @@ enum ObservablesPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     // The title names what is drawn: K(t) only when there is room for it.
     let plotArea = Layout.rows(Block.inner(area), [nil, 1])[0]
-    var title = chartAreas(plotArea).count > 1 ? Pane.observables.title : "observables C(t)"
+    var titleParts = [chartAreas(plotArea).count > 1 ? Pane.observables.title : "observables C(t)"]
     if let simulation = state.simulation {
       if simulation.isRunning {
-        title += "  MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
-        if let left = simulation.secondsLeft, left >= 1 { title += " ~" + RemainingTime.text(left) + " left" }
+        var progress = "MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
+        if let left = simulation.secondsLeft, left >= 1 { progress += " ~" + RemainingTime.text(left) + " left" }
+        titleParts.append(progress)
       } else if !state.showSimulation {
-        title += "  MD hidden (m)"
+        titleParts.append("MD hidden (m)")
       }
     }
-    if state.observablesZoom.isZoomed { title += "  zoomed (0: all)" }
+    if state.observablesZoom.isZoomed { titleParts.append("zoomed (0: all)") }
     let inner = paneFrame(
-      .observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area, title: title)
+      .observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area,
+      title: paneTitle(titleParts, width: area.width))
     guard inner.width > 4, inner.height > 3 else { return }
     guard let curves = state.observables, let tmax = curves.times.last else {
       buffer.setString(

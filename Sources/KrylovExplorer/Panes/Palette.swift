@@ -58,3 +58,9 @@ func paneFrame(_ pane: Pane, focused: Bool, palette: Palette, into buffer: inout
   ).render(into: &buffer, area: area)
   return Block.inner(area)
 }
+
+/// A pane title from its parts, as many whole ones as the top border of a pane `width` wide
+/// holds ("…" for the rest), so a number in it is never cut.
+func paneTitle(_ parts: [String], width: Int) -> String {
+  TextFit.join(parts, separator: "  ", width: max(0, width - 6))
+}
