@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end check of the explorer in a real terminal (tmux): it opens on the default model,
 # computes, forecasts, reacts to keys, quits with q and with SIGTERM, and restores the terminal;
-# a classical run gets its molecular-dynamics C(t); a chain larger than the model saw is flagged.
+# a classical run gets its molecular-dynamics C(t); a chain larger than the model saw is flagged;
+# a parameter nudge, the chart views, a pinned run, the truncation shade, the attention cursor,
+# the export key, the saved view and the legends without colour.
 set -euo pipefail
 bin="${1:-.build/release/krylov}"
 name=e2e
@@ -108,6 +110,8 @@ tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 140 -y 40 \
   "env XDG_CONFIG_HOME=$config $bin --n 7 --steps 40 --theme nord; echo EXIT=\$? > $out/status7; sleep 60"
 wait_for "done (completed)" 60
+tmux send-keys -t "$session" v
+wait_for "⠒⠒ b_n/n" 10
 quit_with_q "$out/status7" "the first settings session"
 [ -s "$config/krylov/settings.json" ] || fail "no settings file written at $config/krylov/settings.json"
 tmux kill-session -t "$session"
@@ -115,10 +119,67 @@ tmux new-session -d -s "$session" -x 140 -y 40 "env XDG_CONFIG_HOME=$config $bin
 wait_for "N=7" 60
 wait_for "steps     40" 10
 wait_for "theme: nord" 30
+wait_for "⠒⠒ b_n/n" 10
 quit_with_q "$out/status8" "the second settings session"
 echo '{broken' > "$config/krylov/settings.json"
 tmux kill-session -t "$session"
 tmux new-session -d -s "$session" -x 140 -y 40 "env XDG_CONFIG_HOME=$config $bin --n 6 --steps 20; echo EXIT=\$? > $out/status9; sleep 60"
 wait_for "saved settings ignored" 30
 quit_with_q "$out/status9" "after a broken settings file"
+
+# 8. Keys of a finished run: ←/→ nudge a parameter by a small step and back (its value kept);
+#    v cycles b_n, b_n/n and log-log; C(t) and K(t) are shaded past the truncation; P pins the
+#    run, which stays on the chart beside the next system's; J, K and Shift-← move the attention
+#    cursor, whose weight the pane reads; e exports the run as JSON files that parse.
+mkdir -p "$out/export"
+binary="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"  # the session starts in the export directory
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 140 -y 45 -c "$out/export" \
+  "env XDG_CONFIG_HOME=$out/config8 $binary --n 6 --steps 80; echo EXIT=\$? > $out/status10; sleep 60"
+wait_for "done (completed)" 60
+wait_for "b_n error" 60
+tmux send-keys -t "$session" Down Down Right
+wait_for "J         1.05" 10
+wait_for "settings changed" 10
+tmux send-keys -t "$session" Left
+wait_for "J         1    " 10
+tmux capture-pane -t "$session" -p | grep -qF "settings changed" && fail "a nudge undone still says the settings changed"
+wait_for "truncated at M=80" 30
+tmux send-keys -t "$session" v
+wait_for "⠒⠒ b_n/n" 10
+tmux send-keys -t "$session" v
+wait_for "⠒⠒ b_n log-log" 10
+tmux send-keys -t "$session" v P
+wait_for "pinned mfim N=6" 10
+tmux send-keys -t "$session" + s
+wait_for ") N=7" 30
+wait_for "n=1..79" 90
+wait_for "⠒⠀ mfim N=6 pinned" 10
+tmux send-keys -t "$session" Tab Tab Tab J
+wait_for "q=30 k=30 w=" 30
+tmux send-keys -t "$session" K
+wait_for "q=29 k=29 w=" 10
+tmux send-keys -t "$session" S-Left
+wait_for "q=29 k=28 w=" 10
+tmux send-keys -t "$session" e
+wait_for "exported" 30
+for kind in b forecast observables; do
+  file="$(ls "$out/export"/krylov-export-*-"$kind".json 2>/dev/null | head -1)"
+  [ -n "$file" ] || fail "e wrote no $kind file"
+  jq -e . "$file" > /dev/null || fail "the exported $kind file is not JSON"
+done
+jq -e '.b | length == 80' "$out/export"/krylov-export-*-b.json > /dev/null || fail "the export holds no 80 b_n"
+jq -e '.forecast | length > 0' "$out/export"/krylov-export-*-forecast.json > /dev/null || fail "the export holds no forecast"
+jq -e '.t | length > 0' "$out/export"/krylov-export-*-observables.json > /dev/null || fail "the export holds no C(t)"
+quit_with_q "$out/status10" "the keys session"
+
+# 9. Without colour (NO_COLOR) every chart's legend shows its line's own glyphs.
+tmux kill-session -t "$session"
+tmux new-session -d -s "$session" -x 140 -y 45 \
+  "env NO_COLOR=1 XDG_CONFIG_HOME=$out/config9 $bin --n 6 --steps 80; echo EXIT=\$? > $out/status11; sleep 60"
+wait_for "b_n error" 60
+for legend in "⠒⠒ b_n" "⠒⠂ transformer" "⠂⠂ fit" "⠂⠀ linear AR" "⠒⠒ C computed" "⠒⠂ C transformer" "⠒⠒ K computed"; do
+  wait_for "$legend" 10
+done
+quit_with_q "$out/status11" "the NO_COLOR explorer"
 echo "e2e-explorer: ok"

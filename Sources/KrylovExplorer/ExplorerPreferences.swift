@@ -1,8 +1,8 @@
 import Foundation
 import KrylovEngine
 
-/// What the explorer remembers between sessions: the theme and the last system (with its
-/// steps and prefix), in `$XDG_CONFIG_HOME/krylov/settings.json` (`~/.config/krylov/` when
+/// What the explorer remembers between sessions: the theme, the coefficient chart's view and
+/// the last system (with its steps and prefix), in `$XDG_CONFIG_HOME/krylov/settings.json` (`~/.config/krylov/` when
 /// XDG_CONFIG_HOME is unset).
 ///
 /// The system is stored as the files' system block (`SystemRecord`, docs/formats.md), so it is
@@ -12,6 +12,8 @@ import KrylovEngine
 public struct ExplorerPreferences: Codable, Equatable, Sendable {
   public var formatVersion = 1
   public var theme: String?
+  /// The coefficient chart's view, by its name (`b_n`, `b_n/n`, `log-log`).
+  public var coefficientView: String?
   public var system: SystemRecord?
   public var steps: Int?
   public var prefix: Int?
@@ -19,6 +21,7 @@ public struct ExplorerPreferences: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case formatVersion = "format_version"
     case theme, system, steps, prefix
+    case coefficientView = "coefficient_view"
   }
 
   public init(theme: String? = nil, system: SystemRecord? = nil, steps: Int? = nil, prefix: Int? = nil) {
@@ -28,10 +31,11 @@ public struct ExplorerPreferences: Codable, Equatable, Sendable {
     self.prefix = prefix
   }
 
-  /// The preferences of a session that ends with `settings` and `theme`; a system that does
-  /// not validate (a custom text being edited) is left out.
-  public init(settings: SystemSettings, theme: String) {
+  /// The preferences of a session that ends with `settings`, `theme` and `view`; a system
+  /// that does not validate (a custom text being edited) is left out.
+  public init(settings: SystemSettings, theme: String, view: CoefficientView = .plain) {
     self.theme = theme
+    coefficientView = view.rawValue
     if let chain = try? settings.chain() {
       system = SystemRecord(chain)
       steps = settings.steps
@@ -76,6 +80,9 @@ public struct ExplorerPreferences: Codable, Equatable, Sendable {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
   }
+
+  /// The saved coefficient chart view; nil when none is saved or its name is unknown.
+  public var view: CoefficientView? { coefficientView.flatMap(CoefficientView.init(rawValue:)) }
 
   /// The system these preferences hold as editor settings, or why it cannot be used (a stored
   /// system that no longer validates); nil when none is stored.

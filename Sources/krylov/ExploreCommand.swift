@@ -50,7 +50,7 @@ struct ExplorerOptions: ParsableArguments {
   /// The initial state and the forecaster; problems that do not stop the app become messages.
   ///
   /// `preferences` (the explorer's saved settings; `render` passes none) give the system when
-  /// the command line chooses none, and the theme when it names none.
+  /// the command line chooses none, the theme when it names none, and the chart's view.
   func prepare(preferences: ExplorerPreferences? = nil) throws -> (ExplorerController, Theme, ThemeCatalog) {
     var state = ExplorerState()
     var problems: [String] = []
@@ -63,6 +63,7 @@ struct ExplorerOptions: ParsableArguments {
       if let settings = saved.settings { state.settings = settings }
       if let problem = saved.problem { problems.append(problem) }
     }
+    if let view = preferences?.view { state.coefficientView = view }
     state.blockGlyphs = blocks || ProcessInfo.processInfo.environment["KRYLOV_GLYPHS"] == "blocks"
     // `render` prints text: with NO_COLOR the attention map is drawn in shades (the explorer
     // asks its terminal instead, once open).
@@ -128,7 +129,8 @@ struct ExploreCommand: ParsableCommand {
     let signal = ExplorerApp.run(controller: controller, theme: theme, catalog: catalog, mouse: !noMouse)
     if let path {
       let state = controller.state
-      do { try ExplorerPreferences(settings: state.settings, theme: state.themeName).save(to: path) } catch {
+      let preferences = ExplorerPreferences(settings: state.settings, theme: state.themeName, view: state.coefficientView)
+      do { try preferences.save(to: path) } catch {
         printError("krylov: the settings were not saved to \(path): \(InputFile.reason(error))")
       }
     }

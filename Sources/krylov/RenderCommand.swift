@@ -25,7 +25,7 @@ struct RenderCommand: ParsableCommand {
 
   @Option(
     help:
-      "Keys to press before rendering, e.g. 'Tab Tab space ?' (names: Tab, Up, Down, Left, Right, Enter, Esc, or single characters)."
+      "Keys to press before rendering, e.g. 'Tab Tab space ?' (names: Tab, Up, Down, Left, Right, S-Up, S-Down, S-Left, S-Right, Enter, Esc, or single characters)."
   )
   var keys: String = ""
 
@@ -64,6 +64,10 @@ struct RenderCommand: ParsableCommand {
     case "down": .down
     case "left": .left
     case "right": .right
+    case "s-up": .shiftUp
+    case "s-down": .shiftDown
+    case "s-left": .shiftLeft
+    case "s-right": .shiftRight
     case "enter": .enter
     case "esc": .escape
     case "space": .character(" ")

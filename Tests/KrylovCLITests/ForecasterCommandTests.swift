@@ -378,6 +378,20 @@ struct ExplorerCommandTests {
     #expect(r.out.contains("ablated "), "\(r.out)")
   }
 
+  @Test("render names the shifted arrows: the attention cursor, beside the b_n/n view and a pinned run")
+  func renderShiftedKeys() throws {
+    let model = ForecasterFixture.shared.model
+    let r = try krylov([
+      "render", "--n", "6", "--steps", "80", "--prefix", "20", "--width", "140", "--height", "45", "--checkpoint", model,
+      "--keys", "v P Tab Tab Tab S-Down S-Down S-Left",
+    ])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out.contains("q=21 k=19 w="), "\(r.out)")
+    #expect(r.out.contains("⠒⠒ b_n/n") && r.out.contains("mfim N=6 pinned"), "\(r.out)")
+    let unknown = try krylov(["render", "--n", "6", "--steps", "20", "--keys", "S-Nowhere"])
+    #expect(unknown.status != 0 && unknown.err.contains("unknown key 'S-Nowhere'"), "\(unknown.err)")
+  }
+
   @Test("the explorer refuses to start without a terminal, and says what to use")
   func needsTerminal() throws {
     for arguments in [[], ["explore"]] {

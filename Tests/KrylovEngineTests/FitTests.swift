@@ -99,4 +99,16 @@ struct FitTests {
     let t = comparison.windowEnd / 2
     #expect(abs(chain.autocorrelation(at: t) - pow(1 / cosh(0.5 * t), 2)) < 1e-6)
   }
+
+  @Test("the truncation shows in K(t) once the spread reaches the chain's end, in C(t) once it has come back")
+  func convergenceOfBoth() throws {
+    // b_n = 1: the spread moves out at speed 2, so the 80-site prefix of 100 is reached near
+    // t = 40 and the reflection is back near t = 80.
+    let b = [Double](repeating: 1, count: 100)
+    let times = (0...240).map { 0.5 * Double($0) }
+    let both = try KrylovChainDynamics.convergence(coefficients: b, times: times, tolerance: 1e-3)
+    #expect(both.autocorrelation == (try KrylovChainDynamics.convergenceTime(coefficients: b, times: times, tolerance: 1e-3)))
+    #expect((25...45).contains(both.complexity), "\(both)")
+    #expect((60...85).contains(both.autocorrelation), "\(both)")
+  }
 }

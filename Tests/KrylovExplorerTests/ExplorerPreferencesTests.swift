@@ -22,11 +22,12 @@ struct ExplorerPreferencesTests {
     settings.steps = 150
     settings.prefix = 25
     let path = try temporaryPath()
-    try ExplorerPreferences(settings: settings, theme: "nord").save(to: path)
+    try ExplorerPreferences(settings: settings, theme: "nord", view: .logLog).save(to: path)
     let (loaded, problem) = ExplorerPreferences.load(from: path)
     #expect(problem == nil)
     let preferences = try #require(loaded)
     #expect(preferences.theme == "nord")
+    #expect(preferences.view == .logLog)
     let back = try #require(preferences.settings().settings)
     #expect(back == settings)
     // Nothing beside the file: no partial file left in the directory.
@@ -49,6 +50,18 @@ struct ExplorerPreferencesTests {
       #expect(reason != nil, "\(text)")
       #expect(preferences?.settings().settings == nil, "\(text)")
     }
+  }
+
+  @Test("a saved chart view is read by its name; an unknown name is no view")
+  func savedView() throws {
+    let path = try temporaryPath()
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try #"{"format_version": 1, "coefficient_view": "b_n/n"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(ExplorerPreferences.load(from: path).preferences?.view == .overN)
+    try #"{"format_version": 1, "coefficient_view": "sideways"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+    let (preferences, problem) = ExplorerPreferences.load(from: path)
+    #expect(problem == nil && preferences != nil && preferences?.view == nil)
   }
 
   @Test("the settings file follows XDG_CONFIG_HOME, else HOME/.config")

@@ -39,7 +39,7 @@ struct ExplorerStateTests {
     #expect(s.settings.size == .finite(11))
     s.focus = .coefficients
     _ = s.apply(.zoomIn)
-    #expect(s.settings.size == .finite(11) && s.zoom < 1)
+    #expect(s.settings.size == .finite(11) && s.coefficientZoom.isZoomed)
   }
 
   @Test("←/→ on a parameter move it by 0.05 and keep its value; N steps into and out of the infinite chain")
@@ -136,7 +136,10 @@ struct ExplorerStateTests {
 
   @Test("Every key-driven action has a key, and every mapped character is in the help")
   func keymapCoversEveryAction() {
-    let special: [Key] = [.tab, .backTab, .up, .down, .left, .right, .enter, .escape, .backspace, .controlC]
+    let special: [Key] = [
+      .tab, .backTab, .up, .down, .left, .right, .enter, .escape, .backspace, .controlC, .shiftUp, .shiftDown, .shiftLeft,
+      .shiftRight,
+    ]
     let characters = (32...126).compactMap { Unicode.Scalar($0).map { Character($0) } }
     var reached: [Action] = []
     for key in special + characters.map(Key.character) {
@@ -148,7 +151,8 @@ struct ExplorerStateTests {
       .quit, .focusNext, .focusPrevious, .up, .down, .left, .right, .enter, .escape, .backspace, .startRun, .stopRun,
       .toggleLogY, .zoomIn, .zoomOut, .toggleSimulation, .toggleHelp, .cycleTheme, .toggleSelectedHead,
       .enableAllHeads, .rankHeads, .toggleLagProfile, .toggleAttentionScale, .narrowWindow, .widenWindow, .resetZoom, .saveScreen,
-      .export,
+      .export, .cycleCoefficientView, .moveCursor(rows: -1, columns: 0), .moveCursor(rows: 1, columns: 0),
+      .moveCursor(rows: 0, columns: -1), .moveCursor(rows: 0, columns: 1), .togglePin,
     ]
     for action in keyDriven { #expect(reached.contains(action), "no key asks for \(action)") }
     let shown = Keymap.help.map(\.0).joined(separator: " ")
@@ -221,6 +225,64 @@ struct ExplorerStateTests {
     #expect(frame().contains("row max (n)"))
     s.disabledHeads = [HeadID(layer: 0, head: 0)]
     #expect(frame().contains("off: this head contributes nothing"))
+  }
+
+  @Test("the attention map has position ticks, the prefix boundary k, and a cell cursor whose weight the last line reads")
+  func attentionAxesAndCursor() throws {
+    var s = fixedState()
+    let forecaster = try DefaultModel.load()
+    let prefix = Array(s.run.trusted[0..<30])
+    let rollout = try forecaster.forecast(prefix: prefix, horizon: 100, captureAttention: true)
+    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: rollout.values))
+    let maps = try #require(rollout.attention)
+    data.attention = maps
+    s.forecast = data
+    let P = maps.positions
+    let screen = Rect(x: 0, y: 0, width: 140, height: 45)
+    let pane = try #require(ExplorerFrame.layout(screen)[.attention])
+    func frame() -> CellBuffer {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer
+    }
+    func paneLines(_ buffer: CellBuffer) -> [String] {
+      buffer.lines[(pane.y + 1)..<(pane.bottom - 1)].map { String(Array($0)[(pane.x + 1)..<(pane.right - 1)]) }
+    }
+    var lines = paneLines(frame())
+    // Query positions down the left ("50┤"), "k" at the prefix's last position on both axes,
+    // key positions under the map, and the boundary dotted through the blank future.
+    #expect(P == 99 && lines.contains { $0.hasPrefix("50┤") } && lines.contains { $0.hasPrefix(" k┤") }, "\(lines)")
+    let keyAxis = lines[lines.count - 2].split(separator: " ").map(String.init)
+    #expect(keyAxis.contains("k") && keyAxis.contains("40") && keyAxis.contains("80"), "\(lines)")
+    #expect(lines.joined().contains("┊"), "\(lines)")
+    #expect(lines.last?.hasPrefix("n=1..\(P)") == true)
+
+    // The cursor: only in the focused attention pane, first where the prefix ends.
+    #expect(s.apply(.moveCursor(rows: 1, columns: 0)).isEmpty && s.attentionCursor == nil)
+    s.focus = .attention
+    _ = s.apply(.moveCursor(rows: 1, columns: 0))
+    #expect(s.attentionCursor == AttentionCursor(query: 29, key: 29))
+    _ = s.apply(.moveCursor(rows: 1, columns: 0))
+    _ = s.apply(.moveCursor(rows: 0, columns: -1))
+    #expect(s.attentionCursor == AttentionCursor(query: 30, key: 28))
+    // Kept in the causal triangle: the key never passes the query, the query stays on the map.
+    _ = s.apply(.moveCursor(rows: 0, columns: 5))
+    #expect(s.attentionCursor == AttentionCursor(query: 30, key: 30))
+    _ = s.apply(.moveCursor(rows: -3, columns: 0))
+    #expect(s.attentionCursor == AttentionCursor(query: 27, key: 27))
+    #expect(
+      AttentionCursor(query: P - 1, key: 0).moved(rows: 4, columns: -2, positions: P) == AttentionCursor(query: P - 1, key: 0))
+    let buffer = frame()
+    lines = paneLines(buffer)
+    let w = Double(maps.weight(layer: 0, head: 0, query: 27, key: 27))
+    #expect(lines.last?.hasPrefix(String(format: "q=28 k=28 w=%.3g", w)) == true, "\(lines)")
+    let reversed = (pane.y..<pane.bottom).flatMap { y in (pane.x..<pane.right).filter { buffer[$0, y].style.reverse } }
+    #expect(reversed.count == 1)
+    _ = s.apply(.escape)
+    #expect(s.attentionCursor == nil && paneLines(frame()).last?.hasPrefix("n=1..") == true)
+    // Shift-arrows and H J K L ask for it.
+    #expect(Keymap.action(for: .shiftLeft) == .moveCursor(rows: 0, columns: -1))
+    #expect(Keymap.action(for: .character("J")) == .moveCursor(rows: 1, columns: 0))
   }
 
   @Test("The keymap's help lists a key for every action it maps")
@@ -357,20 +419,202 @@ struct ExplorerFrameTests {
     _ = s.apply(.zoomIn)
     _ = s.apply(.zoomIn)
     _ = s.apply(.zoomIn)
-    #expect(s.zoom < 0.5)
+    #expect(s.coefficientZoom.width < 0.5)
     // The first third of a rising sequence: its own, lower, y range.
     #expect(yLabels() != whole, "\(whole)")
     var buffer = CellBuffer(width: 100, height: 30)
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
     #expect(buffer.lines[0].contains("zoomed (0: all)"))
     _ = s.apply(.resetZoom)
-    #expect(s.zoom == 1 && s.panOffset == 0 && yLabels() == whole)
+    #expect(s.coefficientZoom == ChartZoom() && yLabels() == whole)
     // A click on the third row of the system pane (inside its border) selects that setting.
     let screen = Rect(x: 0, y: 0, width: 100, height: 30)
     let actions = ExplorerFrame.actions(for: .click(x: 5, y: 3), screen: screen, state: s)
     #expect(actions.contains(.selectField(2)), "\(actions)")
     for action in actions { _ = s.apply(action) }
     #expect(s.focus == .system && s.selectedField == 2)
+  }
+
+  @Test("v cycles b_n, b_n/n and log-log: title and legend name the view, every series is drawn in it")
+  func coefficientViews() {
+    var s = fixedState()
+    // A forecast of the same size as b_n (about 12): drawn as b_n it would set y near 12.
+    let prefix = Array(s.run.coefficients.prefix(30))
+    s.forecast = ForecastData(
+      methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: Array(s.run.coefficients[30..<100])))
+    func frame() -> [String] {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines
+    }
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 45))
+    let chart = layout[.coefficients]!
+    // The y labels of the coefficient chart (left of "┤") and its x labels (under "└").
+    func yLabels(_ lines: [String]) -> [Double] {
+      lines[(chart.y + 1)..<(chart.bottom - 1)].compactMap { line in
+        let row = Array(line)[(chart.x + 1)..<(chart.right - 1)]
+        guard let tick = row.firstIndex(of: "┤") else { return nil }
+        return Double(String(row[row.startIndex..<tick]).trimmingCharacters(in: .whitespaces))
+      }
+    }
+    func xLabels(_ lines: [String]) -> [String] {
+      String(Array(lines[chart.bottom - 2])[(chart.x + 1)..<(chart.right - 1)]).split(separator: " ").map(String.init)
+    }
+    var lines = frame()
+    #expect(s.coefficientView == .plain && lines[chart.y].contains("coefficients b_n  mem"))
+    #expect((yLabels(lines).max() ?? 0) >= 10, "\(lines)")
+    #expect(s.apply(.cycleCoefficientView).isEmpty)
+    #expect(s.coefficientView == .overN)
+    lines = frame()
+    let text = lines.joined(separator: "\n")
+    #expect(lines[chart.y].contains("b_n/n") && text.contains("⠒⠒ b_n/n"), "\(text)")
+    // b_n/n of b_n ≤ 12.3 for n up to 120, the forecast included, is at most 0.5: y ends near 1.
+    #expect((yLabels(lines).max() ?? 99) <= 1, "\(text)")
+    _ = s.apply(.cycleCoefficientView)
+    #expect(s.coefficientView == .logLog)
+    lines = frame()
+    #expect(lines[chart.y].contains("log-log") && lines.joined().contains("⠒⠒ b_n log-log"))
+    // Log n: ticks at 1, 10, 100 (a linear axis to 120 would put them at 20, 40, ….).
+    #expect(xLabels(lines) == ["1", "10", "100"], "\(xLabels(lines))")
+    _ = s.apply(.cycleCoefficientView)
+    #expect(s.coefficientView == .plain)
+  }
+
+  @Test("C(t) and K(t) are shaded where truncating at n = M shows, by the convergence test, and named in the legend")
+  func truncationShading() throws {
+    var s = fixedState()
+    let curves = try #require(s.observables)
+    // The one criterion: C(t), K(t) from all M and from the first 80% (engine), on the curves' grid.
+    let expected = try KrylovChainDynamics.convergence(
+      coefficients: s.run.trusted, times: curves.times, tolerance: ObservableCurves.convergenceTolerance)
+    #expect(curves.convergence == expected && curves.computedCount == 100)
+    let tmax = try #require(curves.times.last)
+    #expect(expected.complexity < tmax && expected.autocorrelation < tmax && expected.complexity <= expected.autocorrelation)
+    let pane = try #require(ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 60))[.observables])
+    func frame() -> (text: String, stipple: [Int]) {
+      var buffer = CellBuffer(width: 140, height: 60)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      var columns: [Int] = []
+      for y in pane.y..<pane.bottom {
+        for x in pane.x..<pane.right where buffer[x, y].symbol == "⡀" && buffer[x, y].style.dim { columns.append(x) }
+      }
+      return (buffer.lines.joined(separator: "\n"), columns)
+    }
+    let shaded = frame()
+    #expect(shaded.text.contains("⡀  truncated at M=100"), "\(shaded.text)")
+    #expect(shaded.stipple.count > 20, "\(shaded.text)")
+    // An exhausted chain truncates nothing: no shade, no legend.
+    s.observables = ObservableCurves(computed: s.run.trusted, others: [], exhausted: true)
+    #expect(s.observables?.convergence == nil)
+    let whole = frame()
+    #expect(!whole.text.contains("truncated at") && whole.stipple.isEmpty, "\(whole.text)")
+    // Zoomed in on the start, before either convergence time: nothing shaded either.
+    s.observables = curves
+    s.focus = .observables
+    for _ in 0..<4 { _ = s.apply(.zoomIn) }
+    #expect(s.observablesZoom.width * tmax < expected.complexity && !s.coefficientZoom.isZoomed)
+    let start = frame()
+    #expect(start.text.contains("zoomed (0: all)") && !start.text.contains("truncated at") && start.stipple.isEmpty)
+  }
+
+  @Test("with the observables pane focused, + − ← → and 0 zoom and pan C(t) and K(t), not b_n")
+  func observablesZoom() throws {
+    var s = fixedState()
+    s.focus = .observables
+    let pane = try #require(ExplorerFrame.layout(Rect(x: 0, y: 0, width: 100, height: 30))[.observables])
+    func xLabels() -> [String] {
+      var buffer = CellBuffer(width: 100, height: 30)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return String(Array(buffer.lines[pane.bottom - 3])[(pane.x + 1)..<(pane.right - 1)]).split(separator: " ").map(String.init)
+    }
+    let whole = xLabels()
+    #expect(whole.first == "0", "\(whole)")
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.zoomIn)
+    #expect(s.observablesZoom.isZoomed && !s.coefficientZoom.isZoomed)
+    let zoomed = xLabels()
+    #expect(zoomed != whole && zoomed.first == "0", "\(zoomed)")
+    _ = s.apply(.right)
+    #expect(s.observablesZoom.offset > 0)
+    #expect(xLabels().first != "0", "\(xLabels())")
+    _ = s.apply(.resetZoom)
+    #expect(s.observablesZoom == ChartZoom() && xLabels() == whole)
+    // Elsewhere 0 resets the coefficient chart and leaves C(t) alone.
+    _ = s.apply(.zoomIn)
+    s.focus = .coefficients
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.resetZoom)
+    #expect(!s.coefficientZoom.isZoomed && s.observablesZoom.isZoomed)
+  }
+
+  @Test("P pins the run's b_n, drawn beside later runs in its own line and named in the legend; P again unpins")
+  func pinnedOverlay() throws {
+    var s = fixedState()
+    #expect(s.apply(.togglePin).isEmpty && s.pinned == nil && s.message == "nothing to pin yet: no trusted b_n")
+    s.run.settings = s.settings
+    _ = s.apply(.togglePin)
+    let pinned = try #require(s.pinned)
+    #expect(pinned.label == "mfim N=8" && pinned.coefficients == s.run.trusted)
+    // Another system runs: twice the coefficients. Both are drawn, y covers both.
+    s.settings.size = .finite(10)
+    s.run.settings = s.settings
+    s.run.coefficients = s.run.coefficients.map { $0 / 2 }
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 140, height: 45))
+    let chart = try #require(layout[.coefficients])
+    let theme = Theme.builtIn
+    func frame() -> CellBuffer {
+      var buffer = CellBuffer(width: 140, height: 45)
+      ExplorerFrame.render(s, theme: theme, into: &buffer)
+      return buffer
+    }
+    func pinnedCells(_ buffer: CellBuffer) -> Int {
+      var count = 0
+      for y in chart.y..<chart.bottom {
+        for x in chart.x..<chart.right
+        where buffer[x, y].style.foreground == theme.gradient("coeff")[100]
+          && (0x2801...0x28FF).contains(buffer[x, y].symbol.unicodeScalars.first!.value)
+        {
+          count += 1
+        }
+      }
+      return count
+    }
+    var buffer = frame()
+    var text = buffer.lines.joined(separator: "\n")
+    #expect(text.contains("⠒⠀ mfim N=8 pinned") && text.contains("⠒⠒ b_n"), "\(text)")
+    #expect(pinnedCells(buffer) > 20, "\(text)")
+    // The pinned b_n reach 12.3, the run's half that: y still reaches 10.
+    #expect(buffer.lines[chart.y..<chart.bottom].contains { $0.contains("10┤") }, "\(text)")
+    // In the b_n/n view it is drawn as b_n/n too.
+    _ = s.apply(.cycleCoefficientView)
+    text = frame().lines.joined(separator: "\n")
+    #expect(text.contains("⠒⠀ mfim N=8 pinned") && !text.contains("10┤"), "\(text)")
+    _ = s.apply(.togglePin)
+    buffer = frame()
+    #expect(s.pinned == nil && s.message == "unpinned mfim N=8")
+    #expect(!buffer.lines.joined().contains("N=8 pinned") && pinnedCells(buffer) == 0)
+  }
+
+  @Test("pane titles too long for their border leave out whole parts, never half a number")
+  func titlesFit() {
+    var s = fixedState()
+    s.run.secondsPerStep = 1 / 442.3
+    s.coefficientView = .logLog
+    s.coefficientZoom.zoomIn()
+    s.observablesZoom.zoomIn()
+    var buffer = CellBuffer(width: 80, height: 24)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    let layout = ExplorerFrame.layout(Rect(x: 0, y: 0, width: 80, height: 24))
+    let top = buffer.lines[0]
+    #expect(top.contains("coefficients b_n  442.3 b_n/s") && top.contains("…"), "\(top)")
+    #expect(!top.contains("mem ≈") || top.contains("mem ≈ 64 MiB"), "\(top)")
+    let observables = buffer.lines[layout[.observables]!.y]
+    #expect(observables.contains("observables C(t)"), "\(observables)")
+    #expect(!observables.contains("zoomed") || observables.contains("zoomed (0: all)"), "\(observables)")
+    // With the room, every part.
+    buffer = CellBuffer(width: 200, height: 50)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines[0].contains("coefficients b_n  442.3 b_n/s  mem ≈ 64 MiB  log-log  zoomed (0: all)"))
   }
 
   @Test("help too long for the screen scrolls with ↑/↓ and says which lines it shows")
@@ -557,6 +801,36 @@ struct SimulationPaneTests {
     ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
     #expect(buffer.lines.joined().contains("MD 40%"))
     #expect(!buffer.lines.joined().contains("±2σ"))
+    // With a rate: the time left, extrapolated (8000 of 20000 in 8 s: 12 s to go).
+    s.simulation?.secondsLeft = RemainingTime.seconds(done: 8000, total: 20_000, elapsed: 8)
+    buffer = CellBuffer(width: 120, height: 36)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    #expect(buffer.lines.joined().contains("MD 40% ~12 s left"), "\(buffer.lines)")
+  }
+
+  @Test("remaining time from the rate so far, and durations in whole units")
+  func remainingTime() {
+    #expect(RemainingTime.seconds(done: 0, total: 100, elapsed: 3) == nil)
+    #expect(RemainingTime.seconds(done: 25, total: 100, elapsed: 5) == 15)
+    #expect(RemainingTime.seconds(done: 100, total: 100, elapsed: 5) == 0)
+    #expect(RemainingTime.seconds(done: 5, total: 100, elapsed: .nan) == nil)
+    #expect([0.3, 12.4, 200, 7200].map(RemainingTime.text) == ["<1 s", "12 s", "3 min", "2 h"])
+  }
+
+  @Test("a set-up that takes long says for how long in the status line")
+  func setupTime() {
+    var s = ExplorerState()
+    s.run.status = .preparing
+    func status() -> String {
+      var buffer = CellBuffer(width: 120, height: 36)
+      ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+      return buffer.lines[35]
+    }
+    #expect(status().hasPrefix(" building sector · "), "\(status())")
+    s.run.setupSeconds = 7
+    #expect(status().hasPrefix(" building sector 7 s · "), "\(status())")
+    s.run.status = .running
+    #expect(status().hasPrefix(" running · "), "\(status())")
   }
 
   @Test("The ring grows with the window past t = 3, and the legend says where a cut window ends")

@@ -58,6 +58,22 @@ struct SnapshotTests {
   }
 }
 
+extension SnapshotTests {
+  @Test("b_n/n with a pinned run, and C(t), K(t) zoomed with the truncation shaded")
+  func viewsAndPin() {
+    var s = fixedState()
+    s.pinned = PinnedSequence(label: "mfim N=6", coefficients: s.run.trusted.map { 1.3 * $0 })
+    _ = s.apply(.cycleCoefficientView)
+    s.focus = .observables
+    _ = s.apply(.zoomIn)
+    _ = s.apply(.right)
+    _ = s.apply(.right)
+    var buffer = CellBuffer(width: 100, height: 40)
+    ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
+    expectSnapshot(buffer.styledSnapshot, named: "views-and-pin")
+  }
+}
+
 @Suite("Colours the theme gives")
 struct PaneColourTests {
   @Test("each pane's outline takes its own theme key, and the focused one the highlight")

@@ -37,6 +37,7 @@ struct ChartTests {
     #expect(LinePattern.dashed.sample == "⠒⠂")
     #expect(LinePattern.dotted.sample == "⠂⠂")
     #expect(LinePattern.sparse.sample == "⠂⠀")
+    #expect(LinePattern.paired.sample == "⠒⠀")
     #expect(Set(LinePattern.allCases.map(\.sample)).count == LinePattern.allCases.count)
     // One flat line per pattern, alone on an otherwise empty row: the dots kept differ.
     func row(_ pattern: LinePattern) -> String {
@@ -85,6 +86,26 @@ struct ChartTests {
     #expect(text.contains("1e2┤") && text.contains("1e0┤"))
   }
 
+  @Test("a log x axis: ticks labelled 1, 10, 100 and x = 10 half way along; x ≤ 0 dropped")
+  func logX() {
+    let s = ChartSeries(name: "", points: [(0, 5), (1, 1), (10, 10), (100, 100)], connected: false)
+    var chart = Chart(series: [s], xRange: 1...100, yRange: 1...100, logY: true)
+    chart.logX = true
+    var buffer = CellBuffer(width: 25, height: 8)
+    chart.render(into: &buffer, area: buffer.area)
+    let lines = buffer.lines
+    // The gutter is "1e2" + axis: the plot spans columns 4..<25, so 10 lies at column 14.
+    let labels = lines[7].split(separator: " ").map(String.init)
+    #expect(labels == ["1", "10", "100"], "\(lines)")
+    #expect(lines[6].dropFirst(14).first == "┬", "\(lines)")
+    // Three points, none at x = 0: each in its own cell on the diagonal.
+    let dots = buffer.cells.filter { (0x2801...0x28FF).contains($0.symbol.unicodeScalars.first!.value) }
+    #expect(dots.count == 3, "\(lines)")
+    #expect(lines[2].dropFirst(14).first.map { (0x2801...0x28FF).contains($0.unicodeScalars.first!.value) } == true, "\(lines)")
+    let (x, _) = Chart.fittedRanges([s], logY: true, logX: true)
+    #expect(x == 1...100)
+  }
+
   @Test("tiny and empty areas do not crash and stay inside", arguments: [(0, 0), (1, 1), (3, 2), (8, 3)])
   func tiny(width: Int, height: Int) {
     let s = ChartSeries(name: "b", points: [(0, 0), (1, 1)])
@@ -94,11 +115,13 @@ struct ChartTests {
     #expect(buffer.cells.count == width * height)
   }
 
-  @Test("fitted ranges cover every point")
+  @Test("fitted ranges cover every point; a series within a window keeps the points inside it")
   func fitted() {
     let s = ChartSeries(name: "b", points: [(1, 2), (5, 9)])
     let (x, y) = Chart.fittedRanges([s], logY: false)
     #expect(x == 1...5 && y == 0...9)
+    let inside = s.within(0...3)
+    #expect(inside.points.map(\.x) == [1] && inside.name == "b")
   }
 }
 

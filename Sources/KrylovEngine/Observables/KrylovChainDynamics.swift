@@ -143,16 +143,48 @@ public struct KrylovChainDynamics: Sendable {
 @inline(__always) private func sine(_ x: Double) -> Double { sin(x) }
 
 extension KrylovChainDynamics {
+  /// Where C(t) and K(t) of b_1..b_M stop being fixed by those coefficients.
+  public struct Convergence: Equatable, Sendable {
+    /// The last grid time up to which C(t) is converged.
+    public var autocorrelation: Double
+    /// The last grid time up to which K(t) is converged.
+    public var complexity: Double
+  }
+
   /// The first grid time at which C(t) from all of `b` and from its first 80% differ by more
   /// than `tolerance`: beyond it the truncated sequence no longer fixes C(t).
   ///
   /// Returns the last grid time when they agree everywhere on the grid.
   public static func convergenceTime(coefficients b: [Double], times: [Double], tolerance: Double) throws -> Double {
     let full = try KrylovChainDynamics(coefficients: b)
-    let shorter = try KrylovChainDynamics(coefficients: Array(b.prefix(b.count * 4 / 5)))
+    let shorter = try KrylovChainDynamics(coefficients: shorterPrefix(b))
+    return lastAgreeing(times) { abs(full.autocorrelation(at: $0) - shorter.autocorrelation(at: $0)) > tolerance }
+  }
+
+  /// The convergence of C(t), as `convergenceTime`, and of K(t) by the same comparison, with
+  /// |ΔK| measured against max(1, K) since K grows with t.
+  ///
+  /// K(t) departs first: the truncation shows in K once the operator's spread reaches the
+  /// shorter chain's end, in C only once it has come back.
+  public static func convergence(coefficients b: [Double], times: [Double], tolerance: Double) throws -> Convergence {
+    let full = try KrylovChainDynamics(coefficients: b)
+    let shorter = try KrylovChainDynamics(coefficients: shorterPrefix(b))
+    let c = lastAgreeing(times) { abs(full.autocorrelation(at: $0) - shorter.autocorrelation(at: $0)) > tolerance }
+    let k = lastAgreeing(times) { t in
+      let kFull = full.complexity(at: t)
+      return abs(kFull - shorter.complexity(at: t)) > tolerance * max(1, kFull)
+    }
+    return Convergence(autocorrelation: c, complexity: k)
+  }
+
+  /// The prefix the full sequence is compared with: its first 80%.
+  static func shorterPrefix(_ b: [Double]) -> [Double] { Array(b.prefix(b.count * 4 / 5)) }
+
+  /// The last of `times` before the first at which `differs` holds (the last of all if none).
+  private static func lastAgreeing(_ times: [Double], _ differs: (Double) -> Bool) -> Double {
     var last = times.first ?? 0
     for t in times {
-      if abs(full.autocorrelation(at: t) - shorter.autocorrelation(at: t)) > tolerance { return last }
+      if differs(t) { return last }
       last = t
     }
     return last

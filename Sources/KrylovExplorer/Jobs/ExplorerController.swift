@@ -30,6 +30,10 @@ public final class ExplorerController {
   private var job: LanczosJob?
   private let simulationQueue = DispatchQueue(label: "krylov.simulation", qos: .utility)
   private var simulationCancel: CancellationFlag?
+  /// When the current simulation started (for its remaining time).
+  private var simulationStart = Date()
+  /// When the current run started (for the time its set-up takes).
+  private var runStart = Date()
   /// Simulations started and not yet replied to, superseded ones included.
   private var simulationsInFlight = 0
   /// Samples and seed of the molecular dynamics that follows each classical run.
@@ -98,7 +102,14 @@ public final class ExplorerController {
   public func pump() -> Bool {
     let messages = mailbox.drain()
     for m in messages { receive(m) }
-    return !messages.isEmpty
+    // A set-up reports nothing until it ends: the seconds it has taken, once a second.
+    var ticked = false
+    if state.run.status == .preparing {
+      let seconds = Date().timeIntervalSince(runStart).rounded(.down)
+      ticked = seconds != state.run.setupSeconds
+      state.run.setupSeconds = seconds
+    }
+    return !messages.isEmpty || ticked
   }
 
   /// Blocks until the current run ends and every forecast and simulation is in (for scripted
@@ -193,8 +204,7 @@ public final class ExplorerController {
     var written: [String] = []
     do {
       let chain = try? (run.settings ?? state.settings).chain()
-      let exhausted: Bool? =
-        if case .finished(let reason) = run.status { reason == "exhausted" || reason == "conserved" } else { nil }
+      let exhausted = run.exhausted
       let b = CoefficientDocument(system: chain, b: run.coefficients, trusted: run.trustedCount, exhausted: exhausted)
       try write(CoefficientFile.json(b), to: stem + suffixes[0], into: &written)
       if let forecast = state.forecast {
@@ -259,6 +269,7 @@ public final class ExplorerController {
     run.estimatedBytes = plan.estimatedBytes
     run.status = .preparing
     state.run = run
+    runStart = Date()
     let id = runID
     let mailbox = self.mailbox
     job = LanczosJob(plan: plan, options: plan.lanczosOptions) { event in
@@ -326,6 +337,10 @@ public final class ExplorerController {
       guard id == runID, let done = state.simulation?.done else { return }
       // Workers report after their chunks, so the counts can arrive out of order.
       state.simulation?.done = max(done, samples)
+      if let total = state.simulation?.plan.samples {
+        state.simulation?.secondsLeft = RemainingTime.seconds(
+          done: max(done, samples), total: total, elapsed: Date().timeIntervalSince(simulationStart))
+      }
     case .simulation(let id, let result):
       simulationsInFlight -= 1
       guard id == runID else { return }
@@ -356,6 +371,7 @@ public final class ExplorerController {
         seed: simulationSeed)
     else { return }
     state.simulation = SimulationData(plan: plan)
+    simulationStart = Date()
     let cancel = CancellationFlag()
     simulationCancel = cancel
     simulationsInFlight += 1
@@ -404,8 +420,11 @@ public final class ExplorerController {
     let mailbox = self.mailbox
     let sequences = others
     let bandEdges = edges
+    // An exhausted chain truncates nothing, unless untrusted coefficients were left out.
+    let exhausted = state.run.exhausted == true && computed.count == state.run.coefficients.count
     observablesQueue.async {
-      mailbox.post(.observables(generation: g, ObservableCurves(computed: computed, others: sequences, bandEdges: bandEdges)))
+      let curves = ObservableCurves(computed: computed, others: sequences, bandEdges: bandEdges, exhausted: exhausted)
+      mailbox.post(.observables(generation: g, curves))
     }
   }
 

@@ -131,6 +131,8 @@ public struct SimulationData: Sendable {
   public var plan: SimulationPlan
   /// Samples done so far (for the progress in the pane's title).
   public var done = 0
+  /// The time still needed, from the rate so far (nil before the first chunk reports).
+  public var secondsLeft: Double?
   public var result: SimulatedCorrelation?
   public var failure: String?
 

@@ -26,11 +26,14 @@ enum AttentionPane {
       renderLagProfile(state, palette: palette, into: &buffer, area: inner)
       return
     }
-    let rows = Layout.rows(inner, [nil, 1])
-    let map = rows[0]
+    // The map, its key positions under it, then the colour scale or the cursor's readout; the
+    // query positions in a gutter on its left.
+    let rows = Layout.rows(inner, [nil, 1, 1])
+    let P = maps.positions
+    let gutter = String(P).count
+    let map = Rect(x: rows[0].x + gutter + 1, y: rows[0].y, width: max(0, rows[0].width - gutter - 1), height: rows[0].height)
     // Pool the P×P matrix onto the cells: each cell shows the largest weight it covers (a thin
     // diagonal stays visible when shrunk); the causal future stays blank.
-    let P = maps.positions
     let columns = max(1, min(map.width, P))
     let matrixRows = max(1, min(2 * map.height, P))
     var values = [Double](repeating: .nan, count: matrixRows * columns)
@@ -66,23 +69,99 @@ enum AttentionPane {
       scale: state.attentionRowScale ? 1 : max(peak, 1e-9))
     heatmap.shades = state.monochrome
     heatmap.render(into: &buffer, area: map)
+    let geometry = MapGeometry(positions: P, rows: matrixRows, columns: columns)
+    let k = state.forecast.map { min(max($0.methods.prefix.count, 1), P) }
+    drawAxes(geometry, prefix: k, map: map, keyRow: rows[1], palette: palette, values: values, into: &buffer)
+    let cursor = state.attentionCursor.map { $0.moved(rows: 0, columns: 0, positions: P) }
+    if let cursor {
+      // The cell under the cursor in reverse video, which shows with or without colours.
+      let x = map.x + geometry.column(key: cursor.key)
+      let y = map.y + geometry.textRow(query: cursor.query)
+      if map.contains(x: x, y: y) { buffer[x, y].style.reverse = true }
+      let w = maps.weight(layer: state.selectedLayer, head: state.selectedHead, query: cursor.query, key: cursor.key)
+      let readout = TextFit.join(
+        [String(format: "q=%d k=%d w=%.3g", cursor.query + 1, cursor.key + 1, Double(w)), "Esc: no cursor"],
+        width: rows[2].width)
+      buffer.setString(x: rows[2].x, y: rows[2].y, readout, style: palette.graphText, maxWidth: rows[2].width)
+      return
+    }
     // The colour scale: 0, a bar through the gradient, then the largest weight shown (or "row
     // max" when each row has its own scale).
+    let scaleRow = rows[2]
     let label = String(format: "n=1..%d  0 ", P)
     let end = state.attentionRowScale ? " row max (n)" : String(format: " %.2f (n: rows)", peak)
-    let barWidth = max(0, min(16, rows[1].width - label.count - end.count))
-    buffer.setString(x: rows[1].x, y: rows[1].y, label, style: palette.graphText, maxWidth: rows[1].width)
+    let barWidth = max(0, min(16, scaleRow.width - label.count - end.count))
+    buffer.setString(x: scaleRow.x, y: scaleRow.y, label, style: palette.graphText, maxWidth: scaleRow.width)
     for i in 0..<barWidth {
       let fraction = barWidth > 1 ? Double(i) / Double(barWidth - 1) : 1
       let cell =
         state.monochrome
         ? Cell(heatmap.shade(fraction * heatmap.scale))
         : Cell("█", style: Style(foreground: palette.attention[Int(fraction * 100)]))
-      buffer[rows[1].x + label.count + i, rows[1].y] = cell
+      buffer[scaleRow.x + label.count + i, scaleRow.y] = cell
     }
     buffer.setString(
-      x: rows[1].x + label.count + barWidth, y: rows[1].y, end, style: palette.graphText,
-      maxWidth: max(0, rows[1].width - label.count - barWidth))
+      x: scaleRow.x + label.count + barWidth, y: scaleRow.y, end, style: palette.graphText,
+      maxWidth: max(0, scaleRow.width - label.count - barWidth))
+  }
+
+  /// Where positions land on the pooled map: P positions on `rows` matrix rows (two per text
+  /// row) and `columns` columns.
+  struct MapGeometry {
+    let positions: Int
+    let rows: Int
+    let columns: Int
+
+    func textRow(query q: Int) -> Int { (q * rows / positions) / 2 }
+    func column(key k: Int) -> Int { k * columns / positions }
+  }
+
+  /// Position numbers (counted from 1, as n) down the left for queries and under the map for
+  /// keys, "k" at the last prefix position on both, and a dotted line down the prefix
+  /// boundary through the blank causal future above the diagonal.
+  static func drawAxes(
+    _ geometry: MapGeometry, prefix k: Int?, map: Rect, keyRow: Rect, palette: Palette, values: [Double],
+    into buffer: inout CellBuffer
+  ) {
+    let textRows = min(map.height, (geometry.rows + 1) / 2)
+    guard textRows > 0, map.x > keyRow.x else { return }
+    let axis = map.x - 1
+    for row in 0..<textRows { buffer[axis, map.y + row] = Cell("│", style: palette.border) }
+    let kRow = k.map { geometry.textRow(query: $0 - 1) }
+    let kColumn = k.map { geometry.column(key: $0 - 1) }
+    func queryLabel(_ text: String, row: Int, style: Style) {
+      buffer.setString(x: axis - text.count, y: map.y + row, text, style: style)
+      buffer[axis, map.y + row] = Cell("┤", style: palette.border)
+    }
+    var usedRows = Set(kRow.map { [$0 - 1, $0, $0 + 1] } ?? [])
+    for tick in Chart.ticks(1...Double(geometry.positions), target: max(1, textRows / 3)) where tick >= 1 {
+      let row = geometry.textRow(query: Int(tick) - 1)
+      guard row < textRows, !usedRows.contains(row) else { continue }
+      queryLabel(String(Int(tick)), row: row, style: palette.graphText)
+      usedRows.formUnion([row - 1, row, row + 1])
+    }
+    // Key positions: "k" first, numbers where they do not overlap it or each other.
+    var taken: [ClosedRange<Int>] = []
+    if let kRow, kRow < textRows { queryLabel("k", row: kRow, style: palette.highlight) }
+    if let kColumn, kColumn < geometry.columns {
+      buffer.setString(x: map.x + kColumn, y: keyRow.y, "k", style: palette.highlight)
+      taken.append((kColumn - 1)...(kColumn + 1))
+      // The boundary through the masked cells above the diagonal (never over a weight).
+      for row in 0..<textRows {
+        let upper = values[2 * row * geometry.columns + kColumn]
+        let lower = 2 * row + 1 < geometry.rows ? values[(2 * row + 1) * geometry.columns + kColumn] : .nan
+        if upper.isNaN && lower.isNaN { buffer[map.x + kColumn, map.y + row] = Cell("┊", style: palette.highlight) }
+      }
+    }
+    for tick in Chart.ticks(1...Double(geometry.positions), target: max(1, geometry.columns / 8)) where tick >= 1 {
+      let text = String(Int(tick))
+      let column = geometry.column(key: Int(tick) - 1)
+      let start = min(max(column - text.count / 2, 0), geometry.columns - text.count)
+      let span = start...(start + text.count - 1)
+      guard start >= 0, !taken.contains(where: { $0.overlaps(span) }) else { continue }
+      buffer.setString(x: map.x + start, y: keyRow.y, text, style: palette.graphText)
+      taken.append((start - 1)...(start + text.count))
+    }
   }
 
   /// The selected head's mean attention weight against lag over the forecast's queries (log

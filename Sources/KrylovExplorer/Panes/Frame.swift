@@ -69,7 +69,9 @@ public enum ExplorerFrame {
 
   static func statusLine(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
-    var parts = [run.status.label]
+    // A set-up says nothing until it ends: how long it has taken so far.
+    let preparing = run.status == .preparing && run.setupSeconds >= 1
+    var parts = [run.status.label + (preparing ? " " + RemainingTime.text(run.setupSeconds) : "")]
     if !run.coefficients.isEmpty { parts.append("\(run.coefficients.count) b_n, \(run.trustedCount) trusted") }
     // The rate is in the coefficients pane's title (one place, one number).
     if run.estimatedBytes > 0 { parts.append("mem ≈ \(formatBytes(run.estimatedBytes))") }

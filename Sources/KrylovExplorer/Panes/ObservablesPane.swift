@@ -6,7 +6,8 @@ import KrylovTUI
 ///
 /// K(t) goes beside C(t) when the pane is wide enough, under it when it is tall enough. After a classical run, the molecular-dynamics C(t)
 /// as points over its ±2σ band (on C(t) only: molecular dynamics gives no K(t)). The forecast's
-/// C(t) lies over the range its b_n band gives.
+/// C(t) lies over the range its b_n band gives. Where truncating the chain at n = M shows
+/// (`ObservableCurves.convergence`), each chart is shaded with a stipple and says so in its legend.
 enum ObservablesPane {
   /// Where C(t) and K(t) go in the pane's chart area: side by side when it is wide, K(t) under
   /// C(t) when it is narrow but tall enough, else C(t) alone.
@@ -19,16 +20,20 @@ enum ObservablesPane {
   static func render(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     // The title names what is drawn: K(t) only when there is room for it.
     let plotArea = Layout.rows(Block.inner(area), [nil, 1])[0]
-    var title = chartAreas(plotArea).count > 1 ? Pane.observables.title : "observables C(t)"
+    var titleParts = [chartAreas(plotArea).count > 1 ? Pane.observables.title : "observables C(t)"]
     if let simulation = state.simulation {
       if simulation.isRunning {
-        title += "  MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
+        var progress = "MD \(simulation.done * 100 / max(simulation.plan.samples, 1))%"
+        if let left = simulation.secondsLeft, left >= 1 { progress += " ~" + RemainingTime.text(left) + " left" }
+        titleParts.append(progress)
       } else if !state.showSimulation {
-        title += "  MD hidden (m)"
+        titleParts.append("MD hidden (m)")
       }
     }
+    if state.observablesZoom.isZoomed { titleParts.append("zoomed (0: all)") }
     let inner = paneFrame(
-      .observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area, title: title)
+      .observables, focused: state.focus == .observables, palette: palette, into: &buffer, area: area,
+      title: paneTitle(titleParts, width: area.width))
     guard inner.width > 4, inner.height > 3 else { return }
     guard let curves = state.observables, let tmax = curves.times.last else {
       buffer.setString(
@@ -72,14 +77,23 @@ enum ObservablesPane {
       let points = Swift.stride(from: 0, to: md.times.count, by: stride).map { (x: md.times[$0], y: md.values[$0]) }
       cSeries.append(ChartSeries(name: md.plan.legend(samples: md.samples), points: points, style: palette.md, connected: false))
     }
+    let xRange = state.observablesZoom.window(of: 0...tmax)
+    // Past the convergence time the computed M coefficients no longer fix the curve.
+    func truncation(after t: Double?) -> [ChartRegion] {
+      guard let t, t < tmax else { return [] }
+      return [ChartRegion(from: t, to: tmax, name: "truncated at M=\(curves.computedCount)", style: palette.untrusted)]
+    }
     var cChart = Chart(
-      series: cSeries, xRange: 0...tmax, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText)
+      series: cSeries, xRange: xRange, yRange: -1...1, axisStyle: palette.border, labelStyle: palette.graphText)
     cChart.bands = bands
+    cChart.regions = truncation(after: curves.convergence?.autocorrelation)
     cChart.blockGlyphs = state.blockGlyphs
     cChart.render(into: &buffer, area: columns[0])
     if columns.count > 1 {
-      let (x, y) = Chart.fittedRanges(kSeries, logY: false)
-      var kChart = Chart(series: kSeries, xRange: x, yRange: y, axisStyle: palette.border, labelStyle: palette.graphText)
+      // y follows the K(t) visible in the window.
+      let (_, y) = Chart.fittedRanges(kSeries.map { $0.within(xRange) }, logY: false)
+      var kChart = Chart(series: kSeries, xRange: xRange, yRange: y, axisStyle: palette.border, labelStyle: palette.graphText)
+      kChart.regions = truncation(after: curves.convergence?.complexity)
       kChart.blockGlyphs = state.blockGlyphs
       kChart.render(into: &buffer, area: columns[1])
     }

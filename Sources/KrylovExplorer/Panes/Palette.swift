@@ -4,6 +4,8 @@ import KrylovTUI
 struct Palette {
   let text, title, highlight, selected, inactive, graphText, border, focusedBorder, warning: Style
   let coeff, untrusted, forecast, fit, ar, observable: Style
+  /// A pinned run's b_n: the end of the computed b_n's gradient.
+  let pinned: Style
   /// The simulated (molecular-dynamics) C(t): its points, and its ±2σ band drawn under everything.
   let md, mdBand: Style
   /// The transformer's calibrated band, drawn under the series.
@@ -27,6 +29,7 @@ struct Palette {
     focusedBorder = fg("hi_fg")
     warning = Style(foreground: theme.gradient("delta")[100], background: bg, bold: true)
     coeff = grad("coeff", 0)
+    pinned = grad("coeff", 100)
     untrusted = Style(foreground: theme.color("inactive_fg"), background: bg, dim: true)
     forecast = grad("forecast", 0)
     fit = grad("fit", 0)
@@ -54,4 +57,10 @@ func paneFrame(_ pane: Pane, focused: Bool, palette: Palette, into buffer: inout
     titleStyle: focused ? palette.highlight : palette.title
   ).render(into: &buffer, area: area)
   return Block.inner(area)
+}
+
+/// A pane title from its parts, as many whole ones as the top border of a pane `width` wide
+/// holds ("…" for the rest), so a number in it is never cut.
+func paneTitle(_ parts: [String], width: Int) -> String {
+  TextFit.join(parts, separator: "  ", width: max(0, width - 6))
 }

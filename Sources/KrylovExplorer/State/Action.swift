@@ -7,6 +7,8 @@ public enum Action: Equatable, Sendable {
   case type(Character)
   case startRun, stopRun
   case toggleLogY, zoomIn, zoomOut, resetZoom
+  case cycleCoefficientView
+  case togglePin
   case toggleSimulation
   case toggleHelp
   case cycleTheme
@@ -19,6 +21,8 @@ public enum Action: Equatable, Sendable {
   case toggleAttentionScale
   case narrowWindow, widenWindow
   case nextLayer, previousLayer
+  /// Moves the attention map's cell cursor by queries (rows) and keys (columns).
+  case moveCursor(rows: Int, columns: Int)
   case focus(Pane)
   case selectHead(layer: Int, head: Int)
   /// A row of the system pane (a click on it).
@@ -33,17 +37,20 @@ public enum Keymap {
     ("↑ ↓ / k j", "move in a pane (system: field; attention & heads: head)"),
     ("← → / h l", "change the field; pan the chart; previous / next layer"),
     ("Enter", "type a value (numbers, custom H and O); heads pane: toggle the head"),
-    ("Esc", "cancel editing, close help"),
+    ("Esc", "cancel editing, close help, hide the attention cursor"),
     ("s", "start (or restart) the run with the system's settings"),
     ("x", "stop the run (and its molecular dynamics)"),
     ("g", "log / linear y axis"),
+    ("v", "coefficient chart: b_n, b_n/n, log-log"),
+    ("P", "pin this run's b_n on the chart to compare with the next runs / unpin"),
     ("m", "show / hide the molecular-dynamics C(t) of a classical run"),
-    ("+ / -", "system pane: N up / down; elsewhere: zoom the coefficient chart in / out"),
-    ("0", "the whole coefficient chart again (zoom and pan reset)"),
+    ("+ / -", "N up / down (system pane); zoom C(t), K(t) (observables) or b_n"),
+    ("0", "the whole chart again: C(t), K(t) (observables pane) or b_n"),
     ("space", "switch the selected head off / on"),
     ("a", "all heads on, full history"),
     ("r", "rank heads: the error × with each one off, listed in the heads pane"),
     ("p", "attention pane: the selected head's attention by lag / its map"),
+    ("Shift-←↑↓→ / HJKL", "attention map: move the cell cursor, its weight below (Esc hides it)"),
     ("n", "attention map: each row scaled to its own largest weight / one scale"),
     ("[ / ]", "narrow / widen the history window heads may use"),
     ("t", "next theme"),
@@ -63,6 +70,10 @@ public enum Keymap {
     case .down: .down
     case .left: .left
     case .right: .right
+    case .shiftUp: .moveCursor(rows: -1, columns: 0)
+    case .shiftDown: .moveCursor(rows: 1, columns: 0)
+    case .shiftLeft: .moveCursor(rows: 0, columns: -1)
+    case .shiftRight: .moveCursor(rows: 0, columns: 1)
     case .enter: .enter
     case .escape: .escape
     case .backspace: .backspace
@@ -75,9 +86,15 @@ public enum Keymap {
       case "j": .down
       case "h": .left
       case "l": .right
+      case "K": .moveCursor(rows: -1, columns: 0)
+      case "J": .moveCursor(rows: 1, columns: 0)
+      case "H": .moveCursor(rows: 0, columns: -1)
+      case "L": .moveCursor(rows: 0, columns: 1)
       case "s": .startRun
       case "x": .stopRun
       case "g": .toggleLogY
+      case "v": .cycleCoefficientView
+      case "P": .togglePin
       case "m": .toggleSimulation
       case "+", "=": .zoomIn
       case "-": .zoomOut
@@ -103,6 +120,7 @@ public enum Keymap {
 public enum Key: Equatable, Sendable {
   case character(Character)
   case up, down, left, right
+  case shiftUp, shiftDown, shiftLeft, shiftRight
   case tab, backTab, enter, escape, backspace
   case controlC
   case resize

@@ -54,9 +54,18 @@ public struct RunData: Equatable, Sendable {
   /// Seconds per coefficient, averaged over the last few.
   public var secondsPerStep = 0.0
   public var status = RunStatus.idle
+  /// Whole seconds the set-up (sector, class search or classical basis) has taken so far.
+  public var setupSeconds = 0.0
 
   /// b_1..b_trusted.
   public var trusted: [Double] { Array(coefficients.prefix(trustedCount)) }
+
+  /// Whether the run ended because the chain closed (the coefficients are all there are); nil
+  /// while it has not finished.
+  public var exhausted: Bool? {
+    guard case .finished(let reason) = status else { return nil }
+    return reason == "exhausted" || reason == "conserved"
+  }
 }
 
 /// The forecast for the current prefix and ablation, with its baselines and errors.
@@ -85,6 +94,8 @@ public struct ExplorerState: Sendable {
   /// C(t) and K(t) of what is shown, refreshed in the background as data arrives.
   public var observables: ObservableCurves?
   public var forecastMessage: String?
+  /// A run's b_n pinned to the coefficients chart for comparison with later runs (`P`).
+  public var pinned: PinnedSequence?
   /// The molecular-dynamics C(t) of a classical run (nil for quantum runs and before it starts).
   public var simulation: SimulationData?
   /// Whether the observables pane overlays the simulated C(t) (the `m` key).
@@ -94,6 +105,9 @@ public struct ExplorerState: Sendable {
   /// Whether the attention map scales each row to its own largest weight (broad heads show
   /// their structure) instead of one scale for the whole map.
   public var attentionRowScale = false
+  /// The attention map's cell cursor (Shift-arrows or H J K L in the attention pane; Esc hides
+  /// it); the pane's last line reads its weight.
+  public var attentionCursor: AttentionCursor?
   /// Whether a head ranking is being computed.
   public var rankingPending = false
   public var modelName = "embedded default"
@@ -108,9 +122,12 @@ public struct ExplorerState: Sendable {
   /// The first help line shown (↑/↓ scroll the help when the screen is too short for it).
   public var helpOffset = 0
   public var logY = false
-  /// Visible n range of the coefficient chart as a fraction window (zoom and pan).
-  public var zoom = 1.0
-  public var panOffset = 0.0
+  /// b_n, b_n/n or log-log (the `v` key).
+  public var coefficientView = CoefficientView.plain
+  /// The visible n range of the coefficient chart (zoom and pan).
+  public var coefficientZoom = ChartZoom()
+  /// The visible t range of C(t) and K(t) (zoom and pan when the observables pane is focused).
+  public var observablesZoom = ChartZoom()
 
   public var selectedLayer = 0
   public var selectedHead = 0

@@ -43,6 +43,17 @@ extension ExplorerState {
     case .startRun: return [.startRun]
     case .stopRun: return [.stopRun]
     case .toggleLogY: logY.toggle()
+    case .cycleCoefficientView: coefficientView = coefficientView.next
+    case .togglePin:
+      if let old = pinned {
+        pinned = nil
+        message = "unpinned \(old.label)"
+      } else if let sequence = PinnedSequence(run) {
+        pinned = sequence
+        message = "pinned \(sequence.label): change the system and run (s) to compare"
+      } else {
+        message = "nothing to pin yet: no trusted b_n"
+      }
     case .toggleSimulation:
       showSimulation.toggle()
       if simulation == nil { message = "molecular dynamics follows a classical run (spins: classical, then s)" }
@@ -52,15 +63,14 @@ extension ExplorerState {
         settings.nudge(.size, by: action == .zoomIn ? 1 : -1)
         return settingChanged(.size)
       }
-      if action == .zoomIn {
-        zoom = max(0.05, zoom / 1.5)
+      // The observables pane zooms its own charts; everywhere else + and − zoom b_n.
+      if focus == .observables {
+        if action == .zoomIn { observablesZoom.zoomIn() } else { observablesZoom.zoomOut() }
       } else {
-        zoom = min(1, zoom * 1.5)
-        panOffset = min(panOffset, 1 - zoom)
+        if action == .zoomIn { coefficientZoom.zoomIn() } else { coefficientZoom.zoomOut() }
       }
     case .resetZoom:
-      zoom = 1
-      panOffset = 0
+      if focus == .observables { observablesZoom.reset() } else { coefficientZoom.reset() }
     case .selectField(let index):
       guard index >= 0, index < settings.fields.count else { return [] }
       focus = .system
@@ -89,9 +99,19 @@ extension ExplorerState {
     case .nextLayer: moveLayer(1)
     case .previousLayer: moveLayer(-1)
     case .toggleSelectedHead: return toggleHead()
+    case .moveCursor(let rows, let columns):
+      guard focus == .attention, !showLagProfile, let positions = forecast?.attention?.positions, positions > 0 else {
+        return []
+      }
+      // The first press shows the cursor where the prefix ends, on the diagonal.
+      let k = min(max((forecast?.methods.prefix.count ?? 1) - 1, 0), positions - 1)
+      attentionCursor =
+        attentionCursor?.moved(rows: rows, columns: columns, positions: positions) ?? AttentionCursor(query: k, key: k)
     case .up, .down, .left, .right, .enter:
       return navigate(action)
-    case .escape, .backspace, .type: break
+    case .escape:
+      if focus == .attention { attentionCursor = nil }
+    case .backspace, .type: break
     }
     return []
   }
@@ -122,16 +142,20 @@ extension ExplorerState {
       }
     case .coefficients:
       switch action {
-      case .left: panOffset = max(0, panOffset - zoom / 4)
-      case .right: panOffset = min(1 - zoom, panOffset + zoom / 4)
-      case .up: zoom = max(0.05, zoom / 1.5)
-      case .down:
-        zoom = min(1, zoom * 1.5)
-        panOffset = min(panOffset, 1 - zoom)
+      case .left: coefficientZoom.pan(-1)
+      case .right: coefficientZoom.pan(1)
+      case .up: coefficientZoom.zoomIn()
+      case .down: coefficientZoom.zoomOut()
       default: break
       }
     case .observables:
-      break
+      switch action {
+      case .left: observablesZoom.pan(-1)
+      case .right: observablesZoom.pan(1)
+      case .up: observablesZoom.zoomIn()
+      case .down: observablesZoom.zoomOut()
+      default: break
+      }
     case .attention, .ablation:
       switch action {
       case .up: moveHead(-1)

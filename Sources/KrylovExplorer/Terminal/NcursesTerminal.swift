@@ -123,6 +123,10 @@ final class NcursesTerminal: TerminalBackend {
       case KEY_DOWN: return .down
       case KEY_LEFT: return .left
       case KEY_RIGHT: return .right
+      case KEY_SR: return .shiftUp
+      case KEY_SF: return .shiftDown
+      case KEY_SLEFT: return .shiftLeft
+      case KEY_SRIGHT: return .shiftRight
       case KEY_ENTER: return .enter
       case KEY_BACKSPACE: return .backspace
       case KEY_BTAB: return .backTab

@@ -8,6 +8,8 @@ public enum LinePattern: Sendable, Equatable, CaseIterable {
   case dotted
   /// One dot column in four.
   case sparse
+  /// Two dot columns on, two off.
+  case paired
 
   /// Whether the dots of dot column `x` are drawn.
   public func keeps(column x: Int) -> Bool {
@@ -16,6 +18,7 @@ public enum LinePattern: Sendable, Equatable, CaseIterable {
     case .dashed: x % 4 != 3
     case .dotted: x % 2 == 0
     case .sparse: x % 4 == 0
+    case .paired: x % 4 < 2
     }
   }
 

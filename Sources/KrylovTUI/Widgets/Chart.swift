@@ -20,6 +20,13 @@ public struct ChartSeries: Sendable {
     self.connected = connected
     self.pattern = pattern
   }
+
+  /// The series with only its points inside `xRange`: what a zoomed chart fits its y range to.
+  public func within(_ xRange: ClosedRange<Double>) -> ChartSeries {
+    var visible = self
+    visible.points = points.filter { xRange.contains($0.x) }
+    return visible
+  }
 }
 
 /// A band between two curves, drawn under the series.
@@ -35,12 +42,33 @@ public struct ChartBand: Sendable {
   }
 }
 
+/// A stretch of the x axis shaded as not to be trusted, with a boundary line and a legend entry.
+///
+/// Drawn under everything as a sparse stipple (one dot in every other cell, `⡀`), so it reads
+/// without colour and the series over it stay clear.
+public struct ChartRegion: Sendable {
+  public var from: Double
+  public var to: Double
+  public var name: String
+  public var style: Style
+
+  public init(from: Double, to: Double, name: String, style: Style = .plain) {
+    self.from = from
+    self.to = to
+    self.name = name
+    self.style = style
+  }
+
+  /// The legend's sample of the stipple.
+  public static let sample = "⡀ "
+}
+
 /// A braille line chart with axes, ticks and a legend, laid out before anything is drawn.
 ///
 /// Series are listed most important first: the legend follows that order and the first series
 /// is drawn last, on top of the others. Each has a line pattern, so they read without colour.
 ///
-/// The y axis may be logarithmic (non-positive values are then dropped). Ticks are "nice"
+/// Either axis may be logarithmic (non-positive values are then dropped). Ticks are "nice"
 /// numbers (1, 2, 5 × 10^k) on a linear axis and decades on a log axis. The chart draws only
 /// inside the area it is given; in an area too small for axes it draws the plot alone, and in
 /// an empty area nothing.
@@ -49,6 +77,8 @@ public struct Chart: Sendable {
   public var xRange: ClosedRange<Double>
   public var yRange: ClosedRange<Double>
   public var logY: Bool
+  /// A logarithmic x axis: series, bands and markers at x ≤ 0 are dropped.
+  public var logX = false
   public var axisStyle: Style
   public var labelStyle: Style
   /// Vertical markers, drawn as dotted columns.
@@ -57,6 +87,8 @@ public struct Chart: Sendable {
   public var markers: [(x: Double, style: Style)]
   /// Filled bands, drawn after the markers and before every series, so the series stay on top.
   public var bands: [ChartBand] = []
+  /// Shaded stretches of x, drawn first of all, listed in the legend after the series.
+  public var regions: [ChartRegion] = []
   /// Quadrant blocks instead of braille (for fonts that lack braille).
   public var blockGlyphs = false
 
@@ -74,8 +106,12 @@ public struct Chart: Sendable {
   }
 
   /// Ranges that hold every point of `series` (with y from 0 on a linear axis).
-  public static func fittedRanges(_ series: [ChartSeries], logY: Bool) -> (ClosedRange<Double>, ClosedRange<Double>) {
-    let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
+  public static func fittedRanges(_ series: [ChartSeries], logY: Bool, logX: Bool = false) -> (
+    ClosedRange<Double>, ClosedRange<Double>
+  ) {
+    let points = series.flatMap(\.points).filter {
+      $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) && (!logX || $0.x > 0)
+    }
     guard let first = points.first else { return (0...1, logY ? 1...10 : 0...1) }
     var (x0, x1, y0, y1) = (first.x, first.x, first.y, first.y)
     for p in points {
@@ -85,7 +121,7 @@ public struct Chart: Sendable {
       y1 = max(y1, p.y)
     }
     if !logY { y0 = min(0, y0) }
-    if x1 <= x0 { x1 = x0 + 1 }
+    if x1 <= x0 { x1 = logX ? x0 * 10 : x0 + 1 }
     if y1 <= y0 { y1 = logY ? y0 * 10 : y0 + 1 }
     return (x0...x1, y0...y1)
   }
@@ -143,6 +179,13 @@ public struct Chart: Sendable {
     let logTicks = logY ? Self.logTicks(yMapped) : []
     let yTicks: [Double] = logY ? logTicks.map(\.position) : Self.ticks(yRange, target: max(1, area.height / 3))
     let yLabels = logY ? logTicks.map(\.label) : yTicks.map { Self.label($0) }
+    // A log x axis maps every x to log10 x: the canvas, the bands and the markers see the same.
+    func mapX(_ x: Double) -> Double? { logX ? (x > 0 ? log10(x) : nil) : x }
+    let xMapped: ClosedRange<Double> = {
+      guard logX else { return xRange }
+      let low = log10(max(xRange.lowerBound, .leastNormalMagnitude))
+      return low...max(log10(max(xRange.upperBound, .leastNormalMagnitude)), low + 1e-12)
+    }()
     let gutter = (yLabels.map(\.count).max() ?? 1) + 1
     // Too small for axes: plot alone.
     let withAxes = area.width > gutter + 4 && area.height > 3
@@ -151,27 +194,47 @@ public struct Chart: Sendable {
       ? Rect(x: area.x + gutter, y: area.y, width: area.width - gutter, height: area.height - 2) : area
     var canvas = BrailleCanvas(width: plot.width, height: plot.height)
     canvas.blockGlyphs = blockGlyphs
-    for marker in markers {
-      let points = stride(from: 0, to: canvas.dotHeight, by: 2).map { (x: marker.x, y: Double($0)) }
+    let xScale = Double(max(canvas.dotWidth - 1, 1)) / max(xMapped.upperBound - xMapped.lowerBound, .leastNormalMagnitude)
+    var regionMarkers: [(x: Double, style: Style)] = []
+    var shownRegions: [ChartRegion] = []
+    for region in regions {
+      guard let from = mapX(max(region.from, xRange.lowerBound)), let to = mapX(min(region.to, xRange.upperBound)), from < to
+      else { continue }
+      // The lower-left dot of every other cell, in a checkerboard, over the region's columns.
+      var dots: [(x: Int, y: Int)] = []
+      for column in 0..<canvas.width {
+        let x = xMapped.lowerBound + Double(2 * column) / xScale
+        guard x >= from, x <= to else { continue }
+        for row in 0..<canvas.height where (column + row) % 2 == 0 { dots.append((2 * column, 4 * row)) }
+      }
+      canvas.addLayer(dots: dots, style: region.style)
+      shownRegions.append(region)
+      if region.from > xRange.lowerBound { regionMarkers.append((region.from, region.style)) }
+    }
+    for marker in markers + regionMarkers {
+      guard let x = mapX(marker.x) else { continue }
+      let points = stride(from: 0, to: canvas.dotHeight, by: 2).map { (x: x, y: Double($0)) }
       canvas.addLayer(
-        points: points, xRange: xRange, yRange: 0...Double(max(canvas.dotHeight - 1, 1)), style: marker.style)
+        points: points, xRange: xMapped, yRange: 0...Double(max(canvas.dotHeight - 1, 1)), style: marker.style)
     }
     for band in bands {
       let samples = band.samples.compactMap { s -> (x: Double, low: Double, high: Double)? in
-        guard logY else { return s }
+        guard let x = mapX(s.x) else { return nil }
+        guard logY else { return (x, s.low, s.high) }
         guard s.high > 0 else { return nil }
-        return (s.x, log10(max(s.low, yRange.lowerBound, .leastNormalMagnitude)), log10(s.high))
+        return (x, log10(max(s.low, yRange.lowerBound, .leastNormalMagnitude)), log10(s.high))
       }
-      canvas.addBand(samples: samples, xRange: xRange, yRange: yMapped, style: band.style)
+      canvas.addBand(samples: samples, xRange: xMapped, yRange: yMapped, style: band.style)
     }
     // The first series is drawn last, on top: callers list the truth first.
     for s in series.reversed() {
       let points = s.points.compactMap { p -> (x: Double, y: Double)? in
-        if logY { return p.y > 0 ? (p.x, log10(p.y)) : nil }
-        return p
+        guard let x = mapX(p.x) else { return nil }
+        if logY { return p.y > 0 ? (x, log10(p.y)) : nil }
+        return (x, p.y)
       }
       canvas.addLayer(
-        points: points, xRange: xRange, yRange: yMapped, style: s.style, connect: s.connected, pattern: s.pattern)
+        points: points, xRange: xMapped, yRange: yMapped, style: s.style, connect: s.connected, pattern: s.pattern)
     }
     canvas.render(into: &buffer, at: plot)
     guard withAxes else { return }
@@ -190,24 +253,31 @@ public struct Chart: Sendable {
     buffer[plot.x - 1, axisRow] = Cell("└", style: axisStyle)
     for column in plot.x..<plot.right { buffer[column, axisRow] = Cell("─", style: axisStyle) }
     var nextFree = plot.x
-    for tick in Self.ticks(xRange, target: max(1, plot.width / 10)) {
-      let f = (tick - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound)
+    // On a log x axis the ticks are those of a log y axis, labelled by value (1, 10, 100).
+    let xTicks: [(position: Double, label: String)] =
+      logX
+      ? Self.logTicks(xMapped).map { ($0.position, Self.label(pow(10, $0.position))) }
+      : Self.ticks(xRange, target: max(1, plot.width / 10)).map { ($0, Self.label($0)) }
+    for (tick, label) in xTicks {
+      let f = (tick - xMapped.lowerBound) / (xMapped.upperBound - xMapped.lowerBound)
       let column = plot.x + Int((f * Double(plot.width - 1)).rounded())
       guard column < plot.right else { continue }
       buffer[column, axisRow] = Cell("┬", style: axisStyle)
-      let label = Self.label(tick)
       let start = min(max(column - label.count / 2, plot.x), plot.right - label.count)
       guard start >= nextFree else { continue }
       buffer.setString(x: start, y: axisRow + 1, label, style: labelStyle)
       nextFree = start + label.count + 1
     }
     // Legend, top right inside the plot: the series' line as drawn (pattern and colour, so it
-    // reads without colour too) and the name; unnamed series have none.
-    for (i, s) in series.filter({ !$0.name.isEmpty }).enumerated() where i < plot.height {
-      let marker = blockGlyphs ? "██" : (s.connected ? s.pattern.sample : "⠁⠈")
-      let text = marker + " " + s.name
+    // reads without colour too) and the name; unnamed series have none. Shaded regions follow.
+    let entries =
+      series.filter { !$0.name.isEmpty }.map { s in
+        (marker: blockGlyphs ? "██" : (s.connected ? s.pattern.sample : "⠁⠈"), name: s.name, style: s.style)
+      } + shownRegions.filter { !$0.name.isEmpty }.map { (marker: ChartRegion.sample, name: $0.name, style: $0.style) }
+    for (i, entry) in entries.enumerated() where i < plot.height {
+      let text = entry.marker + " " + entry.name
       let x = max(plot.x, plot.right - text.count)
-      buffer.setString(x: x, y: plot.y + i, marker, style: s.style)
+      buffer.setString(x: x, y: plot.y + i, entry.marker, style: entry.style)
       buffer.setString(x: x + 2, y: plot.y + i, String(text.dropFirst(2)), style: labelStyle, maxWidth: plot.right - x - 2)
     }
   }
