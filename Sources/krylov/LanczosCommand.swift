@@ -110,7 +110,10 @@ struct LanczosCommand: AsyncParsableCommand {
     var final: LanczosResult?
     for await event in job.events {
       switch event {
+      case .setupProgress(let fraction):
+        progress.update(setup: fraction)
       case .started(let sector, let dims, let setup):
+        progress.clear()
         sectorLine = sector
         dimensions = dims
         setupSeconds = setup
@@ -288,6 +291,13 @@ final class ProgressLine {
       format: "\r\u{1B}[2K  b_%d = %.10g %@  %d/%d  %.1f steps/s  rss %@", step.n, step.b,
       step.trusted ? "trusted" : "UNTRUSTED", step.n, steps, rate, formatBytes(residentBytes()))
     writeStandardError(text)
+  }
+
+  /// The set-up's fraction done, while the sector (or the search) is built.
+  func update(setup fraction: Double) {
+    guard enabled, Date().timeIntervalSince(last) > 0.1 || fraction >= 1 else { return }
+    last = Date()
+    writeStandardError(String(format: "\r\u{1B}[2K  building the sector: %d%%", Int(fraction * 100)))
   }
 
   func clear() {

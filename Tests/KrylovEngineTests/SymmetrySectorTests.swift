@@ -1,3 +1,4 @@
+import Foundation
 import KrylovEngine
 import Testing
 
@@ -189,6 +190,7 @@ struct RunControlTests {
     var finished: LanczosResult?
     for await event in job.events {
       switch event {
+      case .setupProgress: break
       case .started: started = true
       case .step(let s): seen.append(s.n)
       case .finished(let r): finished = r
@@ -266,5 +268,55 @@ struct RunControlTests {
       + LanczosDriver.vectorBytes(
         blockDimensions: space.blockDimensions, initialBlock: space.initialBlock, steps: 200)
     #expect(held <= plan.estimatedBytes)
+  }
+}
+
+@Suite("Set-up progress")
+struct SetupProgressTests {
+  /// Every fraction a set-up reports, in the order they came.
+  final class Reports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Double] = []
+    func add(_ f: Double) { lock.withLock { values.append(f) } }
+    var all: [Double] { lock.withLock { values } }
+  }
+
+  @Test(
+    "every kind of set-up reports its progress, between 0 and 1, up to its end",
+    arguments: [
+      ("mfim", 10, "sector"), ("xxz", 10, "charge"), ("mfim", 0, "infinite"), ("mfim", 0, "classical"),
+    ])
+  func reports(model: String, n: Int, kind: String) throws {
+    let name = try #require(ModelName(rawValue: model))
+    let chain: SpinChain =
+      switch kind {
+      case "infinite": try SpinChain.infiniteChain(model: name, operator: .szTotal)
+      case "classical":
+        try SpinChain(
+          spins: .classical, model: .builtIn(name, parameters: [:]), operator: .builtIn(.szTotal), geometry: .infinite)
+      default: try SpinChain(model: name, size: n, boundary: .pbc, operator: .sxTotal)
+      }
+    let plan = try RunPlan(chain: chain, steps: kind == "classical" ? 10 : kind == "infinite" ? 16 : 50)
+    let reports = Reports()
+    _ = try plan.buildSpace(progress: { reports.add($0) })
+    let all = reports.all
+    #expect(!all.isEmpty, "\(kind)")
+    #expect(all.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(kind)")
+    // Workers finish out of order, but the largest report is the end of the set-up (searches
+    // stop short of 1: they measure against a projection).
+    #expect((all.max() ?? 0) >= (kind == "sector" || kind == "charge" ? 1 : 0.5), "\(kind): \(all.max() ?? 0)")
+  }
+
+  @Test("a job turns the reports into at most one event per percent, rising")
+  func jobEvents() async throws {
+    let chain = try SpinChain(model: .mfim, size: 11, boundary: .pbc, operator: .szTotal)
+    let job = LanczosJob(plan: try RunPlan(chain: chain, steps: 2), options: LanczosOptions(steps: 2))
+    var fractions: [Double] = []
+    for await event in job.events {
+      if case .setupProgress(let f) = event { fractions.append(f) }
+    }
+    #expect(!fractions.isEmpty)
+    #expect(fractions == fractions.sorted() && Set(fractions).count == fractions.count)
+    #expect(fractions.count <= 100 && (fractions.last ?? 0) == 1)
   }
 }

@@ -59,6 +59,27 @@ struct ExplorerControllerTests {
     #expect(ablated.unablatedError == forecast.errors?.coefficients["transformer"])
   }
 
+  @Test("The set-up's progress reaches the state while the sector is built")
+  func setupProgress() throws {
+    var state = ExplorerState()
+    state.settings.size = .finite(11)
+    state.settings.steps = 3
+    let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+    controller.startRun()
+    var fractions: [Double] = []
+    let deadline = Date().addingTimeInterval(60)
+    while controller.state.run.status == .preparing && Date() < deadline {
+      controller.pump()
+      if fractions.last != controller.state.run.setupFraction { fractions.append(controller.state.run.setupFraction) }
+      Thread.sleep(forTimeInterval: 0.001)
+    }
+    controller.waitUntilIdle(timeout: 60)
+    // The sector's last matrix reports 100% before the run starts; what the state saw rose.
+    #expect(controller.state.run.setupFraction == 1)
+    #expect(fractions == fractions.sorted())
+    #expect(controller.state.run.status == .finished("completed"))
+  }
+
   @Test("A run over the memory limit is refused with the reason, and the results on screen stay")
   func refusal() {
     var state = ExplorerState()

@@ -815,6 +815,9 @@ struct SimulationPaneTests {
     #expect(RemainingTime.seconds(done: 100, total: 100, elapsed: 5) == 0)
     #expect(RemainingTime.seconds(done: 5, total: 100, elapsed: .nan) == nil)
     #expect([0.3, 12.4, 200, 7200].map(RemainingTime.text) == ["<1 s", "12 s", "3 min", "2 h"])
+    #expect(RemainingTime.seconds(fraction: 0.005, elapsed: 3) == nil)
+    #expect(RemainingTime.seconds(fraction: 0.25, elapsed: 5) == 15)
+    #expect(RemainingTime.seconds(fraction: 1, elapsed: 5) == 0)
   }
 
   @Test("a set-up that takes long says for how long in the status line")
@@ -829,6 +832,10 @@ struct SimulationPaneTests {
     #expect(status().hasPrefix(" building sector · "), "\(status())")
     s.run.setupSeconds = 7
     #expect(status().hasPrefix(" building sector 7 s · "), "\(status())")
+    // Once the engine reports its progress: how far, and how long it still needs.
+    s.run.setupFraction = 0.45
+    s.run.setupSecondsLeft = 8.6
+    #expect(status().hasPrefix(" building sector 45% ~9 s left · "), "\(status())")
     s.run.status = .running
     #expect(status().hasPrefix(" running · "), "\(status())")
   }

@@ -96,10 +96,11 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
   ///   - operator: likewise (the operator density on the infinite chain).
   ///   - levels: breadth-first levels to enumerate: `steps` for b_1 ... b_steps.
   ///   - levelCap: stop enumerating once a level exceeds this many elements (a pilot run).
+  ///   - onLevel: told the elements numbered so far, after each level.
   public init(
     hamiltonian h: PauliSum, operator o: PauliSum, geometry: ClassicalGeometry, levels: Int,
     levelCap: Int = .max, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
-    isCancelled: @escaping @Sendable () -> Bool = { false }
+    isCancelled: @escaping @Sendable () -> Bool = { false }, onLevel: ((_ elements: Int) -> Void)? = nil
   ) throws {
     let hTerms = SpinMonomial.terms(of: h)
     let oTerms = SpinMonomial.terms(of: o)
@@ -117,20 +118,20 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
       let expander = InfiniteChainExpander(tables: tables, cell: hTerms, reflection: reflection)
       basis = try Self.enumerate(
         expander: expander, tables: tables, operator: oTerms, levels: levels,
-        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores, isCancelled: isCancelled)
+        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores, isCancelled: isCancelled, onLevel: onLevel)
     case .finite(let size, _, let group):
       reflection = group.hasReflections
       let expander = FiniteChainExpander(tables: tables, terms: hTerms, size: size, group: group)
       basis = try Self.enumerate(
         expander: expander, tables: tables, operator: oTerms, levels: levels,
-        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores, isCancelled: isCancelled)
+        parityBlocks: parityBlocks, levelCap: levelCap, cores: cores, isCancelled: isCancelled, onLevel: onLevel)
     }
   }
 
   /// The operator's coefficients on canonical keys, then the breadth-first build.
   private static func enumerate<E: ClassicalLiouvillianExpander>(
     expander: E, tables: SphericalHarmonicTables, operator oTerms: [SpinMonomial], levels: Int, parityBlocks: Bool,
-    levelCap: Int, cores: Int, isCancelled: @escaping @Sendable () -> Bool
+    levelCap: Int, cores: Int, isCancelled: @escaping @Sendable () -> Bool, onLevel: ((Int) -> Void)?
   ) throws -> ClassicalBasis {
     var initial: [UInt128: Double] = [:]
     var order: [UInt128] = []
@@ -159,7 +160,10 @@ public struct ClassicalChainSpace: KrylovOperatorSpace {
       store: { _, block, images in
         for image in images where image.columnCount > 0 { columns[block].segments.append(image) }
       },
-      afterLevel: { $0.newKeys.count <= levelCap })
+      afterLevel: { progress in
+        onLevel?(progress.levelSizes.reduce(0, +))
+        return progress.newKeys.count <= levelCap
+      })
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     return ClassicalBasis(
       levelSizes: found.sizes, levelBlocks: found.blocks, levelEnds: found.ends,

@@ -3,6 +3,8 @@ import Synchronization
 
 /// What a running Lanczos job reports.
 public enum LanczosEvent: Sendable {
+  /// The set-up's fraction done, at most once per percent.
+  case setupProgress(Double)
   /// The sector is built and the recursion is about to start.
   case started(sector: String, dimensions: [Int], setupSeconds: Double)
   /// One more coefficient.
@@ -38,7 +40,11 @@ public final class LanczosJob: Sendable {
     let thread = Thread { [cancelled] in
       let setupStart = Date()
       let space: any KrylovOperatorSpace
-      do { space = try plan.buildSpace(isCancelled: { cancelled.isSet }) } catch {
+      let gate = PercentGate()
+      let progress: SetupProgress = { fraction in
+        if let percent = gate.admit(fraction) { emit(.setupProgress(Double(percent) / 100)) }
+      }
+      do { space = try plan.buildSpace(isCancelled: { cancelled.isSet }, progress: progress) } catch {
         if case LevelSearchError.cancelled = error {
           // Stopped before the first step: a run with nothing computed, as a cancel between
           // steps would end (what callers write out, they write).
@@ -83,4 +89,16 @@ public final class CancellationFlag: Sendable {
   public init() {}
   public func set() { value.store(true, ordering: .relaxed) }
   public var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Lets each whole percent of a set-up through once: workers report from several threads, out
+/// of order, and far more often than a screen or a log wants to hear.
+final class PercentGate: Sendable {
+  private let last = Atomic<Int>(0)
+
+  /// The new whole percent `fraction` reaches, or nil when it is not above the last one let through.
+  func admit(_ fraction: Double) -> Int? {
+    let percent = Int(min(max(fraction, 0), 1) * 100)
+    return last.max(percent, ordering: .relaxed).oldValue < percent ? percent : nil
+  }
 }

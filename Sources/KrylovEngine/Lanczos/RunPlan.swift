@@ -255,26 +255,36 @@ public struct RunPlan: Sendable {
   /// as the run, projected from the levels so far, would exceed `memoryLimit`.
   ///
   /// `isCancelled` stops the breadth-first searches of the infinite chain and of classical
-  /// spins (`LevelSearchError.cancelled`), which can take minutes.
+  /// spins (`LevelSearchError.cancelled`), which can take minutes. `progress` hears the
+  /// fraction done: of a sector's enumeration and matrices, or of the elements the plan
+  /// projected for a search.
   public func buildSpace(
-    memoryLimit: Int = RunPlan.defaultMemoryLimit, isCancelled: @escaping @Sendable () -> Bool = { false }
+    memoryLimit: Int = RunPlan.defaultMemoryLimit, isCancelled: @escaping @Sendable () -> Bool = { false },
+    progress: SetupProgress? = nil
   ) throws -> any KrylovOperatorSpace {
+    let projected = Double(max(1, blockDimensions.reduce(0, +)))
+    // A search's share: its elements so far against the projection (which it may pass a little).
+    let onLevel: ((Int) -> Void)? = progress.map { report in { report(min(0.99, Double($0) / projected)) } }
     if let geometry = classicalGeometry {
       return try ClassicalChainSpace(
-        hamiltonian: hamiltonian, operator: initialOperator, geometry: geometry, levels: steps, isCancelled: isCancelled)
+        hamiltonian: hamiltonian, operator: initialOperator, geometry: geometry, levels: steps, isCancelled: isCancelled,
+        onLevel: onLevel)
     }
     if chain.isInfinite {
       return try InfiniteChainSpace(
         hamiltonianCell: hamiltonian, operatorCell: initialOperator, steps: steps, memoryLimit: memoryLimit,
-        precision: precision, isCancelled: isCancelled)
+        precision: precision, isCancelled: isCancelled, onLevel: onLevel)
     }
-    return try buildSectorSpace()
+    return try buildSectorSpace(progress: progress)
   }
 
   /// The finite chain's sector space: its charge sector when H conserves total S^z, else its Pauli sector.
-  public func buildSectorSpace() throws -> any SparseOperatorSpace {
-    if let charges { return try ChargeSectorSpace(hamiltonian: hamiltonian, structure: charges, group: group) }
+  public func buildSectorSpace(progress: SetupProgress? = nil) throws -> any SparseOperatorSpace {
+    if let charges {
+      return try ChargeSectorSpace(hamiltonian: hamiltonian, structure: charges, group: group, progress: progress)
+    }
     return try PauliSectorSpace(
-      hamiltonian: hamiltonian, operator: initialOperator, size: chain.pauliSiteCount, group: group, flips: flips)
+      hamiltonian: hamiltonian, operator: initialOperator, size: chain.pauliSiteCount, group: group, flips: flips,
+      progress: progress)
   }
 }

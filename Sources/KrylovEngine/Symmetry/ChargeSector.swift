@@ -207,11 +207,14 @@ public struct ChargeSectorSpace: SparseOperatorSpace {
     }
   }
 
-  public init(hamiltonian h: PauliSum, structure: ChargeStructure, group: SymmetryGroup) throws {
+  public init(
+    hamiltonian h: PauliSum, structure: ChargeStructure, group: SymmetryGroup, progress: SetupProgress? = nil
+  ) throws {
     self.structure = structure
+    let phases = sectorPhases(progress, matrices: structure.orbitBlockCount)
     let orbits = OrbitBasis(
       size: structure.size, group: group, blockCount: structure.orbitBlockCount, conjugation: structure.conjugation,
-      classify: { structure.blocks(of: $0) })
+      progress: phases.enumeration, classify: { structure.blocks(of: $0) })
     self.orbits = orbits
     var v = [Double](repeating: 0, count: orbits.keys[0].count)
     let sign = structure.conjugation?.characters[0] ?? 1
@@ -225,10 +228,13 @@ public struct ChargeSectorSpace: SparseOperatorSpace {
     self.initialVector = v
     self.liouvillianScale = 2 * h.terms.values.reduce(0) { $0 + abs($1) }
     let other = structure.orbitBlockCount - 1
-    let forward = Self.buildRows(orbits: orbits, tables: structure.tables, target: other, source: 0, sign: 1)
+    let forward = Self.buildRows(
+      orbits: orbits, tables: structure.tables, target: other, source: 0, sign: 1, progress: phases.matrix(0))
     let backward =
       other == 0
-      ? forward.negated() : Self.buildRows(orbits: orbits, tables: structure.tables, target: 0, source: 1, sign: -1)
+      ? forward.negated()
+      : Self.buildRows(
+        orbits: orbits, tables: structure.tables, target: 0, source: 1, sign: -1, progress: phases.matrix(1))
     self.matrices = [forward, backward]
   }
 
@@ -240,10 +246,10 @@ public struct ChargeSectorSpace: SparseOperatorSpace {
   /// support's table. An image whose orbit has no vector in the source block (it maps to itself
   /// with the sign −1) sums to zero over the orbit, and is passed over.
   private static func buildRows(
-    orbits: OrbitBasis, tables: [LadderSupportTable], target: Int, source: Int, sign: Double
+    orbits: OrbitBasis, tables: [LadderSupportTable], target: Int, source: Int, sign: Double, progress: SetupProgress?
   ) -> SparseRows {
     let character = orbits.conjugation?.characters[source] ?? 1
-    return SparseRows.build(rows: orbits.keys[target].count) { row, add in
+    return SparseRows.build(rows: orbits.keys[target].count, progress: progress) { row, add in
       let t = orbits.string(key: orbits.keys[target][row])
       let mt = Double(orbits.orbitSizes[target][row])
       orbits.keys[source].withUnsafeBufferPointer { sourceKeys in

@@ -64,15 +64,18 @@ public struct InfiniteChainSpace: SparseOperatorSpace {
   ///   - hamiltonianCell: the unit cell (terms with leftmost site 0).
   ///   - operatorCell: the operator density (terms with leftmost site 0).
   ///   - memoryLimit: the build stops, before it exceeds this, when the projected run would.
+  ///   - onLevel: told the classes numbered so far, after each level.
   public init(
     hamiltonianCell h: PauliSum, operatorCell o: PauliSum, steps: Int, memoryLimit: Int = Int.max,
-    precision: VectorPrecision = .single, isCancelled: @escaping @Sendable () -> Bool = { false }
+    precision: VectorPrecision = .single, isCancelled: @escaping @Sendable () -> Bool = { false },
+    onLevel: ((_ classes: Int) -> Void)? = nil
   ) throws {
     let reach = TranslationClassReach(hamiltonianCell: h, operatorCell: o)
     reflection = reach.reflect
     blockCount = reach.blocks
     liouvillianScale = 2 * h.terms.values.reduce(0) { $0 + abs($1) }
-    let built = try reach.build(steps: steps, memoryLimit: memoryLimit, precision: precision, isCancelled: isCancelled)
+    let built = try reach.build(
+      steps: steps, memoryLimit: memoryLimit, precision: precision, isCancelled: isCancelled, onLevel: onLevel)
     blockDimensions = built.blockDimensions
     levelEnds = built.levelEnds
     matrices = built.matrices

@@ -27,7 +27,7 @@ public struct OrbitBasis: Sendable {
   /// belongs to, as a bit mask (bit b for block b; 0 leaves the string out).
   public init(
     size n: Int, group: SymmetryGroup, blockCount: Int, conjugation: OrbitConjugation? = nil,
-    classify: @Sendable @escaping (PauliString) -> UInt8
+    progress: SetupProgress? = nil, classify: @Sendable @escaping (PauliString) -> UInt8
   ) {
     precondition(n >= 1 && n <= 31, "sector keys hold at most 31 sites")
     self.size = n
@@ -38,6 +38,7 @@ public struct OrbitBasis: Sendable {
     let mask: UInt64 = (1 << UInt64(n)) - 1
     let elements = group.elements.filter { $0 != .identity }
     let results = ChunkResults<([[UInt64]], [[UInt16]])>(count: chunks)
+    let counter = ProgressCounter(total: chunks, report: progress)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       var k: [[UInt64]] = Array(repeating: [], count: blockCount)
       var m: [[UInt16]] = Array(repeating: [], count: blockCount)
@@ -73,6 +74,7 @@ public struct OrbitBasis: Sendable {
         }
       }
       results.set(c, (k, m))
+      counter?.complete()
     }
     (self.keys, self.orbitSizes) = results.concatenatedBlocks(blocks: blockCount)
   }

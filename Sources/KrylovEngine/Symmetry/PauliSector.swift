@@ -13,9 +13,11 @@ public struct PauliSector: Sendable {
   public let flips: SpinFlips
 
   /// Enumerates every non-identity orbit of the group among the strings `flips` admits.
-  public init(size n: Int, group: SymmetryGroup, parityBlocks: Bool, flips: SpinFlips = .none) {
+  public init(
+    size n: Int, group: SymmetryGroup, parityBlocks: Bool, flips: SpinFlips = .none, progress: SetupProgress? = nil
+  ) {
     self.flips = flips
-    self.orbits = OrbitBasis(size: n, group: group, blockCount: parityBlocks ? 2 : 1) { s in
+    self.orbits = OrbitBasis(size: n, group: group, blockCount: parityBlocks ? 2 : 1, progress: progress) { s in
       flips.admits(s) ? 1 << (parityBlocks ? s.yCount & 1 : 0) : 0
     }
   }

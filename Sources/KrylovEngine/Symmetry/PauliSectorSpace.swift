@@ -27,9 +27,14 @@ public struct PauliSectorSpace: SparseOperatorSpace {
 
   /// Builds the sector of `operator` under `hamiltonian` with the given symmetry group and
   /// global spin flips (`SpinFlips.detect`, or `.none`).
-  public init(hamiltonian h: PauliSum, operator o: PauliSum, size n: Int, group: SymmetryGroup, flips: SpinFlips = .none) throws {
+  public init(
+    hamiltonian h: PauliSum, operator o: PauliSum, size n: Int, group: SymmetryGroup, flips: SpinFlips = .none,
+    progress: SetupProgress? = nil
+  ) throws {
     let parityBlocks = h.isReal && o.yParity != nil
-    let sector = PauliSector(size: n, group: group, parityBlocks: parityBlocks, flips: flips)
+    let phases = sectorPhases(progress, matrices: parityBlocks ? 2 : 1)
+    let sector = PauliSector(
+      size: n, group: group, parityBlocks: parityBlocks, flips: flips, progress: phases.enumeration)
     guard let (block, vector) = sector.coordinates(of: o) else { throw BuildError.operatorNotInSector }
     self.sector = sector
     self.initialBlock = block
@@ -41,17 +46,19 @@ public struct PauliSectorSpace: SparseOperatorSpace {
     var matrices: [SparseRows] = []
     for source in 0..<sector.blockCount {
       let target = (source + 1) % sector.blockCount
-      matrices.append(Self.buildRows(sector: sector, terms: terms, source: source, target: target))
+      matrices.append(
+        Self.buildRows(sector: sector, terms: terms, source: source, target: target, progress: phases.matrix(source)))
     }
     self.matrices = matrices
   }
 
   /// Rows for the map source -> target: row S of target holds (S|L|R) = -(R|L|S).
   private static func buildRows(
-    sector: PauliSector, terms: [(string: PauliString, coefficient: Double)], source: Int, target: Int
+    sector: PauliSector, terms: [(string: PauliString, coefficient: Double)], source: Int, target: Int,
+    progress: SetupProgress?
   ) -> SparseRows {
     let n = sector.size
-    return SparseRows.build(rows: sector.keys[target].count) { row, add in
+    return SparseRows.build(rows: sector.keys[target].count, progress: progress) { row, add in
       let s = sector.orbits.string(key: sector.keys[target][row])
       let ms = Double(sector.orbitSizes[target][row])
       sector.keys[source].withUnsafeBufferPointer { sourceKeys in

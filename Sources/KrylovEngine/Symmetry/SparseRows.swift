@@ -28,10 +28,12 @@ public struct SparseRows: Sendable {
   /// `contributions(row, add)` calls `add(column, value)` once per contribution; repeated
   /// columns are summed, exact zeros dropped, columns sorted.
   static func build(
-    rows: Int, contributions: @Sendable @escaping (Int, (Int32, Double) -> Void) -> Void
+    rows: Int, progress: SetupProgress? = nil,
+    contributions: @Sendable @escaping (Int, (Int32, Double) -> Void) -> Void
   ) -> SparseRows {
     let chunks = max(1, min(32, rows / 2048))
     let results = ChunkResults<SparseRowsAppender>(count: chunks)
+    let counter = ProgressCounter(total: chunks, report: progress)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       var part = SparseRowsAppender()
       var entries: [(Int32, Double)] = []
@@ -41,6 +43,7 @@ public struct SparseRows: Sendable {
         part.append(row: &entries)
       }
       results.set(c, part)
+      counter?.complete()
     }
     var merged = SparseRowsAppender()
     for c in 0..<chunks {

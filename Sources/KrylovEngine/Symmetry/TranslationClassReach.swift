@@ -151,7 +151,7 @@ struct TranslationClassReach: Sendable {
   /// as soon as the run, projected from the levels so far, would exceed `memoryLimit`.
   func build(
     steps: Int, memoryLimit: Int, precision: VectorPrecision = .single,
-    isCancelled: @escaping @Sendable () -> Bool = { false }
+    isCancelled: @escaping @Sendable () -> Bool = { false }, onLevel: ((Int) -> Void)? = nil
   ) throws -> Built {
     let initial = initialClasses()
     // The search numbers level 0's block 0; the classes' own block is their Y-parity.
@@ -184,6 +184,7 @@ struct TranslationClassReach: Sendable {
         }
       },
       afterLevel: { progress in
+        onLevel?(progress.levelSizes.reduce(0, +))
         for key in progress.newKeys { maxWidth = max(maxWidth, InfiniteChainSpace.width(Self.string(key))) }
         // Project the whole run from the levels so far (growth over the last four levels; the
         // first levels are too few and too irregular to extrapolate) and stop before it cannot fit.

@@ -274,6 +274,7 @@ public final class ExplorerController {
     let mailbox = self.mailbox
     job = LanczosJob(plan: plan, options: plan.lanczosOptions) { event in
       switch event {
+      case .setupProgress(let fraction): mailbox.post(.runSetupProgress(runID: id, fraction: fraction))
       case .started(let sector, _, _): mailbox.post(.runStarted(runID: id, sector: sector))
       case .step(let step): mailbox.post(.runStep(runID: id, step))
       case .finished(let result): mailbox.post(.runFinished(runID: id, result))
@@ -284,6 +285,10 @@ public final class ExplorerController {
 
   private func receive(_ message: JobMessage) {
     switch message {
+    case .runSetupProgress(let id, let fraction):
+      guard id == runID, state.run.status == .preparing, fraction > state.run.setupFraction else { return }
+      state.run.setupFraction = fraction
+      state.run.setupSecondsLeft = RemainingTime.seconds(fraction: fraction, elapsed: Date().timeIntervalSince(runStart))
     case .runStarted(let id, let sector):
       guard id == runID else { return }
       state.run.sector = sector

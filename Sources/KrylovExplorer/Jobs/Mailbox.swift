@@ -5,6 +5,7 @@ import KrylovForecaster
 
 /// What background work posts to the UI thread.
 enum JobMessage: Sendable {
+  case runSetupProgress(runID: Int, fraction: Double)
   case runStarted(runID: Int, sector: String)
   case runStep(runID: Int, LanczosStep)
   case runFinished(runID: Int, LanczosResult)

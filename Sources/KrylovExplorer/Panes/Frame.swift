@@ -69,9 +69,17 @@ public enum ExplorerFrame {
 
   static func statusLine(_ state: ExplorerState, palette: Palette, into buffer: inout CellBuffer, area: Rect) {
     let run = state.run
-    // A set-up says nothing until it ends: how long it has taken so far.
-    let preparing = run.status == .preparing && run.setupSeconds >= 1
-    var parts = [run.status.label + (preparing ? " " + RemainingTime.text(run.setupSeconds) : "")]
+    // A set-up that takes a while: how far it has come and how long it still needs, from the
+    // engine's reports, or how long it has taken before the first report.
+    var status = run.status.label
+    if run.status == .preparing && run.setupSeconds >= 1 {
+      if let left = run.setupSecondsLeft {
+        status += " \(Int(run.setupFraction * 100))% ~\(RemainingTime.text(left)) left"
+      } else {
+        status += " " + RemainingTime.text(run.setupSeconds)
+      }
+    }
+    var parts = [status]
     if !run.coefficients.isEmpty { parts.append("\(run.coefficients.count) b_n, \(run.trustedCount) trusted") }
     // The rate is in the coefficients pane's title (one place, one number).
     if run.estimatedBytes > 0 { parts.append("mem ≈ \(formatBytes(run.estimatedBytes))") }

@@ -56,6 +56,10 @@ public struct RunData: Equatable, Sendable {
   public var status = RunStatus.idle
   /// Whole seconds the set-up (sector, class search or classical basis) has taken so far.
   public var setupSeconds = 0.0
+  /// The set-up's fraction done, as the engine reports it (0 before its first report).
+  public var setupFraction = 0.0
+  /// The set-up's seconds left, from its rate so far (nil before there is a rate).
+  public var setupSecondsLeft: Double?
 
   /// b_1..b_trusted.
   public var trusted: [Double] { Array(coefficients.prefix(trustedCount)) }

@@ -10,6 +10,13 @@ public enum RemainingTime {
     return elapsed * Double(total - done) / Double(done)
   }
 
+  /// Seconds left when a fraction `fraction` of a job took `elapsed` seconds at a steady rate;
+  /// nil before a percent is done (too early for a rate).
+  public static func seconds(fraction: Double, elapsed: Double) -> Double? {
+    guard fraction >= 0.01, fraction <= 1, elapsed.isFinite, elapsed >= 0 else { return nil }
+    return elapsed * (1 - fraction) / fraction
+  }
+
   /// A duration in whole units: "<1 s", "12 s", "3 min", "2 h".
   public static func text(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "?" }
