@@ -136,7 +136,6 @@ struct ExploreCommand: ParsableCommand {
     }
     // The terminal is restored; leave without exit-time clean-up, which could free OpenBLAS
     // buffers under a worker still finishing a forecast or an eigendecomposition.
-    fflush(nil)  // every open output stream
-    _exit(signal.map { 128 + $0 } ?? 0)
+    exitLeavingWorkersAlone(status: signal.map { 128 + $0 } ?? 0)
   }
 }

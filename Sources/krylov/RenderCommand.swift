@@ -54,6 +54,10 @@ struct RenderCommand: ParsableCommand {
     var buffer = CellBuffer(width: width, height: height)
     ExplorerFrame.render(controller.state, theme: theme, into: &buffer)
     print(buffer.lines.joined(separator: "\n"))
+    // A run cut short by --timeout may still be inside OpenBLAS: stop it, and leave without the
+    // exit-time clean-up that would free its buffers under it.
+    controller.shutdown()
+    exitLeavingWorkersAlone(status: 0)
   }
 
   private func parseKeyName(_ name: String) -> Key? {

@@ -60,3 +60,17 @@ func checkStandardOutputAtExit() {
     _exit(1)
   }
 }
+
+/// Leaves the process without exit-time clean-up, after flushing every output stream.
+///
+/// Background work (a run, a forecast, an eigendecomposition) may still be inside OpenBLAS,
+/// whose exit handlers free the buffers it works in: a normal exit can then crash. A failed
+/// flush is reported and the status becomes 1, as `checkStandardOutputAtExit` does.
+func exitLeavingWorkersAlone(status: Int32) -> Never {
+  if fflush(nil) != 0 {
+    let reason = errno != 0 ? InputFile.reason(errno: errno) : "the write failed"
+    writeStandardError("error: cannot write standard output: \(reason)\n")
+    _exit(1)
+  }
+  _exit(status)
+}

@@ -63,10 +63,24 @@ struct HostileInputTests {
     #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0])
   }
 
+  @Test("render cut short by its timeout prints the frame and exits 0 with the run still going")
+  func renderTimeout() throws {
+    // The run is stopped and the process leaves without the exit-time clean-up that would free
+    // OpenBLAS's buffers under it (a crash the hostile sweep once caught at this point).
+    for _ in 0..<3 {
+      let result = try krylov(["render", "--n", "8", "--steps", "100000", "--timeout", "0.5", "--width", "120", "--height", "36"])
+      #expect(result.status == 0, "\(result.err)")
+      #expect(result.out.contains("coefficients b_n"), "\(result.out)")
+    }
+  }
+
   @Test("lost output is an error: a full standard output, an empty output name, a checkpoint aimed at a device")
   func lostOutput() throws {
     // print() is buffered: a full standard output must still end in an error exit.
-    for arguments in [["models"], ["--help"], ["lanczos", "--n", "6", "--steps", "5", "-q"]] {
+    for arguments in [
+      ["models"], ["--help"], ["lanczos", "--n", "6", "--steps", "5", "-q"],
+      ["render", "--n", "6", "--steps", "5", "--width", "40", "--height", "12"],
+    ] {
       let process = Process()
       process.executableURL = try binaryURL()
       process.arguments = arguments

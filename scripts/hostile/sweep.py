@@ -999,6 +999,15 @@ def scale_cases():
         "ham-identity": ["--hamiltonian", "1.0*I0"],
         "ham-long-range": ["--hamiltonian", "Z0Z7 + X0"],
         "ham-wide-cell": ["--hamiltonian", "Z0Z1Z2Z3Z4Z5Z6Z7Z8 + X0"],
+        # Charge sectors: U(1) Hamiltonians at extreme scales, wider than a support table, with an
+        # imaginary (Dzyaloshinskii–Moriya) term, and operators of mixed charges and phases.
+        "u1-1e300": ["--hamiltonian", "1e300*X0X1 + 1e300*Y0Y1 + 5e299*Z0Z1"],
+        "u1-1e-300": ["--hamiltonian", "1e-300*X0X1 + 1e-300*Y0Y1 + 5e-301*Z0Z1"],
+        "u1-support-7": ["--hamiltonian", "X0X1Z2Z3Z4Z5Z6 + Y0Y1Z2Z3Z4Z5Z6 + Z0Z1"],
+        "u1-dm": ["--hamiltonian", "X0Y1 + -1*Y0X1 + Z0Z1"],
+        "u1-mixed-op": ["--model", "xxz", "--operator", "X0X1 + 0.5*Y0 + 1e-300*Z3"],
+        "u1-imaginary-op": ["--model", "xxz", "--operator", "X0Y1 + -1*Y0X1"],
+        "u1-wide-op": ["--model", "xxz", "--operator", "X0X1X2X3X4X5X6X7"],
         "param-g-1e308": ["--param", "g=1e308", "--param", "h=1e308"],
         "param-dup-case": ["--param", "g=1", "--param", "G=2"],
         "param-dup": ["--param", "g=1", "--param", "g=2"],
