@@ -302,3 +302,34 @@ struct SimulationControllerTests {
     #expect(md.plan.setup.simulated.modelName == .tfim && md.samples == 512)
   }
 }
+
+@Suite("Themes with a background colour")
+struct ThemeBackgroundTests {
+  @Test("every cell of a full screen carries the theme's background: no holes of the terminal's own")
+  func noHoles() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../../Themes/nord.theme").standardized
+    let theme = try ThemeLoader.load(path: url.path).theme
+    var state = ExplorerState()
+    state.settings.size = .finite(6)
+    state.settings.steps = 60
+    state.settings.prefix = 20
+    let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+    controller.startRun()
+    controller.waitUntilIdle(timeout: 60)
+    controller.handle(.rankHeads)
+    controller.waitUntilIdle(timeout: 60)
+    #expect(controller.state.forecast?.attention != nil)
+    for (width, height) in [(120, 36), (200, 60), (80, 24)] {
+      var buffer = CellBuffer(width: width, height: height)
+      ExplorerFrame.render(controller.state, theme: theme, into: &buffer)
+      var holes: [String] = []
+      for y in 0..<height {
+        for x in 0..<width where buffer[x, y].style.background == .terminalDefault {
+          holes.append("(\(x),\(y))'\(buffer[x, y].symbol)'")
+        }
+      }
+      #expect(holes.isEmpty, "\(width)x\(height): \(holes.count) cells, first \(holes.prefix(12))")
+    }
+  }
+}

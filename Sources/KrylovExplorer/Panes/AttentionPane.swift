@@ -68,6 +68,7 @@ enum AttentionPane {
       values: values, rows: matrixRows, columns: columns, gradient: palette.attention,
       scale: state.attentionRowScale ? 1 : max(peak, 1e-9))
     heatmap.shades = state.monochrome
+    heatmap.background = palette.text.background
     heatmap.render(into: &buffer, area: map)
     let geometry = MapGeometry(positions: P, rows: matrixRows, columns: columns)
     let k = state.forecast.map { min(max($0.methods.prefix.count, 1), P) }
@@ -96,8 +97,8 @@ enum AttentionPane {
       let fraction = barWidth > 1 ? Double(i) / Double(barWidth - 1) : 1
       let cell =
         state.monochrome
-        ? Cell(heatmap.shade(fraction * heatmap.scale))
-        : Cell("█", style: Style(foreground: palette.attention[Int(fraction * 100)]))
+        ? Cell(heatmap.shade(fraction * heatmap.scale), style: palette.graphText)
+        : Cell("█", style: Style(foreground: palette.attention[Int(fraction * 100)], background: heatmap.background))
       buffer[scaleRow.x + label.count + i, scaleRow.y] = cell
     }
     buffer.setString(

@@ -49,6 +49,7 @@ public enum Keymap {
     ("space", "switch the selected head off / on"),
     ("a", "all heads on, full history"),
     ("r", "rank heads: the error × with each one off, listed in the heads pane"),
+    ("b_n error", "heads pane: the forecast's relative RMS error on b_k+1..b_M"),
     ("p", "attention pane: the selected head's attention by lag / its map"),
     ("Shift-←↑↓→ / HJKL", "attention map: move the cell cursor, its weight below (Esc hides it)"),
     ("n", "attention map: each row scaled to its own largest weight / one scale"),

@@ -15,6 +15,9 @@ public struct Heatmap: Sendable {
   /// Without colours (NO_COLOR, a terminal without them) each cell is one shade glyph for the
   /// larger of its two values, `·░▒▓█` from 0 to `scale`, so the map still reads.
   public var shades = false
+  /// What shows where a half has no value (the masked future, past the last row): the pane's
+  /// own background, so a theme that sets one has no holes of the terminal's.
+  public var background: Color = .terminalDefault
 
   /// The shade glyphs, lightest (a zero weight, not the blank of a masked cell) to darkest.
   public static let shadeGlyphs: [Character] = ["·", "░", "▒", "▓", "█"]
@@ -49,17 +52,17 @@ public struct Heatmap: Sendable {
         if shades {
           let pair = [2 * textRow, 2 * textRow + 1].filter { $0 < rows }.map { values[$0 * columns + column] }
           guard let v = pair.filter(\.isFinite).max() else { continue }
-          buffer[area.x + column, area.y + textRow] = Cell(shade(v))
+          buffer[area.x + column, area.y + textRow] = Cell(shade(v), style: Style(background: background))
           continue
         }
         let upper = color(row: 2 * textRow, column: column)
         let lower = color(row: 2 * textRow + 1, column: column)
         let cell: Cell
         if let upper {
-          cell = Cell("▀", style: Style(foreground: upper, background: lower ?? .terminalDefault))
+          cell = Cell("▀", style: Style(foreground: upper, background: lower ?? background))
         } else if let lower {
           // With no upper value the lower one is drawn as a lower half block in the foreground.
-          cell = Cell("▄", style: Style(foreground: lower))
+          cell = Cell("▄", style: Style(foreground: lower, background: background))
         } else {
           continue
         }
