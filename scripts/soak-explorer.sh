@@ -4,7 +4,7 @@
 # resizes the terminal, every couple of seconds, while sampling the explorer's resident memory.
 # It passes when the explorer is still alive, its settled RSS at the end (the smallest of 20
 # samples a second apart once the actions stop, so work still in flight does not count) is
-# within 10% of the most it held during the warm-up (a third of the run, at most a minute: every
+# within 10% (15% for runs under two minutes) of the most it held during the warm-up (a third of the run, at most a minute: every
 # kind of action has run by then, and its worker threads and their allocator arenas exist), and
 # q then exits 0 with the terminal restored.
 #
@@ -77,7 +77,11 @@ for _ in $(seq 1 20); do
   if [ -n "$current" ] && { [ -z "$final" ] || [ "$current" -lt "$final" ]; }; then final=$current; fi
 done
 [ -n "$baseline" ] && [ -n "$final" ] || fail "no RSS samples (baseline '$baseline', final '$final')"
-limit=$(( baseline + baseline / 10 ))
+# The RSS of a run with no leak wanders by about ±10% around its level (the 10-minute form,
+# docs/benchmarks.md: 46–56 MiB from one minute on), and a 15 s warm-up can catch the low end
+# of that band: the short form allows 15%, the 10-minute form, which is the strict one, 10%.
+if [ "$seconds" -lt 120 ]; then allowance=15; else allowance=10; fi
+limit=$(( baseline + baseline * allowance / 100 ))
 echo "soak-explorer: $step actions in $seconds s; RSS peak in the warm-up ${baseline} KiB, at the end ${final} KiB (limit ${limit})"
 [ "$final" -le "$limit" ] || fail "RSS grew from $baseline KiB to $final KiB"
 tmux send-keys -t "$session" Escape q
