@@ -83,26 +83,9 @@ struct ChargeSectorTests {
       }
     let plan = try RunPlan(chain: chain, steps: 4)
     let space = try #require(try plan.buildSectorSpace() as? ChargeSectorSpace, "\(chain.label)")
-    let h = try chain.hamiltonian()
-    // Follow four applications both ways: sector matrices versus dictionary algebra.
-    var sum = try chain.initialOperator()
-    var block = space.initialBlock
-    var vector = space.initialVector
-    #expect(space.pauliSum(block: block, vector: vector).isApproximatelyEqual(to: sum, tolerance: 1e-14))
-    for _ in 0..<4 {
-      let next = (block + 1) % 2
-      var out = [Double](repeating: 0, count: space.blockDimensions[next])
-      vector.withUnsafeBufferPointer { input in
-        out.withUnsafeMutableBufferPointer { output in
-          space.applyLiouvillian(block: block, input: input, output: output, perturbation: 0)
-        }
-      }
-      sum = sum.liouvillian(of: h)
-      block = next
-      vector = out
-      let back = space.pauliSum(block: block, vector: vector)
-      let scale = sum.terms.values.map(abs).max() ?? 1
-      #expect(back.isApproximatelyEqual(to: sum, tolerance: 1e-12 * scale), "\(chain.label)")
+    // Four applications both ways: sector matrices versus dictionary algebra.
+    try expectLiouvillianMatchesAlgebra(space: space, chain: chain, applications: 4) {
+      space.pauliSum(block: $0, vector: $1)
     }
   }
 

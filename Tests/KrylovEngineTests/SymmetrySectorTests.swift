@@ -129,26 +129,9 @@ struct SymmetrySectorTests {
     let chain = try SpinChain(model: model, size: 6, boundary: bc, operator: op)
     let plan = try RunPlan(chain: chain, steps: 4, symmetry: .pauli)
     let space = try #require(try plan.buildSectorSpace() as? PauliSectorSpace)
-    let h = try chain.hamiltonian()
-    // Follow three applications both ways: sector matrices versus dictionary algebra.
-    var sum = try chain.initialOperator()
-    var block = space.initialBlock
-    var vector = space.initialVector
-    #expect(space.sector.pauliSum(block: block, vector: vector).isApproximatelyEqual(to: sum, tolerance: 1e-14))
-    for _ in 0..<3 {
-      let next = (block + 1) % space.sector.blockCount
-      var out = [Double](repeating: 0, count: space.blockDimensions[next])
-      vector.withUnsafeBufferPointer { input in
-        out.withUnsafeMutableBufferPointer { output in
-          space.applyLiouvillian(block: block, input: input, output: output, perturbation: 0)
-        }
-      }
-      sum = sum.liouvillian(of: h)
-      block = next
-      vector = out
-      let back = space.sector.pauliSum(block: block, vector: vector)
-      let scale = sum.terms.values.map(abs).max() ?? 1
-      #expect(back.isApproximatelyEqual(to: sum, tolerance: 1e-12 * scale), "\(chain.label)")
+    // Three applications both ways: sector matrices versus dictionary algebra.
+    try expectLiouvillianMatchesAlgebra(space: space, chain: chain, applications: 3) {
+      space.sector.pauliSum(block: $0, vector: $1)
     }
   }
 

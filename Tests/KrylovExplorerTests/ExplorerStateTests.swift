@@ -164,17 +164,11 @@ struct ExplorerStateTests {
 
   @Test("the heads pane lists the ranking with its numbers, or its progress; p shows the selected head's attention by lag")
   func rankingAndLagProfile() throws {
-    var s = fixedState()
-    let forecaster = try DefaultModel.load()
-    let prefix = Array(s.run.trusted[0..<30])
-    let rollout = try forecaster.forecast(prefix: prefix, horizon: 100, captureAttention: true)
-    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: rollout.values))
-    let maps = try #require(rollout.attention)
-    data.attention = maps
+    var s = try fixedStateWithAttention()
+    let maps = try #require(s.forecast?.attention)
     var profile = LagProfile(layers: maps.layers, heads: maps.heads)
     profile.add(maps, queries: 29..<99)
-    data.lagProfile = profile
-    s.forecast = data
+    s.forecast?.lagProfile = profile
     func frame() -> String {
       var buffer = CellBuffer(width: 140, height: 45)
       ExplorerFrame.render(s, theme: .builtIn, into: &buffer)
@@ -229,14 +223,8 @@ struct ExplorerStateTests {
 
   @Test("the attention map has position ticks, the prefix boundary k, and a cell cursor whose weight the last line reads")
   func attentionAxesAndCursor() throws {
-    var s = fixedState()
-    let forecaster = try DefaultModel.load()
-    let prefix = Array(s.run.trusted[0..<30])
-    let rollout = try forecaster.forecast(prefix: prefix, horizon: 100, captureAttention: true)
-    var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: rollout.values))
-    let maps = try #require(rollout.attention)
-    data.attention = maps
-    s.forecast = data
+    var s = try fixedStateWithAttention()
+    let maps = try #require(s.forecast?.attention)
     let P = maps.positions
     let screen = Rect(x: 0, y: 0, width: 140, height: 45)
     let pane = try #require(ExplorerFrame.layout(screen)[.attention])

@@ -1,6 +1,8 @@
 import Foundation
+import KrylovAnalysis
 import KrylovEngine
 import KrylovExplorer
+import KrylovForecaster
 import KrylovTUI
 import Testing
 
@@ -33,6 +35,17 @@ func fixedState() -> ExplorerState {
   s.modelShape = (4, 4)
   s.forecastMessage = "waiting"
   s.observables = ObservableCurves(computed: s.run.trusted, others: [])
+  return s
+}
+
+/// The fixed state with the embedded model's forecast from b_1..b_30 to n = 100, and its attention.
+func fixedStateWithAttention() throws -> ExplorerState {
+  var s = fixedState()
+  let prefix = Array(s.run.trusted[0..<30])
+  let rollout = try DefaultModel.load().forecast(prefix: prefix, horizon: 100, captureAttention: true)
+  var data = ForecastData(methods: MethodForecasts(prefix: prefix, horizon: 100, transformer: rollout.values))
+  data.attention = try #require(rollout.attention)
+  s.forecast = data
   return s
 }
 

@@ -171,18 +171,20 @@ public final class LanczosDriver: @unchecked Sendable {
     // of exhaustion (while every coefficient is trusted, the probe already decides).
     var exact: ExactKrylovDimension.Finding?
     var exactAsked = false
+    // b_n = 0 exactly: the space ends here, whatever rounding would make of it.
+    func endsExactly(at n: Int) -> Bool {
+      guard exact == .exhausted(dimension: n) else { return false }
+      reason = n == 1 ? .conserved : .exhausted
+      exhaustionTrusted = true  // exact arithmetic found it
+      return true
+    }
 
     for n in stride(from: 1, through: options.steps, by: 1) {
       if isCancelled() {
         reason = .cancelled
         break
       }
-      if exact == .exhausted(dimension: n) {
-        // b_n = 0 exactly: the space is exhausted here, whatever rounding would make of it.
-        reason = n == 1 ? .conserved : .exhausted
-        exhaustionTrusted = true  // exact arithmetic found it
-        break
-      }
+      if endsExactly(at: n) { break }
       let stepStart = DispatchTime.now()
       // L for both runs in one pass over the Liouvillian, then the rest of each run on its core.
       let source = (space.initialBlock + n - 1) % space.blockDimensions.count
@@ -210,17 +212,14 @@ public final class LanczosDriver: @unchecked Sendable {
       }
       // b_1 has no earlier coefficient to compare with: measure it against the Liouvillian's size.
       let threshold = options.exhaustionTolerance * (n == 1 ? referenceScale : maxB)
-      let untrusted = trusted < n - 1 || abs(b - bProbe) > options.trustTolerance * b
-      if !exactAsked && (untrusted || b < options.suspectedExhaustion * maxB || b < threshold) {
+      let deviation = abs(b - bProbe) / b
+      let agrees = trusted == n - 1 && deviation <= options.trustTolerance
+      if !exactAsked && (!agrees || b < options.suspectedExhaustion * maxB || b < threshold) {
         exactAsked = true
         if let exactSpace = space as? any ExactlyRepresentedSpace {
           exact = ExactKrylovDimension.compute(space: exactSpace, steps: options.steps, isCancelled: isCancelled)
         }
-        if exact == .exhausted(dimension: n) {
-          reason = n == 1 ? .conserved : .exhausted
-          exhaustionTrusted = true  // exact arithmetic found it
-          break
-        }
+        if endsExactly(at: n) { break }
       }
       if exact == nil && b < threshold {
         reason = n == 1 ? .conserved : .exhausted
@@ -230,8 +229,7 @@ public final class LanczosDriver: @unchecked Sendable {
         exhaustionTrusted = trusted == n - 1 && bProbe < probeThreshold
         break
       }
-      let deviation = abs(b - bProbe) / b
-      if trusted == n - 1 && deviation <= options.trustTolerance { trusted = n }
+      if agrees { trusted = n }
       // A residual far below the coefficients, at the very step where trust ends, is an exhaustion
       // point blurred by amplified rounding (components the sector does not exclude, such as
       // those of conserved charges of integrable models): nothing after it can be trusted.

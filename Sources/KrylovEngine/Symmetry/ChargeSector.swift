@@ -71,8 +71,8 @@ public struct ChargeStructure: Sendable, CustomStringConvertible {
         let normalization = 1 / Double(1 << Ladder.ladderCount(s)).squareRoot()
         terms.append((s, weight * rotated.re * normalization, rotated.re))
         // Hermiticity makes the rotated charge-0 part even or odd under S ↔ S̄, one sign for all.
-        if q == 0, s.x != 0, let partner = part.first(where: { $0.key == Ladder.conjugate(s) }) {
-          conjugationSign = (phase * partner.value).re * rotated.re < 0 ? -1 : 1
+        if q == 0, s.x != 0, let partner = ol[Ladder.conjugate(s)] {
+          conjugationSign = (phase * partner).re * rotated.re < 0 ? -1 : 1
         }
       }
       charges.append(q)
@@ -243,28 +243,43 @@ public struct ChargeSectorSpace: SparseOperatorSpace {
   /// Row T holds `sign · (T|M|R) = sign · sqrt(m_T / m_R) Σ_{S ∈ orbit(R)} χ(S) (e_S|M|e_T)`
   /// (M is symmetric, commutes with the site permutations and anticommutes with S ↔ S̄; χ(S) is
   /// the source block's character when S is a conjugated image), from T's image under each
-  /// support's table. An image whose orbit has no vector in the source block (it maps to itself
-  /// with the sign −1) sums to zero over the orbit, and is passed over.
+  /// support's table.
   private static func buildRows(
     orbits: OrbitBasis, tables: [LadderSupportTable], target: Int, source: Int, sign: Double, progress: SetupProgress?
   ) -> SparseRows {
-    let character = orbits.conjugation?.characters[source] ?? 1
-    return SparseRows.build(rows: orbits.keys[target].count, progress: progress) { row, add in
+    SparseRows.build(rows: orbits.keys[target].count, progress: progress) { row, add in
       let t = orbits.string(key: orbits.keys[target][row])
       let mt = Double(orbits.orbitSizes[target][row])
-      orbits.keys[source].withUnsafeBufferPointer { sourceKeys in
-        for table in tables {
-          for image in table.entries[table.pattern(of: t)] {
-            let s = PauliString(x: (t.x & ~table.mask) | image.x, z: (t.z & ~table.mask) | image.z)
-            let (r, conjugated) = orbits.canonical(s)
-            guard let col = OrbitBasis.search(sourceKeys, orbits.key(r)) else {
-              precondition(
-                character < 0 && orbits.isSelfConjugate(r), "Liouvillian left the charge sector: \(s) from \(t)")
-              continue
-            }
-            let value = image.value * (mt / Double(orbits.orbitSizes[source][col])).squareRoot()
-            add(Int32(col), (conjugated ? character : 1) * sign * value)
+      forEachImage(of: t, in: source, orbits: orbits, tables: tables) { col, image, character in
+        let value = image.value * (mt / Double(orbits.orbitSizes[source][col])).squareRoot()
+        add(Int32(col), character * sign * value)
+      }
+    }
+  }
+
+  /// The terms of [H, S] for one ladder string S, from which both the rows and the exact Krylov
+  /// dimension are made.
+  ///
+  /// Each term comes as the index of its representative in block `block`, the table entry that
+  /// made it, and the character it carries there (the block's sign when the term is a
+  /// conjugated image of its representative, else 1). A term whose orbit has no vector in the
+  /// block (it maps to itself with the sign −1) sums to zero over the orbit, and is passed over.
+  private static func forEachImage(
+    of t: PauliString, in block: Int, orbits: OrbitBasis, tables: [LadderSupportTable],
+    _ body: (Int, (x: UInt64, z: UInt64, value: Double, raw: Double), Double) -> Void
+  ) {
+    let character = orbits.conjugation?.characters[block] ?? 1
+    orbits.keys[block].withUnsafeBufferPointer { keys in
+      for table in tables {
+        for image in table.entries[table.pattern(of: t)] {
+          let s = PauliString(x: (t.x & ~table.mask) | image.x, z: (t.z & ~table.mask) | image.z)
+          let (r, conjugated) = orbits.canonical(s)
+          guard let col = OrbitBasis.search(keys, orbits.key(r)) else {
+            precondition(
+              character < 0 && orbits.isSelfConjugate(r), "Liouvillian left the charge sector: \(s) from \(t)")
+            continue
           }
+          body(col, image, conjugated ? character : 1)
         }
       }
     }
@@ -293,18 +308,11 @@ extension ChargeSectorSpace: ExactlyRepresentedSpace {
   private func orbitBlock(_ b: Int) -> Int { structure.orbitBlockCount == 1 ? 0 : b }
 
   public func forEachExactImage(block: Int, index: Int, _ body: (Int, Double, Int) -> Void) {
-    let source = orbitBlock(block)
     let target = orbitBlock((block + 1) % 2)
-    let character = orbits.conjugation?.characters[target] ?? 1
     let sign: Double = block == 0 ? 1 : -1
-    let t = orbits.string(key: orbits.keys[source][index])
-    for table in structure.tables {
-      for image in table.entries[table.pattern(of: t)] {
-        let s = PauliString(x: (t.x & ~table.mask) | image.x, z: (t.z & ~table.mask) | image.z)
-        let (r, conjugated) = orbits.canonical(s)
-        guard let column = orbits.index(ofRepresentative: r, block: target) else { continue }
-        body(column, (conjugated ? character : 1) * sign * image.raw, Int(orbits.orbitSizes[target][column]))
-      }
+    let t = orbits.string(key: orbits.keys[orbitBlock(block)][index])
+    Self.forEachImage(of: t, in: target, orbits: orbits, tables: structure.tables) { column, image, character in
+      body(column, character * sign * image.raw, Int(orbits.orbitSizes[target][column]))
     }
   }
 

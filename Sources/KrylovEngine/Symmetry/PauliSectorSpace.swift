@@ -57,19 +57,29 @@ public struct PauliSectorSpace: SparseOperatorSpace {
     sector: PauliSector, terms: [(string: PauliString, coefficient: Double)], source: Int, target: Int,
     progress: SetupProgress?
   ) -> SparseRows {
-    let n = sector.size
-    return SparseRows.build(rows: sector.keys[target].count, progress: progress) { row, add in
-      let s = sector.orbits.string(key: sector.keys[target][row])
+    SparseRows.build(rows: sector.keys[target].count, progress: progress) { row, add in
       let ms = Double(sector.orbitSizes[target][row])
-      sector.keys[source].withUnsafeBufferPointer { sourceKeys in
-        for (hs, hc) in terms {
-          guard let (sign, q) = hs.liouvillian(acting: s) else { continue }
-          let r = sector.group.canonical(q)
-          guard let col = OrbitBasis.search(sourceKeys, (r.z << UInt64(n)) | r.x) else {
-            preconditionFailure("Liouvillian left the sector: \(q) from \(s)")
-          }
-          add(Int32(col), -hc * sign * (ms / Double(sector.orbitSizes[source][col])).squareRoot())
+      forEachImage(of: sector.orbits.string(key: sector.keys[target][row]), in: source, sector: sector, terms: terms) {
+        col, coefficient in
+        add(Int32(col), -coefficient * (ms / Double(sector.orbitSizes[source][col])).squareRoot())
+      }
+    }
+  }
+
+  /// The terms of i[H, S] for one string S, from which both the rows and the exact Krylov
+  /// dimension are made: each as the index of its representative in block `block` and its
+  /// coefficient on that single string.
+  private static func forEachImage(
+    of s: PauliString, in block: Int, sector: PauliSector, terms: [(string: PauliString, coefficient: Double)],
+    _ body: (Int, Double) -> Void
+  ) {
+    sector.keys[block].withUnsafeBufferPointer { keys in
+      for (hs, hc) in terms {
+        guard let (sign, q) = hs.liouvillian(acting: s) else { continue }
+        guard let col = OrbitBasis.search(keys, sector.orbits.key(sector.group.canonical(q))) else {
+          preconditionFailure("Liouvillian left the sector: \(q) from \(s)")
         }
+        body(col, hc * sign)
       }
     }
   }
@@ -122,12 +132,8 @@ extension PauliSectorSpace: ExactlyRepresentedSpace {
   public func forEachExactImage(block: Int, index: Int, _ body: (Int, Double, Int) -> Void) {
     let target = (block + 1) % sector.blockCount
     let t = sector.orbits.string(key: sector.keys[block][index])
-    for (hs, hc) in hamiltonianTerms {
-      guard let (sign, q) = hs.liouvillian(acting: t) else { continue }
-      guard let column = sector.orbits.index(ofRepresentative: sector.group.canonical(q), block: target) else {
-        preconditionFailure("Liouvillian left the sector: \(q) from \(t)")
-      }
-      body(column, sign * hc, Int(sector.orbitSizes[target][column]))
+    Self.forEachImage(of: t, in: target, sector: sector, terms: hamiltonianTerms) { column, coefficient in
+      body(column, coefficient, Int(sector.orbitSizes[target][column]))
     }
   }
 

@@ -15,6 +15,12 @@ public enum Effect: Equatable, Sendable {
 let historyWindows: [Int?] = [nil, 64, 32, 16, 8, 4, 2, 1]
 
 extension ExplorerState {
+  /// The chart that + − 0 and the arrows zoom and pan: the observables pane's when it is
+  /// focused, b_n's from everywhere else.
+  var zoomedChart: WritableKeyPath<ExplorerState, ChartZoom> {
+    focus == .observables ? \.observablesZoom : \.coefficientZoom
+  }
+
   /// Applies one action; returns the work it asks for.
   ///
   /// Pure: no I/O, so tests drive it directly.
@@ -63,14 +69,9 @@ extension ExplorerState {
         settings.nudge(.size, by: action == .zoomIn ? 1 : -1)
         return settingChanged(.size)
       }
-      // The observables pane zooms its own charts; everywhere else + and − zoom b_n.
-      if focus == .observables {
-        if action == .zoomIn { observablesZoom.zoomIn() } else { observablesZoom.zoomOut() }
-      } else {
-        if action == .zoomIn { coefficientZoom.zoomIn() } else { coefficientZoom.zoomOut() }
-      }
+      if action == .zoomIn { self[keyPath: zoomedChart].zoomIn() } else { self[keyPath: zoomedChart].zoomOut() }
     case .resetZoom:
-      if focus == .observables { observablesZoom.reset() } else { coefficientZoom.reset() }
+      self[keyPath: zoomedChart].reset()
     case .selectField(let index):
       guard index >= 0, index < settings.fields.count else { return [] }
       focus = .system
@@ -140,20 +141,12 @@ extension ExplorerState {
         }
       default: break
       }
-    case .coefficients:
+    case .coefficients, .observables:
       switch action {
-      case .left: coefficientZoom.pan(-1)
-      case .right: coefficientZoom.pan(1)
-      case .up: coefficientZoom.zoomIn()
-      case .down: coefficientZoom.zoomOut()
-      default: break
-      }
-    case .observables:
-      switch action {
-      case .left: observablesZoom.pan(-1)
-      case .right: observablesZoom.pan(1)
-      case .up: observablesZoom.zoomIn()
-      case .down: observablesZoom.zoomOut()
+      case .left: self[keyPath: zoomedChart].pan(-1)
+      case .right: self[keyPath: zoomedChart].pan(1)
+      case .up: self[keyPath: zoomedChart].zoomIn()
+      case .down: self[keyPath: zoomedChart].zoomOut()
       default: break
       }
     case .attention, .ablation:
