@@ -85,6 +85,71 @@ struct InfiniteChainTests {
     }
   }
 
+  /// A Hamiltonian with imaginary terms (no Y-parity blocks: the last level shares its block
+  /// with every other), without the mirror symmetry.
+  static let complexCell = "1.0*X0Y1 + -0.7*Y0X1 + 0.5*Z0 + 0.3*X0"
+
+  @Test("a chain without Y-parity blocks agrees with dictionary algebra")
+  func oneBlockAgreesWithDictionaryAlgebra() throws {
+    let chain = try SpinChain.infiniteChain(
+      model: nil, hamiltonianText: Self.complexCell, operator: nil, operatorText: "Z0", translateOperator: true)
+    let plan = try RunPlan(chain: chain, steps: 12)
+    let space = try plan.buildSpace()
+    #expect(space.blockDimensions.count == 1)
+    let exact = LanczosDriver(space: space, options: plan.lanczosOptions).run()
+    let reference = try TruncatedInfiniteLanczos(plan: plan, keep: Int.max).run(steps: 12)
+    #expect(exact.trustedCount == 12 && reference.exactUntil == 12)
+    for k in 0..<12 {
+      #expect(abs(exact.coefficients[k] - reference.coefficients[k]) <= 1e-12 * reference.coefficients[k], "b_\(k + 1)")
+    }
+  }
+
+  /// Every entry a product can read, (r|L|c) with c below r's level or beside it, is minus
+  /// (c|L|r): the rows of the last level, made by transposing, against the rows the expansion
+  /// of the level before it gave, and every other row against its own transpose.
+  @Test(
+    "the stored rows are antisymmetric, the last level's included",
+    arguments: [(complexCell, "Z0", 9), ("1.0*Z0Z1 + -1.05*X0 + 0.5*Z0", "Z0", 14)])
+  func antisymmetricRows(cell: String, op: String, steps: Int) throws {
+    let chain = try SpinChain.infiniteChain(
+      model: nil, hamiltonianText: cell, operator: nil, operatorText: op, translateOperator: true)
+    let space = try #require(try RunPlan(chain: chain, steps: steps).buildSpace() as? InfiniteChainSpace)
+    let blocks = space.blockCount
+    // matrices[b] maps block b to block b + 1: its rows are the classes of block b + 1.
+    func entries(_ b: Int) -> [Int: [Int: Double]] {
+      let m = space.matrices[b]
+      let values = m.expandedValues
+      var rows: [Int: [Int: Double]] = [:]
+      for r in 0..<m.rowCount {
+        for k in m.rowStart[r]..<m.rowStart[r + 1] { rows[r, default: [:]][Int(m.columns[k])] = values[k] }
+      }
+      return rows
+    }
+    let all = (0..<blocks).map(entries)
+    let lastBlock = (space.initialBlock + steps) % blocks
+    let lastLevelStart = space.levelEnds[lastBlock][steps - 1]
+    var checked = 0
+    var lastLevelEntries = 0
+    for b in 0..<blocks {
+      let rowBlock = (b + 1) % blocks
+      for (r, row) in all[b] {
+        for (c, v) in row {
+          // A row of the last level only ever meets the level before it; other rows' entries
+          // into the last level multiply zeros, so their transposes are not kept.
+          let columnInLastLevel = b == lastBlock && c >= lastLevelStart
+          guard !columnInLastLevel else { continue }
+          // Row c is a class of block b: a row of the matrix into block b.
+          let transposed = try #require(all[(b + blocks - 1) % blocks][c]?[r], "entry (\(c), \(r))")
+          #expect(abs(v + transposed) <= 1e-14 * abs(v), "(\(r)|L|\(c)) = −(\(c)|L|\(r))")
+          checked += 1
+          if rowBlock == lastBlock && r >= lastLevelStart { lastLevelEntries += 1 }
+        }
+      }
+    }
+    #expect(lastLevelEntries > 0)
+    #expect(checked > lastLevelEntries)
+  }
+
   @Test("Krylov vectors occupy growing prefixes: the levels reached so far")
   func prefixes() throws {
     let plan = try RunPlan(chain: SpinChain.infiniteChain(model: .mfim, operator: .szTotal), steps: 16)

@@ -69,22 +69,17 @@ final class KeyIndexTable: @unchecked Sendable {
     }
   }
 
-  /// Adds `offset` to every stored value: one pass over the slots, when every key in the
-  /// table was numbered in the same round.
-  func shiftAllValues(by offset: UInt32) {
-    guard offset != 0 else { return }
-    for i in 0..<keys.count where keys[i] != 0 { values[i] &+= offset }
+  /// Replaces every stored value v by `transform(v)`: one pass over the slots, when every key
+  /// in the table was inserted in the same round.
+  func mapAllValues(_ transform: (UInt32) -> UInt32) {
+    for i in 0..<keys.count where keys[i] != 0 { values[i] = transform(values[i]) }
   }
 
-  /// Adds `offset` to the values of `inserted`, keys already present (indices assigned per
-  /// shard, then made global; keys inserted earlier keep theirs).
-  func shiftValues(of inserted: [UInt128], by offset: UInt32) {
-    guard offset != 0 else { return }
-    for key in inserted {
-      var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
-      while keys[slot] != key { slot = (slot + 1) & mask }
-      values[slot] &+= offset
-    }
+  /// Sets the value of `key`, which is present.
+  func setValue(_ value: UInt32, of key: UInt128, hash: UInt64) {
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    while keys[slot] != key { slot = (slot + 1) & mask }
+    values[slot] = value
   }
 
   private func grow() {

@@ -33,21 +33,20 @@ public protocol LevelExpander: Sendable {
 /// With parity blocks (L flips a parity) levels alternate between the two blocks and the image
 /// of level n lies in levels n ± 1 only.
 ///
-/// Images are computed on every core. New elements are numbered in a fixed number of shards
-/// (split by hash, each shard on its own core), each reading the images in order: the basis
-/// order, and so every b_n, is the same on any number of cores.
+/// Images are computed on every core. New elements are numbered in the order they are first
+/// reached, by shards of the hash table on their own cores (`numberNewKeys`): the basis order,
+/// and so every b_n, is the same on any number of cores and shards. That order also keeps an
+/// element's neighbours near it in the basis, which the product's reads need.
 public struct LevelSearch<Expander: LevelExpander>: Sendable {
   public let expander: Expander
   public let parityBlocks: Bool
-  /// Shards that number new elements: a power of two, fixed rather than the core count.
+  /// Shards of each level's hash table, each filled on its own core: a power of two.
+  ///
+  /// The basis order does not depend on it.
   public var numberingShards = 2
   /// A merged matrix element with |value| ≤ `cancellation` · Σ|parts| is dropped (0: exact
   /// zeros only).
   public var cancellation = 1e-13
-  /// Whether the last level expanded may start a new level.
-  ///
-  /// When not, its entries to new elements are dropped: they would only ever multiply zeros.
-  public var numbersLastLevel = true
   /// Elements expanded at once: bounds the transient lists of a large level.
   public var sliceSize = Int.max
   public var cores = ProcessInfo.processInfo.activeProcessorCount
@@ -91,10 +90,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     var pendingEntry: [Int] = []
     var pendingKey: [UInt128] = []
     var pendingHash: [UInt64] = []
-    /// Shard-local index of each pending key, filled by the shard that owns it (shards write
-    /// disjoint entries at once, so raw memory rather than an array).
-    var pendingLocal: UnsafeMutableBufferPointer<UInt32> = .init(start: nil, count: 0)
-    deinit { pendingLocal.deallocate() }
   }
 
   /// Enumerates levels 0 to `levels` (fewer if a level is empty or `afterLevel` says stop)
@@ -142,7 +137,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     while proceed && n < levels {
       let sourceBlock = found.blocks[n]
       let targetBlock = (sourceBlock + 1) % blockCount
-      let numbers = numbersLastLevel || n < levels - 1
       let previous: [ShardedKeyIndex] = (parityBlocks ? [n - 1] : [n - 1, n]).compactMap { tables[$0] }
       let levelKeys = current
       var next: ShardedKeyIndex?
@@ -157,9 +151,10 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
         // Elements of this level numbered in earlier slices are found in `next`.
         let lookIn = previous + (next.map { $0.count > 0 ? [$0] : [] } ?? [])
         let chunks = try expandSlice(
-          levelKeys[from..<to], lookIn: lookIn, numbers: numbers, expectedPerColumn: expectedPerColumn)
+          levelKeys[from..<to], lookIn: lookIn, expectedPerColumn: expectedPerColumn)
 
-        // Number the new keys: each shard, on its own core, reads the chunks in order.
+        // Number the new keys in the order they are first reached (chunk by chunk, entry by
+        // entry), whatever the shards and cores: see `numberNewKeys`.
         let pendingTotal = chunks.reduce(0) { $0 + $1.pendingKey.count }
         if next == nil {
           // Sized for the level's growth so far (pending keys repeat each new key several
@@ -169,52 +164,8 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
             shardBits: shardBits, expected: min(pendingTotal, Int(Double(levelKeys.count) * max(growth, 1)) + 16))
         }
         guard let table = next else { preconditionFailure("the next level's table was just made") }
-        let shardKeys = ChunkResults<[UInt128]>(count: numberingShards)
-        DispatchQueue.concurrentPerform(iterations: numberingShards) { s in
-          let shard = table.shards[s]
-          var keys: [UInt128] = []
-          for chunk in chunks {
-            for i in 0..<chunk.pendingKey.count where table.shard(ofHash: chunk.pendingHash[i]) == s {
-              let (local, inserted) = shard.insert(chunk.pendingKey[i], value: UInt32(keys.count), hash: chunk.pendingHash[i])
-              if inserted { keys.append(chunk.pendingKey[i]) }
-              chunk.pendingLocal[i] = local
-            }
-          }
-          shardKeys.set(s, keys)
-        }
-        let keysOfShard = (0..<numberingShards).map { shardKeys.get($0) ?? [] }
-        var bases = [Int](repeating: 0, count: numberingShards)
-        var running = blockTotals[targetBlock] + newKeys.count
-        for s in 0..<numberingShards {
-          bases[s] = running
-          running += keysOfShard[s].count
-        }
-        guard running < Int(Int32.max) else { throw LevelSearchError.tooManyElements }
-        let shardBase = bases
-        let firstSlice = newKeys.isEmpty
-
-        // Global indices in the table and in the pending entries.
-        DispatchQueue.concurrentPerform(iterations: max(numberingShards, chunks.count)) { i in
-          if i < numberingShards {
-            // The level's first slice: every key in the table is new, and a pass over the slots
-            // beats probing for each key again.
-            if firstSlice {
-              table.shards[i].shiftAllValues(by: UInt32(shardBase[i]))
-            } else {
-              table.shards[i].shiftValues(of: keysOfShard[i], by: UInt32(shardBase[i]))
-            }
-          }
-          if i < chunks.count {
-            let chunk = chunks[i]
-            chunk.images.rows.withUnsafeMutableBufferPointer { rows in
-              for p in 0..<chunk.pendingEntry.count {
-                let s = table.shard(ofHash: chunk.pendingHash[p])
-                rows[chunk.pendingEntry[p]] = UInt32(shardBase[s]) + chunk.pendingLocal[p]
-              }
-            }
-          }
-        }
-        for keys in keysOfShard { newKeys += keys }
+        newKeys += try numberNewKeys(
+          chunks, in: table, firstIndex: blockTotals[targetBlock] + newKeys.count, tableWasEmpty: newKeys.isEmpty)
         let images = chunks.map(\.images)
         levelNonzeros += images.reduce(0) { $0 + $1.nonzeros }
         try store(n, sourceBlock, images)
@@ -225,7 +176,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
       found.nonzeros.append(levelNonzeros)
       tables[n - 1] = nil  // no later level reaches back this far
       n += 1
-      guard numbers else { break }
       tables[n] = next
       current = newKeys
       found.sizes.append(newKeys.count)
@@ -241,11 +191,112 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     return found
   }
 
+  /// Numbers a slice's new keys in the order they are first reached: chunk by chunk, entry by
+  /// entry, as one thread reading the pending entries would, on `numberingShards` cores.
+  ///
+  /// Each shard, on its own core, inserts the pending keys its hash owns in that order, storing
+  /// with each the position of its first occurrence; it writes what it found into an array of
+  /// its own (shards writing side by side into one array would fight over its cache lines).
+  /// A prefix count over the first occurrences (on every core) gives each its index; every
+  /// pending entry, and every new key's slot, then takes the index of its key's first
+  /// occurrence. Returns the new keys in index order.
+  ///
+  /// - Parameters:
+  ///   - firstIndex: the index of the slice's first new key.
+  ///   - tableWasEmpty: no slice has put keys in `table` before (a pass over the slots then
+  ///     beats probing for each new key again).
+  private func numberNewKeys(
+    _ chunks: [Chunk], in table: ShardedKeyIndex, firstIndex: Int, tableWasEmpty: Bool
+  ) throws -> [UInt128] {
+    var chunkOffsets: [Int] = []
+    var total = 0
+    for chunk in chunks {
+      chunkOffsets.append(total)
+      total += chunk.pendingKey.count
+    }
+    let offsets = chunkOffsets
+    guard total > 0 else { return [] }
+    guard firstIndex + total < Int(Int32.max) else { throw LevelSearchError.tooManyElements }
+    let shards = table.shards.count
+    // Raw memory, each written at disjoint positions: `firstSeen[s][p]`, the position of the
+    // first occurrence of entry p's key when shard s owns it (else UInt32.max); `index[p]`, the
+    // index of the key first seen at p.
+    nonisolated(unsafe) let firstSeen = (0..<shards).map { _ in UnsafeMutableBufferPointer<UInt32>.allocate(capacity: total) }
+    nonisolated(unsafe) let index = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: total)
+    defer {
+      for buffer in firstSeen { buffer.deallocate() }
+      index.deallocate()
+    }
+    DispatchQueue.concurrentPerform(iterations: shards) { s in
+      let shard = table.shards[s]
+      let seen = firstSeen[s]
+      seen.initialize(repeating: .max)
+      for (c, chunk) in chunks.enumerated() {
+        for i in 0..<chunk.pendingKey.count where table.shard(ofHash: chunk.pendingHash[i]) == s {
+          let position = UInt32(offsets[c] + i)
+          seen[Int(position)] = shard.insert(chunk.pendingKey[i], value: position, hash: chunk.pendingHash[i]).value
+        }
+      }
+    }
+    @Sendable func first(_ p: Int) -> Int {
+      var f = firstSeen[0][p]
+      for s in 1..<shards { f = min(f, firstSeen[s][p]) }
+      return Int(f)
+    }
+    // The prefix count, over a few ranges of positions at once.
+    let ranges = max(1, min(cores, total / 65_536))
+    let bounds = (0...ranges).map { total * $0 / ranges }
+    let counts = ChunkResults<Int>(count: ranges)
+    DispatchQueue.concurrentPerform(iterations: ranges) { r in
+      var count = 0
+      for p in bounds[r]..<bounds[r + 1] where first(p) == p { count += 1 }
+      counts.set(r, count)
+    }
+    var rangeStarts = [firstIndex]
+    for r in 0..<ranges { rangeStarts.append(rangeStarts[r] + (counts.get(r) ?? 0)) }
+    let starts = rangeStarts
+    DispatchQueue.concurrentPerform(iterations: ranges) { r in
+      var next = UInt32(starts[r])
+      for p in bounds[r]..<bounds[r + 1] where first(p) == p {
+        index[p] = next
+        next += 1
+      }
+    }
+    // Positions become indices: in the table, in the entries, and the keys in index order.
+    let keysOfChunk = ChunkResults<[UInt128]>(count: chunks.count)
+    DispatchQueue.concurrentPerform(iterations: max(shards, chunks.count)) { i in
+      if i < shards {
+        let shard = table.shards[i]
+        if tableWasEmpty {
+          shard.mapAllValues { index[Int($0)] }
+        } else {
+          for (c, chunk) in chunks.enumerated() {
+            for j in 0..<chunk.pendingKey.count where firstSeen[i][offsets[c] + j] == UInt32(offsets[c] + j) {
+              shard.setValue(index[offsets[c] + j], of: chunk.pendingKey[j], hash: chunk.pendingHash[j])
+            }
+          }
+        }
+      }
+      if i < chunks.count {
+        let chunk = chunks[i]
+        var keys: [UInt128] = []
+        chunk.images.rows.withUnsafeMutableBufferPointer { rows in
+          for j in 0..<chunk.pendingEntry.count {
+            let f = first(offsets[i] + j)
+            rows[chunk.pendingEntry[j]] = index[f]
+            if f == offsets[i] + j { keys.append(chunk.pendingKey[j]) }
+          }
+        }
+        keysOfChunk.set(i, keys)
+      }
+    }
+    return (0..<chunks.count).flatMap { keysOfChunk.get($0) ?? [] }
+  }
+
   /// The images of one slice of a level, on every core: per chunk, each element's merged
-  /// entries, rows of known elements resolved and new keys set aside (or dropped, when the
-  /// level may not grow).
+  /// entries, rows of known elements resolved and new keys set aside.
   private func expandSlice(
-    _ slice: ArraySlice<UInt128>, lookIn: [ShardedKeyIndex], numbers: Bool, expectedPerColumn: Double
+    _ slice: ArraySlice<UInt128>, lookIn: [ShardedKeyIndex], expectedPerColumn: Double
   ) throws -> [Chunk] {
     let chunkCount = max(1, min(slice.count / 256, 16 * cores))
     let chunks = (0..<chunkCount).map { _ in Chunk() }
@@ -308,13 +359,11 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
           for j in 0..<count {
             if batchRows[j] != .max {
               rows.append(batchRows[j])
-            } else if numbers {
+            } else {
               pendingEntry.append(rows.count)
               pendingKey.append(batchKeys[j])
               pendingHash.append(batchHashes[j])
               rows.append(0)
-            } else {
-              continue
             }
             values.append(batchValues[j])
           }
@@ -327,7 +376,6 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
       chunk.pendingEntry = pendingEntry
       chunk.pendingKey = pendingKey
       chunk.pendingHash = pendingHash
-      chunk.pendingLocal = .allocate(capacity: pendingKey.count)
     }
     if let error = failure.get(0) { throw error }
     return chunks

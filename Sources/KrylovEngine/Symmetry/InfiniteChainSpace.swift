@@ -13,9 +13,10 @@ import Foundation
 /// Exact to `steps` coefficients, over the classes actually reached: breadth first from O's
 /// classes, level k holding the classes first reached after k applications of L. O_n lies in
 /// levels ≤ n, so the basis is ordered by level and vector n occupies a prefix of its block
-/// (`vectorLength(step:)`); products that would start level steps + 1 are dropped, since they
-/// are only ever multiplied by zeros. The reached classes grow about 1.55× per step for
-/// mfim / sz_total, against 4× for every class of the same width.
+/// (`vectorLength(step:)`). Level `steps` is reached but not expanded: its rows are only read
+/// for their entries in level steps − 1, the transpose of that level's (L is antisymmetric).
+/// The reached classes grow about 1.55× per step for mfim / sz_total, against 4× for every
+/// class of the same width.
 public struct InfiniteChainSpace: SparseOperatorSpace {
   public let reflection: Bool
   public let blockCount: Int

@@ -224,12 +224,117 @@ struct SparseRowsAppender: Sendable {
     let offset = columns.count
     rowStart += other.rowStart.dropFirst().map { $0 + offset }
     columns += other.columns
-    if other.compact {
+    if compact && other.compact, let map = indices(of: other.table) {
+      // Both compacted: translate the other's indices through a table as small as its values.
+      let start = index.count
+      index.append(contentsOf: repeatElement(0, count: other.index.count))
+      index.withUnsafeMutableBufferPointer { target in
+        other.index.withUnsafeBufferPointer { source in
+          map.withUnsafeBufferPointer { map in
+            for i in 0..<source.count { target[start + i] = map[Int(source[i])] }
+          }
+        }
+      }
+    } else if other.compact {
       for t in other.index { appendValue(other.table[Int(t)]) }
     } else {
       for v in other.values { appendValue(v) }
     }
   }
+
+  /// This table's index of each of `values`, added where new; nil when they do not all fit
+  /// (the table may then hold some of them unused).
+  private mutating func indices(of values: [Double]) -> [UInt16]? {
+    var map: [UInt16] = []
+    map.reserveCapacity(values.count)
+    for v in values {
+      if let known = lookup[v.bitPattern] {
+        map.append(known)
+      } else if table.count < 65_536 {
+        lookup[v.bitPattern] = UInt16(table.count)
+        map.append(UInt16(table.count))
+        table.append(v)
+      } else {
+        return nil
+      }
+    }
+    return map
+  }
+
+  /// Room for `rows` more rows of `elements` elements in all: appending a level's rows to a
+  /// large block then costs no regrowing copy of the block.
+  mutating func reserveCapacity(rows: Int, elements: Int) {
+    rowStart.reserveCapacity(rowStart.count + rows)
+    columns.reserveCapacity(columns.count + elements)
+    if compact { index.reserveCapacity(index.count + elements) } else { values.reserveCapacity(values.count + elements) }
+  }
+
+  /// The negated transpose: rows of elements that were reached but never expanded.
+  ///
+  /// Returns the rows of `count` basis elements numbered from `firstColumn` on, in consecutive
+  /// parts to append in order, read off the entries that rows `sourceRows` of `source` have in
+  /// those columns: an antisymmetric Liouvillian has (q|L|r) = −(r|L|q). Row q lists the source
+  /// rows r in ascending order (sorted columns, as `append(row:)` leaves them). The work goes in
+  /// passes over column ranges, on every core, so the transient arrays stay a fraction of the
+  /// result.
+  static func negatedTranspose(
+    of source: SparseRowsAppender, rows sourceRows: Range<Int>, firstColumn: Int, count: Int
+  ) -> [SparseRowsAppender] {
+    // Where each source row's entries in the transposed columns begin (columns are sorted).
+    var tailStart = [Int](repeating: 0, count: sourceRows.count)
+    var total = 0
+    for (i, r) in sourceRows.enumerated() {
+      var k = source.rowStart[r + 1]
+      while k > source.rowStart[r] && Int(source.columns[k - 1]) >= firstColumn { k -= 1 }
+      tailStart[i] = k
+      total += source.rowStart[r + 1] - k
+    }
+    let passes = max(1, min(count, total / (1 << 22)))
+    let parts = ChunkResults<SparseRowsAppender>(count: passes)
+    let tails = tailStart
+    DispatchQueue.concurrentPerform(iterations: passes) { pass in
+      var result = SparseRowsAppender()
+      let lo = firstColumn + count * pass / passes
+      let hi = firstColumn + count * (pass + 1) / passes
+      var starts = [Int](repeating: 0, count: hi - lo + 1)
+      for (i, r) in sourceRows.enumerated() {
+        for k in tails[i]..<source.rowStart[r + 1] {
+          let c = Int(source.columns[k])
+          if c >= hi { break }
+          if c >= lo { starts[c - lo + 1] += 1 }
+        }
+      }
+      for q in 0..<(hi - lo) { starts[q + 1] += starts[q] }
+      var next = starts
+      var transposedColumns = [Int32](repeating: 0, count: starts[hi - lo])
+      var transposedValues = [Double](repeating: 0, count: starts[hi - lo])
+      for (i, r) in sourceRows.enumerated() {
+        for k in tails[i]..<source.rowStart[r + 1] {
+          let c = Int(source.columns[k])
+          if c >= hi { break }
+          guard c >= lo else { continue }
+          transposedColumns[next[c - lo]] = Int32(r)
+          transposedValues[next[c - lo]] = -source.value(k)
+          next[c - lo] += 1
+        }
+      }
+      result.reserveCapacity(rows: hi - lo, elements: starts[hi - lo])
+      for q in 0..<(hi - lo) {
+        for p in starts[q]..<starts[q + 1] {
+          result.columns.append(transposedColumns[p])
+          result.appendValue(transposedValues[p])
+        }
+        result.rowStart.append(result.columns.count)
+      }
+      parts.set(pass, result)
+    }
+    return (0..<passes).map { pass in
+      guard let part = parts.get(pass) else { preconditionFailure("pass \(pass) has no rows: every pass stores its own") }
+      return part
+    }
+  }
+
+  private func value(_ k: Int) -> Double { compact ? table[Int(index[k])] : values[k] }
 
   func finish() -> SparseRows {
     var rows = SparseRows(rowStart: rowStart, columns: columns, values: compact ? [] : values)

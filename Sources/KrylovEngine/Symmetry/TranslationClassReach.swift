@@ -8,7 +8,7 @@ import Foundation
 /// Expanding a class S (every translate of H's unit cell that overlaps it) gives row S of the
 /// Liouvillian, (S|L|R) = −(R|L|S), exactly as in the finite sector; its products not yet in
 /// the basis start the next level. Products are computed on every core; new classes are
-/// numbered on one thread, in the order they are reached, so the basis order (and every b_n)
+/// numbered in the order they are reached (`LevelSearch`), so the basis order (and every b_n)
 /// does not depend on the thread count.
 struct TranslationClassReach: Sendable {
   let terms: [(string: PauliString, coefficient: Double)]
@@ -89,14 +89,11 @@ struct TranslationClassReach: Sendable {
     return order.map { (key: Self.key($0), value: merged[$0] ?? 0) }
   }
 
-  /// The search as the infinite chain runs it: new classes numbered on one thread in the order
-  /// they are reached, exact zeros dropped, the level after the last one asked for not made,
-  /// and large levels expanded a slice at a time.
+  /// The search as the infinite chain runs it: exact zeros dropped, and large levels expanded
+  /// a slice at a time.
   private var search: LevelSearch<Self> {
     var search = LevelSearch(expander: self, parityBlocks: blocks == 2)
-    search.numberingShards = 1
     search.cancellation = 0
-    search.numbersLastLevel = false
     search.sliceSize = 131_072
     return search
   }
@@ -105,8 +102,7 @@ struct TranslationClassReach: Sendable {
   /// level passes 20,000 classes: milliseconds) and extrapolated with the growth of its last
   /// four levels; and the Liouvillian elements per class.
   func projectedLevels(steps: Int) throws -> (levels: [Double], productsPerClass: Double) {
-    var pilot = search
-    pilot.numbersLastLevel = true
+    let pilot = search
     var perClass = 0.0
     let found = try pilot.run(initial: initialClasses(), levels: min(steps, 18), store: { _, _, _ in }) { progress in
       perClass = progress.expanded > 0 ? Double(progress.nonzeros) / Double(progress.expanded) : perClass
@@ -149,6 +145,10 @@ struct TranslationClassReach: Sendable {
 
   /// Enumerates levels 0 to steps and every row over them; stops with `BuildError.memory`
   /// as soon as the run, projected from the levels so far, would exceed `memoryLimit`.
+  ///
+  /// Levels 0 to steps − 1 are expanded. The last level, the largest (about a third of the
+  /// classes), is only reached: step `steps` reads its rows just for their entries in level
+  /// steps − 1, and those are the transpose of what expanding level steps − 1 found.
   func build(
     steps: Int, memoryLimit: Int, precision: VectorPrecision = .single,
     isCancelled: @escaping @Sendable () -> Bool = { false }, onLevel: ((Int) -> Void)? = nil
@@ -161,7 +161,7 @@ struct TranslationClassReach: Sendable {
     var search = self.search
     search.isCancelled = isCancelled
     let found = try search.run(
-      initial: initial, levels: steps + 1,
+      initial: initial, levels: steps,
       store: { _, searchBlock, images in
         // Each element's merged entries become a row: sorted, compacted (SparseRows).
         let parts = ChunkResults<SparseRowsAppender>(count: images.count)
@@ -209,6 +209,21 @@ struct TranslationClassReach: Sendable {
     for k in 0...steps {
       if k < found.sizes.count { totals[(initialBlock + found.blocks[k]) % blocks] += found.sizes[k] }
       for b in 0..<blocks { levelEnds[b].append(totals[b]) }
+    }
+    // The last level's rows, from the rows of the level before it.
+    let last = found.sizes.count - 1
+    if last >= 1 && last == found.nonzeros.count && found.sizes[last] > 0 {
+      let source = (initialBlock + found.blocks[last - 1]) % blocks
+      let target = (initialBlock + found.blocks[last]) % blocks
+      let firstColumn = (0..<last).reduce(0) { $0 + (found.blocks[$1] == found.blocks[last] ? found.sizes[$1] : 0) }
+      precondition(rows[target].rowCount == firstColumn, "every class before the last level has its row")
+      let sourceEnd = rows[source].rowCount
+      let parts = SparseRowsAppender.negatedTranspose(
+        of: rows[source], rows: sourceEnd - found.sizes[last - 1]..<sourceEnd, firstColumn: firstColumn,
+        count: found.sizes[last])
+      rows[target].reserveCapacity(
+        rows: parts.reduce(0) { $0 + $1.rowCount }, elements: parts.reduce(0) { $0 + $1.elementCount })
+      for part in parts { rows[target].append(contentsOf: part) }
     }
     // Classes never expanded (the search closed early) still need their (empty) rows.
     for b in 0..<blocks {
