@@ -30,10 +30,13 @@ let package = Package(
       providers: [.apt(["libopenblas-dev"])]
     ),
 
+    // A software prefetch for the sparse product (C: Swift cannot spell one).
+    .target(name: "CPrefetch"),
+
     // The physics engine: no UI, no ML.
     .target(
       name: "KrylovEngine",
-      dependencies: ["COpenBLAS"]
+      dependencies: ["COpenBLAS", "CPrefetch"]
     ),
 
     // The transformer: layers, training, checkpoints, rollout, attention and ablation.

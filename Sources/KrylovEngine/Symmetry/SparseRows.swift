@@ -1,3 +1,4 @@
+import CPrefetch
 import Dispatch
 
 /// A sparse matrix in compressed rows: the Liouvillian between two sector blocks.
@@ -115,10 +116,17 @@ public struct SparseRows: Sendable {
     let x = interleaved
     let limit = Int32(clamping: interleaved.count / 2)
     withElements { start, cols, value in
+      // The input entries `ahead` elements on are asked for now (in range: columns past the
+      // prefix are never read, but their lines may be fetched).
+      let ahead = 64
+      let lastAhead = cols.count - 1 - ahead
       for r in rows {
         var accA = 0.0
         var accB = 0.0
         for k in start[r]..<start[r + 1] {
+          if k <= lastAhead, let base = x.baseAddress {
+            krylov_prefetch(base + 2 * Int(min(cols[k + ahead], limit &- 1)))
+          }
           if cols[k] >= limit { break }
           let c = 2 * Int(cols[k])
           let v = value(k)
