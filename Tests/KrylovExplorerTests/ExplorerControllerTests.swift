@@ -12,22 +12,28 @@ func smallForecaster() -> Forecaster {
   return Forecaster(model: model)
 }
 
+/// A controller set to run mfim / N = 6 for `steps` coefficients and forecast from 20, not
+/// yet started.
+func smallController(steps: Int) -> ExplorerController {
+  var state = ExplorerState()
+  state.settings.size = .finite(6)
+  state.settings.steps = steps
+  state.settings.prefix = 20
+  return ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+}
+
 @Suite("Explorer controller: real runs and forecasts in the background")
 struct ExplorerControllerTests {
   @Test("A run streams into the state, then the forecast and its errors arrive")
   func runAndForecast() throws {
-    var state = ExplorerState()
-    state.settings.size = .finite(6)
-    state.settings.steps = 80
-    state.settings.prefix = 20
-    let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+    let controller = smallController(steps: 80)
     controller.startRun()
     controller.waitUntilIdle(timeout: 60)
     let s = controller.state
     #expect(s.run.status == .finished("completed"))
     #expect(s.run.coefficients.count == 80)
     // The streamed values are the engine's own: compare with a direct run.
-    let plan = try RunPlan(chain: try state.settings.chain(), steps: 80)
+    let plan = try RunPlan(chain: try s.settings.chain(), steps: 80)
     let direct = LanczosDriver(space: try plan.buildSpace(), options: plan.lanczosOptions).run()
     #expect(s.run.coefficients == direct.coefficients)
     let forecast = try #require(s.forecast)
@@ -123,11 +129,7 @@ struct ExplorerControllerTests {
   func export() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("krylov-export-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    var state = ExplorerState()
-    state.settings.size = .finite(6)
-    state.settings.steps = 60
-    state.settings.prefix = 20
-    let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+    let controller = smallController(steps: 60)
     controller.screenDirectory = directory.path
     controller.handle(.export)
     #expect(controller.state.message?.hasPrefix("nothing to export") == true)
@@ -144,7 +146,7 @@ struct ExplorerControllerTests {
     let sequence = try CoefficientFile.read(path: directory.path + "/" + b)
     #expect(sequence.coefficients == controller.state.run.coefficients)
     #expect(sequence.trustedCount == controller.state.run.trustedCount)
-    #expect(sequence.system == (try state.settings.chain()))
+    #expect(sequence.system == (try controller.state.settings.chain()))
     // The forecast and the observables are the JSON of `krylov forecast` and `krylov observe`.
     let forecastFile = try #require(files.first { $0.hasSuffix("-forecast.json") })
     let forecast = try #require(
@@ -310,11 +312,7 @@ struct ThemeBackgroundTests {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .appendingPathComponent("../../Themes/nord.theme").standardized
     let theme = try ThemeLoader.load(path: url.path).theme
-    var state = ExplorerState()
-    state.settings.size = .finite(6)
-    state.settings.steps = 60
-    state.settings.prefix = 20
-    let controller = ExplorerController(state: state, forecaster: smallForecaster(), modelName: "test")
+    let controller = smallController(steps: 60)
     controller.startRun()
     controller.waitUntilIdle(timeout: 60)
     controller.handle(.rankHeads)

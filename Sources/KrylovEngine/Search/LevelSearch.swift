@@ -216,7 +216,7 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     }
     let offsets = chunkOffsets
     guard total > 0 else { return [] }
-    guard firstIndex + total < Int(Int32.max) else { throw LevelSearchError.tooManyElements }
+    guard total < Int(UInt32.max) else { throw LevelSearchError.tooManyElements }
     let shards = table.shards.count
     // Raw memory, each written at disjoint positions: `firstSeen[s][p]`, the position of the
     // first occurrence of entry p's key when shard s owns it (else UInt32.max); `index[p]`, the
@@ -254,6 +254,7 @@ public struct LevelSearch<Expander: LevelExpander>: Sendable {
     }
     var rangeStarts = [firstIndex]
     for r in 0..<ranges { rangeStarts.append(rangeStarts[r] + (counts.get(r) ?? 0)) }
+    guard rangeStarts[ranges] < Int(Int32.max) else { throw LevelSearchError.tooManyElements }
     let starts = rangeStarts
     DispatchQueue.concurrentPerform(iterations: ranges) { r in
       var next = UInt32(starts[r])

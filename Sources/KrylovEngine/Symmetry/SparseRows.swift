@@ -208,14 +208,7 @@ struct SparseRowsAppender: Sendable {
       index.append(cacheValues[slot])
       return
     }
-    let t: UInt16
-    if let known = lookup[bits] {
-      t = known
-    } else if table.count < 65_536 {
-      t = UInt16(table.count)
-      lookup[bits] = t
-      table.append(v)
-    } else {
+    guard let t = tableIndex(of: v) else {
       compact = false
       values = index.map { table[Int($0)] }
       values.append(v)
@@ -256,17 +249,20 @@ struct SparseRowsAppender: Sendable {
     var map: [UInt16] = []
     map.reserveCapacity(values.count)
     for v in values {
-      if let known = lookup[v.bitPattern] {
-        map.append(known)
-      } else if table.count < 65_536 {
-        lookup[v.bitPattern] = UInt16(table.count)
-        map.append(UInt16(table.count))
-        table.append(v)
-      } else {
-        return nil
-      }
+      guard let t = tableIndex(of: v) else { return nil }
+      map.append(t)
     }
     return map
+  }
+
+  /// The table's index of `v`, added if new; nil when the table is full.
+  private mutating func tableIndex(of v: Double) -> UInt16? {
+    if let known = lookup[v.bitPattern] { return known }
+    guard table.count < 65_536 else { return nil }
+    let t = UInt16(table.count)
+    lookup[v.bitPattern] = t
+    table.append(v)
+    return t
   }
 
   /// Room for `rows` more rows of `elements` elements in all: appending a level's rows to a
